@@ -1,0 +1,55 @@
+# The two sacred commands: `make run` and `make test`. Both work on a fresh clone:
+# they create .venv and install what they need themselves.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint fmt bench demo clean help
+
+help:
+	@echo "make run    - install, migrate ./var/registry.db, load demo data, serve on http://$(HOST):$(PORT)"
+	@echo "make test   - install with dev extras and run the whole suite (REGISTRY_TEST_DATABASE_URL selects PostgreSQL)"
+	@echo "make lint   - ruff, mypy (strict) and import-linter"
+	@echo "make bench  - run the benchmarks in bench/ (JSON on stdout)"
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	touch $@
+
+$(VENV)/.run-installed: pyproject.toml | $(VENV)/.created
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(VENV)/.created
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.run-installed
+
+run: $(VENV)/.run-installed
+	@mkdir -p var
+	$(BIN)/registry db upgrade
+	$(BIN)/registry demo
+	$(BIN)/registry serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,48 @@
+"""The FastAPI app factory: settings and engine in, routers and error handlers wired, nothing at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+
+from api.errors import install_error_handlers
+from api.routers import catalogue, health
+from registry.db import get_engine
+from registry.settings import Settings, get_settings
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+DESCRIPTION = """
+新八级工职业技能等级登记系统 — the registry of China's New Eight-Level vocational skill grades
+(学徒工 … 首席技师): reference catalogue, equivalence look-ups (比照), filings, assessment, certificates and
+their verification.
+
+Errors are always `{"error": code, "detail": message}` with `detail_zh` / `detail_en`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the application for these settings (default: the environment) and engine."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="新八级工 Registry",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine or get_engine(settings.database_url)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(catalogue.router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request) -> HTMLResponse:
+        return TEMPLATES.TemplateResponse(request, "index.html", {"public_url": settings.public_base})
+
+    return app

@@ -1,0 +1,39 @@
+"""Request dependencies routes declare by type: the settings, one session per request that commits or rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from registry.db import session_scope
+from registry.settings import Settings
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    """Return the settings the app was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """Return the engine the app was built with."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Open the request's one transaction; commit when the route returns, roll back when it raises."""
+    with session_scope(get_engine(request), readonly=request.method in READ_METHODS) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# scope="function": the commit runs when the route returns, before the response is sent, so a failed
+# commit becomes an error response instead of a success whose data was lost.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

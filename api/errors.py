@@ -1,0 +1,148 @@
+"""Map the domain error family to HTTP once: {"error": code, "detail": message} plus bilingual fields."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from registry.errors import (
+    AuthenticationFailed,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    RateLimited,
+    RuleViolation,
+)
+
+log = logging.getLogger("registry.api")
+
+# Most specific first; the first family an error belongs to decides its status.
+STATUS_BY_FAMILY: tuple[tuple[type[DomainError], int], ...] = (
+    (AuthenticationFailed, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (RuleViolation, 409),
+    (Conflict, 409),
+    (PayloadTooLarge, 413),
+    (RateLimited, 429),
+    (InvalidInput, 400),
+)
+
+HTTP_CODES = {
+    400: ("bad_request", "请求无效", "bad request"),
+    401: ("authentication_failed", "未登录或登录已失效", "not authenticated"),
+    403: ("permission_denied", "无权访问", "forbidden"),
+    404: ("not_found", "找不到该地址", "no such URL"),
+    405: ("method_not_allowed", "不支持该请求方法", "method not allowed"),
+    413: ("payload_too_large", "上传内容过大", "payload too large"),
+}
+
+
+# Chinese wording of pydantic's error types; the English message comes from pydantic itself.
+VALIDATION_ZH = {
+    "missing": "缺少必填项",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_type": "日期格式应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式应为 ISO 8601",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "string_too_long": "超过最大长度",
+    "string_too_short": "长度不足",
+    "string_pattern_mismatch": "格式不正确",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "greater_than": "数值过小",
+    "less_than": "数值过大",
+    "enum": "取值无效",
+    "literal_error": "取值无效",
+    "uuid_parsing": "应为 UUID",
+    "json_invalid": "JSON 格式错误",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "too_long": "条目过多",
+    "extra_forbidden": "不允许的字段",
+}
+
+
+def status_for(error: DomainError) -> int:
+    """Return the HTTP status of a domain error by its family."""
+    for family, status in STATUS_BY_FAMILY:
+        if isinstance(error, family):
+            return status
+    return 400
+
+
+def error_body(code: str, zh: str, en: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build the error payload: stable code, one-line detail (zh / en), each language, then extras."""
+    return {**(extra or {}), "error": code, "detail": f"{zh} / {en}", "detail_zh": zh, "detail_en": en}
+
+
+def _headers(error: DomainError) -> dict[str, str] | None:
+    if isinstance(error, AuthenticationFailed):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, RateLimited) and "retry_after" in error.extra:
+        return {"Retry-After": str(error.extra["retry_after"])}
+    return None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into the error payload."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(
+            error_body(exc.code, exc.zh, exc.en, exc.extra),
+            status_code=status_for(exc),
+            headers=_headers(exc),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = []
+        for err in exc.errors():
+            location = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+            kind = str(err.get("type", ""))
+            zh = VALIDATION_ZH.get(kind, "取值无效")
+            expected = (err.get("ctx") or {}).get("expected")
+            if expected:
+                zh = f"{zh}（可用值：{expected}）"
+            fields.append({"field": location, "message": err.get("msg", ""), "message_zh": zh, "type": kind})
+        listed_zh = "; ".join(f"{f['field']}: {f['message_zh']}" for f in fields[:10])
+        listed = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:10])
+        return JSONResponse(
+            error_body(
+                "validation_error",
+                f"请求参数无效：{listed_zh}",
+                f"invalid request: {listed}",
+                {"fields": fields},
+            ),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, zh, en = HTTP_CODES.get(exc.status_code, ("http_error", "请求失败", "request failed"))
+        if isinstance(exc.detail, str) and exc.detail not in {"Not Found", "Method Not Allowed"}:
+            en = exc.detail
+        return JSONResponse(error_body(code, zh, en), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled %s", exc.__class__.__name__, exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "服务器内部错误，请稍后重试", "internal error, please retry later"),
+            status_code=500,
+        )

@@ -1,0 +1,18 @@
+"""Import every table module so the metadata is complete (Alembic env, schema checks); the composition root's job."""
+
+from __future__ import annotations
+
+import importlib
+
+from sqlalchemy import MetaData
+
+MODEL_MODULES = ("registry.catalogue.models",)
+
+
+def load_all_models() -> MetaData:
+    """Import every models module and return the shared metadata."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    from registry.db import metadata
+
+    return metadata

@@ -1,0 +1,147 @@
+"""Public reference look-ups: grades, occupations, regions, vocabularies and equivalences (比照)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import SQLModel
+
+from api.deps import SessionDep
+from registry import grades
+from registry.catalogue import service
+from registry.catalogue.models import (
+    CONDITION_ZH,
+    SCOPE_ZH,
+    STATUS_ZH,
+    City,
+    EducationLevel,
+    EquivalencePublic,
+    GradePublic,
+    NamedCode,
+    OccupationPublic,
+    ProfessionalTitle,
+    Province,
+    Sector,
+    SourceCitation,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["catalogue"])
+
+
+class OccupationPage(SQLModel):
+    """One page of occupations."""
+
+    items: list[OccupationPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class EquivalenceList(SQLModel):
+    """Equivalences in force on a date."""
+
+    as_of: dt.date
+    items: list[EquivalencePublic]
+
+
+@router.get("/grades", response_model=list[GradePublic])
+def list_grades(session: SessionDep) -> list[GradePublic]:
+    """List the eight grades of the 新八级工 ladder, 学徒工 to 首席技师."""
+    return [
+        GradePublic(
+            code=g.code,
+            ordinal=g.ordinal,
+            name_zh=g.name_zh,
+            name_en=g.name_en,
+            national_level=g.national_level,
+            national_level_zh=grades.info(g.code).national_level_zh,
+            high_skill=grades.is_high_skill(g.code),
+        )
+        for g in service.list_grades(session)
+    ]
+
+
+@router.get("/occupations", response_model=OccupationPage)
+def search_occupations(
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=64, description="code prefix (6-18) or name fragment (焊)")] = None,
+    complete: Annotated[bool | None, Query(description="only occupations whose standard defines 五级…一级")] = None,
+    sector: Sector | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> OccupationPage:
+    """Search the occupation catalogue by code or name; filter by complete ladder or sector."""
+    rows, total = service.search_occupations(session, q=q, complete=complete, sector=sector, limit=limit, offset=offset)
+    return OccupationPage(items=[OccupationPublic.of(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/occupations/{code}", response_model=OccupationPublic)
+def get_occupation(session: SessionDep, code: str) -> OccupationPublic:
+    """Show one occupation by its national code (e.g. 6-18-02-04)."""
+    return OccupationPublic.of(service.get_occupation(session, code))
+
+
+@router.get("/provinces", response_model=list[Province])
+def list_provinces(session: SessionDep) -> list[Province]:
+    """List provincial-level divisions (GB/T 2260)."""
+    return list(service.list_provinces(session))
+
+
+@router.get("/provinces/{code}/cities", response_model=list[City])
+def list_cities(session: SessionDep, code: str) -> list[City]:
+    """List the prefecture-level cities of a province (Guangdong's 21 are shipped)."""
+    return list(service.list_cities(session, province_code=code))
+
+
+@router.get("/education-levels", response_model=list[EducationLevel])
+def list_education_levels(session: SessionDep) -> list[EducationLevel]:
+    """List the education codes accepted by GET /equivalences?education=."""
+    return list(service.list_education_levels(session))
+
+
+@router.get("/titles", response_model=list[ProfessionalTitle])
+def list_titles(session: SessionDep) -> list[ProfessionalTitle]:
+    """List the professional-title codes accepted by GET /equivalences?title=."""
+    return list(service.list_titles(session))
+
+
+@router.get("/equivalences", response_model=EquivalenceList)
+def lookup_equivalences(
+    session: SessionDep,
+    grade: Annotated[str | None, Query(description="grade code, e.g. technician")] = None,
+    education: Annotated[str | None, Query(description="reverse look-up by education code, e.g. bachelor")] = None,
+    title: Annotated[str | None, Query(description="reverse look-up by title code, e.g. engineer")] = None,
+    as_of: Annotated[
+        dt.date | None, Query(description="date (YYYY-MM-DD) the entries must be in force; default today")
+    ] = None,
+) -> EquivalenceList:
+    """Look up what a grade is treated as equal to (比照), or which grades an education level or title matches.
+
+    Every entry carries its scope, condition, jurisdiction, source clause and status; entries from outside the
+    policy documents have status `unverified`.
+    """
+    views, day = service.lookup_equivalences(session, grade=grade, education=education, title=title, as_of=as_of)
+    items = [
+        EquivalencePublic(
+            grade=NamedCode(code=v.grade.code, name_zh=v.grade.name_zh, name_en=v.grade.name_en),
+            grade_ordinal=v.grade.ordinal,
+            dimension=v.entry.dimension,
+            target=NamedCode(code=v.target_code, name_zh=v.target_name_zh, name_en=v.target_name_en),
+            scope=v.entry.scope,
+            scope_zh=SCOPE_ZH[v.entry.scope],
+            condition=v.entry.condition,
+            condition_zh=CONDITION_ZH[v.entry.condition],
+            jurisdiction=v.entry.jurisdiction,
+            source=SourceCitation(document=v.entry.source_doc, clause=v.entry.source_ref),
+            status=v.entry.status,
+            status_zh=STATUS_ZH[v.entry.status],
+            effective_on=v.entry.effective_on,
+            ends_on=v.entry.ends_on,
+            note_zh=v.entry.note_zh,
+            note_en=v.entry.note_en,
+        )
+        for v in views
+    ]
+    return EquivalenceList(as_of=day, items=items)

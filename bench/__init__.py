@@ -1,0 +1,1 @@
+"""Benchmarks: each bench_*.py module has main() -> dict and prints JSON with a same-run baseline."""

@@ -1,0 +1,62 @@
+"""Process settings read from REGISTRY_* environment variables; imports only pydantic-settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 - the placeholder production refuses
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Everything the registry reads from its environment, with development defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./var/registry.db"
+    public_url: str = "http://127.0.0.1:8000"
+    key_dir: Path = Path("var/keys")
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    publicity_days: int = Field(default=5, ge=0, le=90)
+    cert_font: Path | None = None
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    # Jurisdictions (GB/T 2260 province codes) where the draft document 001's rules apply.
+    draft_rules_jurisdictions: tuple[str, ...] = ("44",)
+    # Assessor minimums per batch (DESIGN.md §3): technician and above, and below.
+    assessors_min_high: int = Field(default=3, ge=1)
+    assessors_min_low: int = Field(default=2, ge=1)
+    max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    lookup_rate_per_minute: int = Field(default=10, ge=1)
+    special_letter: str = Field(default="T", pattern=r"^[A-Z]$")
+    chief_letter: str = Field(default="C", pattern=r"^[A-Z]$")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env != "development":
+            secret = self.secret_key.get_secret_value()
+            if secret == PLACEHOLDER_SECRET or len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    "REGISTRY_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_LENGTH} characters outside development "
+                    "(生产环境必须设置随机的 REGISTRY_SECRET_KEY)"
+                )
+        return self
+
+    @property
+    def public_base(self) -> str:
+        """Public URL without a trailing slash."""
+        return self.public_url.rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process settings, read once."""
+    return Settings()

@@ -1,0 +1,123 @@
+"""Read uploaded tables (CSV or Excel) into numbered rows and report bad rows all at once; imports openpyxl.
+
+Every bulk path (occupation import, enrolment, score upload) is all-or-nothing: callers collect a RowError
+for every bad row and call raise_row_errors, which changes nothing and names every row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import NoReturn
+
+from registry.errors import InvalidInput
+
+MAX_ERRORS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in one row: line is the file line (header = 1) or the Excel row number."""
+
+    line: int
+    field: str | None
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """A data row with its line number; values are stripped strings ('' when empty)."""
+
+    line: int
+    values: dict[str, str]
+
+    def get(self, column: str) -> str:
+        """Return the stripped value of column ('' when absent)."""
+        return self.values.get(column, "")
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(
+        "文件编码无法识别，请使用 UTF-8 或 GB18030", "file encoding not recognised: use UTF-8 or GB18030"
+    )
+
+
+def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(_decode(data), newline=""))
+    for record in reader:
+        yield reader.line_num, record
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise InvalidInput("Excel 文件无法读取", f"the Excel file could not be read: {exc.__class__.__name__}") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        for number, record in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, ["" if v is None else str(v) for v in record]
+    finally:
+        workbook.close()
+
+
+def read_table(
+    data: bytes,
+    *,
+    filename: str,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    max_rows: int = 100_000,
+) -> list[Row]:
+    """Parse a CSV or .xlsx upload into rows keyed by the header; refuse missing or unknown columns."""
+    records = _xlsx_rows(data) if filename.lower().endswith(".xlsx") else _csv_rows(data)
+    try:
+        header_line, header = next(records)
+    except StopIteration:
+        raise InvalidInput("文件为空", "the file is empty") from None
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    missing = [c for c in required if c not in header]
+    unknown = [h for h in header if h and h not in required and h not in optional]
+    if missing or unknown:
+        raise InvalidInput(
+            f"表头不正确：缺少列 {missing or '无'}，未知列 {unknown or '无'}；应为 {list(required) + list(optional)}",
+            f"bad header: missing {missing or 'none'}, unknown {unknown or 'none'}; "
+            f"expected {list(required) + list(optional)}",
+            extra={"missing": missing, "unknown": unknown, "expected": list(required) + list(optional)},
+        )
+    rows: list[Row] = []
+    for line, record in records:
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(rows) >= max_rows:
+            raise InvalidInput(f"行数超过上限 {max_rows}", f"more than {max_rows} rows")
+        values = {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(header) if name}
+        rows.append(Row(line=line, values=values))
+    del header_line
+    if not rows:
+        raise InvalidInput("文件没有数据行", "the file has no data rows")
+    return rows
+
+
+def raise_row_errors(errors: Sequence[RowError], *, total_rows: int) -> NoReturn:
+    """Refuse a whole upload, naming every bad row (nothing has been changed)."""
+    lines = sorted({e.line for e in errors})
+    shown = "; ".join(f"第{e.line}行 {e.field or ''} {e.zh}".strip() for e in errors[:MAX_ERRORS_SHOWN])
+    shown_en = "; ".join(f"line {e.line} {e.field or ''} {e.en}".strip() for e in errors[:MAX_ERRORS_SHOWN])
+    more = len(errors) - MAX_ERRORS_SHOWN
+    raise InvalidInput(
+        f"{len(lines)}/{total_rows} 行有错误，未做任何更改：{shown}" + (f"；另有 {more} 处" if more > 0 else ""),
+        f"{len(lines)} of {total_rows} rows have errors, nothing was changed: {shown_en}"
+        + (f"; and {more} more" if more > 0 else ""),
+        extra={"errors": [asdict(e) for e in errors], "bad_rows": lines, "total_rows": total_rows},
+    )

@@ -1,0 +1,155 @@
+"""Test harness: one database built by migrations per run, each test inside a transaction that is rolled back.
+
+REGISTRY_TEST_DATABASE_URL selects PostgreSQL (the database is emptied and migrated at the start);
+without it a temporary SQLite file is used. Tests that must really commit (CLI, concurrency) use the
+`committed_url` fixture, which wipes non-reference data afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.app import create_app
+from api.deps import get_session
+from api.metadata import load_all_models
+from registry import schema
+from registry.catalogue.loader import SHIPPED_OCCUPATION_SOURCE, load_reference_data
+from registry.catalogue.models import Occupation
+from registry.db import is_sqlite_url, make_engine, session_scope
+from registry.settings import Settings, get_settings
+
+REFERENCE_TABLES = frozenset(
+    {
+        "grade",
+        "occupation",
+        "province",
+        "city",
+        "education_level",
+        "professional_title",
+        "equivalence",
+        "alembic_version",
+    }
+)
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def _empty_postgres(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the URL of the migrated test database (with reference data)."""
+    url = os.environ.get("REGISTRY_TEST_DATABASE_URL")
+    if url:
+        _empty_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry-test.db'}"
+    schema.upgrade(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        load_reference_data(session)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The engine of the test database."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    """Whether the suite runs on PostgreSQL."""
+    return not is_sqlite_url(database_url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings for one test: development, the test database, a private key directory."""
+    return Settings(
+        env="development",
+        database_url=database_url,
+        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        key_dir=tmp_path / "keys",
+        public_url="https://registry.test",
+    )
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside an outer transaction that is rolled back after the test; commits become savepoints."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine, session: Session) -> Iterator[TestClient]:
+    """An API client whose requests run in the test's session, so the test sees (and rolls back) their work."""
+    app = create_app(settings, engine=engine)
+
+    def _session_override() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = _session_override
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def wipe_data(url: str) -> None:
+    """Delete every row outside the reference tables and reload the reference data."""
+    metadata = load_all_models()
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as s:
+            for table in reversed(metadata.sorted_tables):
+                if table.name not in REFERENCE_TABLES:
+                    s.execute(sa.delete(table))
+            s.execute(sa.delete(Occupation).where(Occupation.source != SHIPPED_OCCUPATION_SOURCE))  # type: ignore[arg-type]
+            load_reference_data(s)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def committed_url(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """The test database for tests that really commit; REGISTRY_* env points at it; data is wiped after."""
+    monkeypatch.setenv("REGISTRY_DATABASE_URL", database_url)
+    monkeypatch.setenv("REGISTRY_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("REGISTRY_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("REGISTRY_PUBLIC_URL", "https://registry.test")
+    get_settings.cache_clear()
+    try:
+        yield database_url
+    finally:
+        get_settings.cache_clear()
+        wipe_data(database_url)
