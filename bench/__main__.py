@@ -13,7 +13,7 @@ def main() -> None:
     """Discover bench_*.py modules, run their main(), print the results as JSON."""
     wanted = set(sys.argv[1:])
     names = sorted(
-        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent]) if m.name.startswith("bench_")
+        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")
     )
     results = {}
     for name in names:
