@@ -12,9 +12,7 @@ from pathlib import Path
 def main() -> None:
     """Discover bench_*.py modules, run their main(), print the results as JSON."""
     wanted = set(sys.argv[1:])
-    names = sorted(
-        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")
-    )
+    names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
     results = {}
     for name in names:
         if wanted and name not in wanted and name.removeprefix("bench_") not in wanted:
