@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from api.errors import install_error_handlers
-from api.routers import catalogue, health
+from api.routers import audit, auth, bodies, catalogue, filings, health
 from registry.db import get_engine
 from registry.settings import Settings, get_settings
 
@@ -40,6 +40,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(catalogue.router)
+    app.include_router(auth.router)
+    app.include_router(bodies.router)
+    app.include_router(filings.router)
+    app.include_router(audit.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> HTMLResponse:

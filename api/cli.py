@@ -9,6 +9,10 @@ from typing import Annotated
 import typer
 
 from registry import schema
+from registry.accounts.models import UserCreate
+from registry.accounts.service import create_user
+from registry.actor import Actor, Role
+from registry.audit.service import verify_chain
 from registry.catalogue.loader import load_reference_data
 from registry.catalogue.service import import_occupations
 from registry.db import get_engine, session_scope
@@ -19,8 +23,12 @@ from registry.tabular import read_table
 app = typer.Typer(help="新八级工 Registry command line.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk imports (all-or-nothing).", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 
 def _fail(error: DomainError) -> None:
@@ -82,6 +90,67 @@ def import_occupations_command(
     typer.echo(f"{len(rows)} rows: {report.created} created, {report.updated} updated")
 
 
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="login name (lower case)")],
+    role: Annotated[Role, typer.Option(help="regulator, body_admin, assessor, supervisor or worker")] = Role.REGULATOR,
+    body_id: Annotated[str | None, typer.Option(help="the body a body_admin belongs to")] = None,
+    display_name: Annotated[str, typer.Option(help="name shown in the audit log")] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="REGISTRY_NEW_PASSWORD",
+            help="at least 10 characters (prompted when omitted)",
+        ),
+    ] = "",
+) -> None:
+    """Create an account; bootstraps the first regulator."""
+    import uuid
+
+    from pydantic import ValidationError
+
+    settings = get_settings()
+    try:
+        data = UserCreate(
+            username=username,
+            role=role,
+            display_name=display_name,
+            password=password,
+            body_id=uuid.UUID(body_id) if body_id else None,
+        )
+    except (ValidationError, ValueError) as exc:
+        typer.secho(f"错误 / error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from None
+    try:
+        with session_scope(get_engine(settings.database_url)) as session:
+            user = create_user(session, actor=Actor.system("cli"), data=data, settings=settings)
+    except DomainError as error:
+        _fail(error)
+        return
+    typer.echo(f"created {user.role.value} {user.username} ({user.id})")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit hash chain; exit 1 naming the first broken event."""
+    settings = get_settings()
+    with session_scope(get_engine(settings.database_url), readonly=True) as session:
+        report = verify_chain(session)
+    if report.ok:
+        typer.echo(f"audit chain intact: {report.checked} events, last #{report.last_seq}")
+        return
+    typer.secho(
+        f"审计链已损坏 / audit chain BROKEN at event #{report.first_broken_seq}: {report.problem_zh} / "
+        f"{report.problem_en}",
+        fg=typer.colors.RED,
+        err=True,
+    )
+    raise typer.Exit(code=1)
+
+
 @app.command("demo")
 def demo() -> None:
     """Load realistic demo data (idempotent) and print where to look."""
@@ -89,8 +158,12 @@ def demo() -> None:
 
     migrate_and_load()
     settings = get_settings()
-    with session_scope(get_engine(settings.database_url)) as session:
-        lines = load_demo(session, settings)
+    try:
+        with session_scope(get_engine(settings.database_url)) as session:
+            lines = load_demo(session, settings)
+    except DomainError as error:
+        _fail(error)
+        return
     for line in lines:
         typer.echo(line)
 

@@ -6,7 +6,13 @@ import importlib
 
 from sqlalchemy import MetaData
 
-MODEL_MODULES = ("registry.catalogue.models",)
+MODEL_MODULES = (
+    "registry.catalogue.models",
+    "registry.bodies.models",
+    "registry.accounts.models",
+    "registry.audit.models",
+    "registry.filings.models",
+)
 
 
 def load_all_models() -> MetaData:

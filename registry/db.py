@@ -147,3 +147,11 @@ def session_scope(engine: Engine, *, readonly: bool = False) -> Iterator[Session
 def dialect_name(session: Session) -> str:
     """Return the dialect name ('sqlite' or 'postgresql') of the session's bind."""
     return session.get_bind().dialect.name
+
+
+def get_for_update(session: Session, model: type[SQLModel], key: Any) -> Any:
+    """Load one row by primary key with a row lock (FOR UPDATE on PostgreSQL; SQLite's writer lock suffices)."""
+    mapper = sa.inspect(model)
+    (pk,) = mapper.primary_key
+    statement = sa.select(model).where(pk == key).with_for_update()
+    return session.execute(statement).scalars().first()

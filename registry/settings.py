@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    # argon2id cost (OWASP: m=19 MiB, t=2 as a floor); tests may lower it, production refuses to.
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=8)
     # Jurisdictions (GB/T 2260 province codes) where the draft document 001's rules apply.
     draft_rules_jurisdictions: tuple[str, ...] = ("44",)
     # Assessor minimums per batch (DESIGN.md §3): technician and above, and below.
@@ -48,6 +51,8 @@ class Settings(BaseSettings):
                     f"{MIN_SECRET_LENGTH} characters outside development "
                     "(生产环境必须设置随机的 REGISTRY_SECRET_KEY)"
                 )
+            if self.argon2_time_cost < 2 or self.argon2_memory_kib < 19 * 1024:
+                raise ValueError("argon2 cost below the OWASP floor (t=2, m=19 MiB) is refused outside development")
         return self
 
     @property

@@ -21,6 +21,7 @@ from api.app import create_app
 from api.deps import get_session
 from api.metadata import load_all_models
 from registry import schema
+from registry.audit.models import AuditHead
 from registry.catalogue.loader import SHIPPED_OCCUPATION_SOURCE, load_reference_data
 from registry.catalogue.models import Occupation
 from registry.db import is_sqlite_url, make_engine, session_scope
@@ -90,6 +91,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
         key_dir=tmp_path / "keys",
         public_url="https://registry.test",
+        argon2_time_cost=1,  # fast hashing in tests; production refuses costs this low
+        argon2_memory_kib=64,
     )
 
 
@@ -135,6 +138,7 @@ def wipe_data(url: str) -> None:
                 if table.name not in REFERENCE_TABLES:
                     s.execute(sa.delete(table))
             s.execute(sa.delete(Occupation).where(Occupation.source != SHIPPED_OCCUPATION_SOURCE))  # type: ignore[arg-type]
+            s.add(AuditHead())
             load_reference_data(s)
     finally:
         engine.dispose()
@@ -147,6 +151,8 @@ def committed_url(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("REGISTRY_SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("REGISTRY_KEY_DIR", str(tmp_path / "keys"))
     monkeypatch.setenv("REGISTRY_PUBLIC_URL", "https://registry.test")
+    monkeypatch.setenv("REGISTRY_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("REGISTRY_ARGON2_MEMORY_KIB", "64")
     get_settings.cache_clear()
     try:
         yield database_url

@@ -1,0 +1,1 @@
+"""User accounts, roles, password hashing (argon2) and login throttling."""

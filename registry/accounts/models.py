@@ -1,0 +1,73 @@
+"""Account tables: users and per-username login throttles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+from pydantic import field_validator
+from sqlmodel import Field, SQLModel
+
+from registry.actor import Role
+from registry.db import UTCDateTime, enum_type
+
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
+
+
+class UserBase(SQLModel):
+    """Fields a user shares across create and read."""
+
+    username: str = Field(max_length=64, regex=USERNAME_PATTERN)
+    display_name: str = Field(default="", max_length=64)
+    role: Role = Field(sa_type=enum_type(Role, "role"))
+    body_id: uuid.UUID | None = Field(default=None, foreign_key="evaluation_body.id", index=True)
+
+
+class UserAccount(UserBase, table=True):
+    """A login: role, and the body a body admin belongs to."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (sa.CheckConstraint("role != 'body_admin' OR body_id IS NOT NULL", name="body_admin_has_body"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    username: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    password_hash: str = Field(max_length=255)
+    is_active: bool = True
+    last_login_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())
+    created_at: dt.datetime = Field(sa_type=UTCDateTime())
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime())
+
+
+class UserCreate(UserBase):
+    """What the regulator sends to create an account."""
+
+    password: str = Field(min_length=10, max_length=128)
+
+    @field_validator("username", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class UserPublic(SQLModel):
+    """An account as the API shows it (never the hash)."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+    role: Role
+    body_id: uuid.UUID | None
+    is_active: bool
+    created_at: dt.datetime
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins per username (known or not, so the two are indistinguishable) and any lock."""
+
+    __tablename__ = "login_throttle"
+
+    username: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())
+    last_failure_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())

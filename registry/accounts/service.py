@@ -1,0 +1,158 @@
+"""Create accounts and authenticate logins; imports argon2-cffi for password hashing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, select
+
+from registry.accounts.models import LoginThrottle, UserAccount, UserCreate
+from registry.actor import Actor, Role, require_regulator
+from registry.audit.service import record, snapshot
+from registry.bodies.service import get_body
+from registry.clock import utcnow
+from registry.errors import Conflict, InvalidInput, NotFound
+from registry.settings import Settings
+
+
+class UsernameTaken(Conflict):
+    """Another account has this username."""
+
+    code = "username_taken"
+
+
+class UserNotFound(NotFound):
+    """No such account."""
+
+    code = "user_not_found"
+
+
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+
+
+def password_hasher(settings: Settings) -> PasswordHasher:
+    """Return the argon2id hasher configured by settings."""
+    return _hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
+    return _hasher(time_cost, memory_kib).hash("not-a-real-password-for-timing")
+
+
+def create_user(session: Session, *, actor: Actor, data: UserCreate, settings: Settings) -> UserAccount:
+    """Create an account (regulator or the command line); body admins must name their body."""
+    require_regulator(actor)
+    if data.role == Role.BODY_ADMIN and data.body_id is None:
+        raise InvalidInput(
+            "评价机构管理员必须指定所属机构 body_id", "a body_admin needs body_id", extra={"field": "body_id"}
+        )
+    if data.role == Role.REGULATOR and data.body_id is not None:
+        raise InvalidInput("监管账号不属于任何机构", "a regulator belongs to no body", extra={"field": "body_id"})
+    if data.password.lower() == data.username:
+        raise InvalidInput(
+            "密码不能与用户名相同", "the password may not equal the username", extra={"field": "password"}
+        )
+    if session.exec(select(UserAccount.id).where(UserAccount.username == data.username)).first():
+        raise UsernameTaken(f"用户名 {data.username} 已被使用", f"username {data.username} is taken")
+    if data.body_id is not None:
+        get_body(session, actor=actor, body_id=data.body_id)
+    now = utcnow()
+    user = UserAccount(
+        username=data.username,
+        display_name=data.display_name,
+        role=data.role,
+        body_id=data.body_id,
+        password_hash=password_hasher(settings).hash(data.password),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="user.created",
+        entity_type="user",
+        entity_id=user.id,
+        body_id=user.body_id,
+        after=snapshot(user),
+    )
+    return user
+
+
+def get_user(session: Session, user_id: uuid.UUID) -> UserAccount:
+    """Return an account by id."""
+    user = session.get(UserAccount, user_id)
+    if user is None:
+        raise UserNotFound("账号不存在", "no such account")
+    return user
+
+
+def list_users(session: Session, *, actor: Actor) -> Sequence[UserAccount]:
+    """Return every account (regulator only)."""
+    require_regulator(actor)
+    return session.exec(select(UserAccount).order_by(col(UserAccount.username))).all()
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """The result of a login attempt; failures carry no hint whether the username exists."""
+
+    user: UserAccount | None
+    locked: bool = False
+    retry_after_seconds: int = 0
+
+
+def authenticate(session: Session, *, username: str, password: str, settings: Settings) -> LoginOutcome:
+    """Check a username and password; count failures per username and lock after too many.
+
+    The caller commits either way, so failure counts persist. Unknown usernames are hashed against a dummy
+    and throttled like real ones, so timing and lock-outs reveal nothing about which accounts exist.
+    """
+    name = username.strip().lower()[:64]
+    now = utcnow()
+    throttle = session.exec(select(LoginThrottle).where(LoginThrottle.username == name).with_for_update()).first()
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        return LoginOutcome(None, locked=True, retry_after_seconds=_seconds_until(throttle.locked_until, now))
+    user = session.exec(select(UserAccount).where(UserAccount.username == name)).first()
+    hasher = password_hasher(settings)
+    ok = False
+    try:
+        ok = hasher.verify(
+            user.password_hash if user else _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_kib), password
+        )
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if ok and user is not None and user.is_active:
+        if throttle is not None:
+            session.delete(throttle)
+        user.last_login_at = now
+        if hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hasher.hash(password)
+        session.flush()
+        return LoginOutcome(user)
+    if throttle is None:
+        throttle = LoginThrottle(username=name)
+        session.add(throttle)
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    if throttle.failures >= settings.login_max_failures:
+        throttle.locked_until = now + dt.timedelta(minutes=settings.login_lockout_minutes)
+        throttle.failures = 0
+        session.flush()
+        return LoginOutcome(None, locked=True, retry_after_seconds=settings.login_lockout_minutes * 60)
+    session.flush()
+    return LoginOutcome(None)
+
+
+def _seconds_until(moment: dt.datetime, now: dt.datetime) -> int:
+    return max(1, int((moment - now).total_seconds()))

@@ -1,0 +1,1 @@
+"""Evaluation bodies (评价机构): identity, kind, rule-relevant attributes, certificate codes, status, chain members."""

@@ -1,0 +1,155 @@
+"""Evaluation body tables and their API shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from registry.db import UTCDateTime, enum_type
+
+
+class BodyKind(StrEnum):
+    """What sort of evaluation body (DESIGN.md §3)."""
+
+    EMPLOYER = "employer"  # 用人单位
+    CHAIN_BODY = "chain_body"  # 产教评技能生态链评价机构
+    SOCIAL_ORG = "social_org"  # 社会培训评价组织
+    SCHOOL = "school"  # 技工院校
+
+
+KIND_ZH = {
+    BodyKind.EMPLOYER: "用人单位",
+    BodyKind.CHAIN_BODY: "产教评技能生态链评价机构",
+    BodyKind.SOCIAL_ORG: "社会培训评价组织",
+    BodyKind.SCHOOL: "技工院校",
+}
+
+
+class BodyStatus(StrEnum):
+    """Standing of a body with the regulator."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"  # 评价资质 cancelled (002:27); final
+
+
+def default_category(kind: BodyKind) -> str:
+    """Certificate-number category letter: Y for employers, S for the others (DESIGN.md §3)."""
+    return "Y" if kind in {BodyKind.EMPLOYER, BodyKind.CHAIN_BODY} else "S"
+
+
+class BodyAttributes(SQLModel):
+    """The facts the rules read (DESIGN.md §3, policy-requirements §2.7)."""
+
+    is_state_owned: bool = False  # 国有企业 (000:47)
+    is_above_scale: bool = False  # 规上企业 (000:47)
+    is_manufacturing: bool = False  # 制造业企业 (001:44)
+    is_large: bool = False  # 大型企业 (001:46)
+    is_listed: bool = False  # 上市公司 (001:46)
+    is_chain_lead: bool = False  # 链主企业 (001:44)
+    is_industry_leader: bool = False  # 行业龙头企业 (001:44)
+    qualified_special: bool = False  # 符合条件可备案到特级技师, set by the regulator (001:44)
+
+
+class BodyBase(BodyAttributes):
+    """Fields shared by create and read."""
+
+    name: str = Field(min_length=2, max_length=128)
+    kind: BodyKind = Field(sa_type=enum_type(BodyKind, "body_kind"))
+    province_code: str = Field(foreign_key="province.code", min_length=2, max_length=2)
+    city_code: str | None = Field(default=None, foreign_key="city.code", min_length=6, max_length=6)
+    address: str = Field(default="", max_length=255)
+    contact_name: str = Field(default="", max_length=64)
+    contact_phone: str = Field(default="", max_length=32)
+    ministry_code: str = Field(default="0000", regex=r"^\d{4}$", max_length=4)
+    site_code: str | None = Field(default=None, regex=r"^\d{6}$", max_length=6)
+
+
+class EvaluationBody(BodyBase, table=True):
+    """An enterprise or organisation that evaluates skills, identified by its USCC."""
+
+    __tablename__ = "evaluation_body"
+    __table_args__ = (sa.CheckConstraint("cert_category IN ('Y', 'S')", name="cert_category"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    uscc: str = Field(min_length=18, max_length=18, sa_column_kwargs={"unique": True})
+    cert_category: str = Field(max_length=1)
+    status: BodyStatus = Field(default=BodyStatus.ACTIVE, sa_type=enum_type(BodyStatus, "body_status"))
+    status_reason: str | None = Field(default=None, max_length=2000)
+    status_changed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())
+    created_at: dt.datetime = Field(sa_type=UTCDateTime())
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime())
+
+
+class BodyCreate(BodyBase):
+    """What the regulator sends to register a body."""
+
+    uscc: str = Field(min_length=1, max_length=32)
+    cert_category: str | None = Field(default=None, regex=r"^[YS]$")
+
+
+class BodyUpdate(SQLModel):
+    """A partial update; body admins may change only the contact fields."""
+
+    name: str | None = Field(default=None, min_length=2, max_length=128)
+    city_code: str | None = Field(default=None, min_length=6, max_length=6)
+    address: str | None = Field(default=None, max_length=255)
+    contact_name: str | None = Field(default=None, max_length=64)
+    contact_phone: str | None = Field(default=None, max_length=32)
+    ministry_code: str | None = Field(default=None, regex=r"^\d{4}$")
+    site_code: str | None = Field(default=None, regex=r"^\d{6}$")
+    cert_category: str | None = Field(default=None, regex=r"^[YS]$")
+    is_state_owned: bool | None = None
+    is_above_scale: bool | None = None
+    is_manufacturing: bool | None = None
+    is_large: bool | None = None
+    is_listed: bool | None = None
+    is_chain_lead: bool | None = None
+    is_industry_leader: bool | None = None
+    qualified_special: bool | None = None
+
+
+BODY_ADMIN_EDITABLE = frozenset({"address", "contact_name", "contact_phone"})
+
+
+class BodyPublic(BodyBase):
+    """A body as its admins and the regulator see it."""
+
+    id: uuid.UUID
+    uscc: str
+    cert_category: str
+    status: BodyStatus
+    status_reason: str | None
+    status_changed_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ChainMember(SQLModel, table=True):
+    """An enterprise in a chain body's industry chain, whose staff the chain body may assess (001:46)."""
+
+    __tablename__ = "chain_member"
+    __table_args__ = (sa.UniqueConstraint("chain_body_id", "member_uscc", name="uq_chain_member_body_uscc"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    chain_body_id: uuid.UUID = Field(foreign_key="evaluation_body.id", index=True)
+    member_uscc: str = Field(min_length=18, max_length=18)
+    member_name: str = Field(max_length=128)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime())
+
+
+class ChainMemberIn(SQLModel):
+    """One member enterprise as sent by a chain body."""
+
+    uscc: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=2, max_length=128)
+
+
+class StatusChange(SQLModel):
+    """A reason for a status change (required)."""
+
+    reason: str = Field(min_length=2, max_length=2000)

@@ -1,0 +1,252 @@
+"""Register, read, update and sanction evaluation bodies; maintain chain members."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from registry.actor import Actor, require_body_access, require_regulator
+from registry.audit.service import changes, record, snapshot
+from registry.bodies.models import (
+    BODY_ADMIN_EDITABLE,
+    BodyCreate,
+    BodyKind,
+    BodyStatus,
+    BodyUpdate,
+    ChainMember,
+    ChainMemberIn,
+    EvaluationBody,
+    default_category,
+)
+from registry.catalogue.models import City, Province
+from registry.clock import utcnow
+from registry.db import get_for_update
+from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from registry.transitions import TransitionTable
+from registry.validators import check_uscc
+
+BODY_TRANSITIONS = TransitionTable(
+    "评价机构 evaluation body",
+    {
+        BodyStatus.ACTIVE: {BodyStatus.SUSPENDED, BodyStatus.REVOKED},
+        BodyStatus.SUSPENDED: {BodyStatus.ACTIVE, BodyStatus.REVOKED},
+    },
+)
+
+
+class BodyNotFound(NotFound):
+    """No such body, or not one the actor may see."""
+
+    code = "body_not_found"
+
+
+class BodyExists(Conflict):
+    """A body with this USCC is already registered."""
+
+    code = "body_exists"
+
+
+class InvalidUSCC(InvalidInput):
+    """The 统一社会信用代码 fails GB 32100."""
+
+    code = "invalid_uscc"
+
+
+def normalise_uscc(value: str, *, field: str = "uscc") -> str:
+    """Upper-case and validate a USCC, or raise InvalidUSCC naming the field and the reason."""
+    uscc = value.strip().upper()
+    problem = check_uscc(uscc)
+    if problem is not None:
+        raise InvalidUSCC(f"{field}：{problem.zh}", f"{field}: {problem.en}", extra={"field": field})
+    return uscc
+
+
+def _check_region(session: Session, province_code: str, city_code: str | None) -> None:
+    if session.get(Province, province_code) is None:
+        raise InvalidInput(
+            f"省份代码 {province_code} 不存在（GB/T 2260 两位代码）",
+            f"province {province_code} is not a GB/T 2260 code",
+            extra={"field": "province_code"},
+        )
+    if city_code is not None:
+        city = session.get(City, city_code)
+        if city is None or city.province_code != province_code:
+            raise InvalidInput(
+                f"城市代码 {city_code} 不属于省份 {province_code}",
+                f"city {city_code} is not in province {province_code}",
+                extra={"field": "city_code"},
+            )
+
+
+def create_body(session: Session, *, actor: Actor, data: BodyCreate) -> EvaluationBody:
+    """Register an evaluation body (regulator); the USCC must be valid and not yet registered."""
+    require_regulator(actor)
+    uscc = normalise_uscc(data.uscc)
+    _check_region(session, data.province_code, data.city_code)
+    if session.exec(select(EvaluationBody.id).where(EvaluationBody.uscc == uscc)).first() is not None:
+        raise BodyExists(
+            f"统一社会信用代码 {uscc} 的机构已登记",
+            f"a body with USCC {uscc} is already registered",
+            extra={"field": "uscc"},
+        )
+    now = utcnow()
+    values = data.model_dump(exclude={"uscc", "cert_category"})
+    body = EvaluationBody(
+        **values,
+        uscc=uscc,
+        cert_category=data.cert_category or default_category(data.kind),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(body)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="body.created",
+        entity_type="body",
+        entity_id=body.id,
+        body_id=body.id,
+        after=snapshot(body),
+    )
+    return body
+
+
+def get_body(session: Session, *, actor: Actor, body_id: uuid.UUID) -> EvaluationBody:
+    """Return a body the actor may see (regulator: any; body admin: their own)."""
+    body = session.get(EvaluationBody, body_id)
+    if body is None or not actor.sees_body(body.id):
+        raise BodyNotFound("评价机构不存在", "no such evaluation body", extra={"body_id": str(body_id)})
+    return body
+
+
+def list_bodies(
+    session: Session,
+    *,
+    actor: Actor,
+    status: BodyStatus | None = None,
+    kind: BodyKind | None = None,
+    province_code: str | None = None,
+) -> Sequence[EvaluationBody]:
+    """Return every registered body, whatever its status (regulator)."""
+    require_regulator(actor)
+    query = select(EvaluationBody)
+    if status is not None:
+        query = query.where(col(EvaluationBody.status) == status)
+    if kind is not None:
+        query = query.where(col(EvaluationBody.kind) == kind)
+    if province_code is not None:
+        query = query.where(col(EvaluationBody.province_code) == province_code)
+    return session.exec(query.order_by(col(EvaluationBody.name))).all()
+
+
+def update_body(session: Session, *, actor: Actor, body_id: uuid.UUID, data: BodyUpdate) -> EvaluationBody:
+    """Change a body's fields; body admins may change only their own contact details."""
+    get_body(session, actor=actor, body_id=body_id)
+    require_body_access(actor, body_id)
+    fields = data.model_dump(exclude_unset=True)
+    if not actor.is_regulator:
+        forbidden = sorted(set(fields) - BODY_ADMIN_EDITABLE)
+        if forbidden:
+            raise PermissionDenied(
+                f"机构管理员不能修改：{', '.join(forbidden)}（由监管部门维护）",
+                f"a body admin may not change: {', '.join(forbidden)} (kept by the regulator)",
+                extra={"fields": forbidden},
+            )
+    body: EvaluationBody = get_for_update(session, EvaluationBody, body_id)
+    if "city_code" in fields:
+        _check_region(session, body.province_code, fields["city_code"])
+    before = snapshot(body)
+    for name, value in fields.items():
+        setattr(body, name, value)
+    body.updated_at = utcnow()
+    session.flush()
+    old, new = changes(before, snapshot(body))
+    if new:
+        record(
+            session,
+            actor=actor,
+            action="body.updated",
+            entity_type="body",
+            entity_id=body.id,
+            body_id=body.id,
+            before=old,
+            after=new,
+        )
+    return body
+
+
+def set_body_status(
+    session: Session, *, actor: Actor, body_id: uuid.UUID, status: BodyStatus, reason: str
+) -> EvaluationBody:
+    """Suspend, reinstate or revoke (评价资质, final) a body, with the reason on the record (regulator)."""
+    require_regulator(actor)
+    get_body(session, actor=actor, body_id=body_id)
+    body: EvaluationBody = get_for_update(session, EvaluationBody, body_id)
+    BODY_TRANSITIONS.check(body.status, status)
+    before = body.status
+    body.status = status
+    body.status_reason = reason
+    body.status_changed_at = body.updated_at = utcnow()
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action=f"body.{status.value}",
+        entity_type="body",
+        entity_id=body.id,
+        body_id=body.id,
+        before={"status": before},
+        after={"status": status},
+        reason=reason,
+    )
+    return body
+
+
+def replace_chain_members(
+    session: Session, *, actor: Actor, body_id: uuid.UUID, members: Sequence[ChainMemberIn]
+) -> list[ChainMember]:
+    """Replace the member enterprises of a chain body's industry chain (001:46)."""
+    body = get_body(session, actor=actor, body_id=body_id)
+    require_body_access(actor, body_id)
+    if body.kind != BodyKind.CHAIN_BODY and not body.is_chain_lead:
+        raise InvalidInput(
+            "只有产教评技能生态链评价机构或链主企业可登记链上企业",
+            "only chain bodies or chain-lead enterprises have chain members",
+        )
+    parsed: dict[str, str] = {}
+    for index, member in enumerate(members):
+        uscc = normalise_uscc(member.uscc, field=f"members[{index}].uscc")
+        if uscc in parsed:
+            raise InvalidInput(f"members[{index}]：统一社会信用代码重复", f"members[{index}]: USCC repeated")
+        parsed[uscc] = member.name
+    existing = session.exec(select(ChainMember).where(ChainMember.chain_body_id == body_id)).all()
+    before = sorted(m.member_uscc for m in existing)
+    for old in existing:
+        session.delete(old)
+    session.flush()
+    now = utcnow()
+    rows = [ChainMember(chain_body_id=body_id, member_uscc=u, member_name=n, created_at=now) for u, n in parsed.items()]
+    session.add_all(rows)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="body.chain_members_replaced",
+        entity_type="body",
+        entity_id=body_id,
+        body_id=body_id,
+        before={"members": before},
+        after={"members": sorted(parsed)},
+    )
+    return rows
+
+
+def list_chain_members(session: Session, *, actor: Actor, body_id: uuid.UUID) -> Sequence[ChainMember]:
+    """Return a chain body's member enterprises."""
+    get_body(session, actor=actor, body_id=body_id)
+    return session.exec(
+        select(ChainMember).where(ChainMember.chain_body_id == body_id).order_by(col(ChainMember.member_name))
+    ).all()

@@ -1,0 +1,196 @@
+"""Tenant isolation: a second body's admin walks every endpoint with the first body's ids and gets nowhere.
+
+Every route of the app must be classified here, so a new endpoint cannot ship without an isolation check.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from api.app import create_app
+from registry.actor import Role
+from registry.audit.service import snapshot
+from registry.bodies.models import BodyKind, EvaluationBody
+from registry.filings.models import Filing
+from registry.settings import Settings
+from tests.factories import PASSWORD, login, make_body, make_filing, make_user, valid_uscc
+
+FILING_BODY = {
+    "ceiling": "senior_technician",
+    "starts_on": "2026-01-01",
+    "ends_on": "2027-12-31",
+    "lines": [{"occupation_code": "6-18-02-04", "max_grade": "senior", "methods": ["skill_operation"]}],
+}
+REASON = {"reason": "越权尝试"}
+
+# HTML pages outside the OpenAPI document (public).
+HTML_PAGES = {("GET", "/")}
+# Routes anyone may call; they hold no tenant data.
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/api/v1/grades"),
+    ("GET", "/api/v1/occupations"),
+    ("GET", "/api/v1/occupations/{code}"),
+    ("GET", "/api/v1/provinces"),
+    ("GET", "/api/v1/provinces/{code}/cities"),
+    ("GET", "/api/v1/education-levels"),
+    ("GET", "/api/v1/titles"),
+    ("GET", "/api/v1/equivalences"),
+    ("GET", "/api/v1/bodies"),
+    ("POST", "/api/v1/auth/token"),
+} | HTML_PAGES
+# Routes about the caller's own account.
+SELF = {("GET", "/api/v1/users/me")}
+# Regulator-only routes: a body admin gets 403 whatever the ids.
+REGULATOR_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("POST", "/api/v1/bodies"): {"uscc": "{new_uscc}", "name": "越权机构", "kind": "employer", "province_code": "44"},
+    ("GET", "/api/v1/regulator/bodies"): None,
+    ("POST", "/api/v1/users"): {"username": "intruder", "role": "regulator", "password": PASSWORD},
+    ("GET", "/api/v1/users"): None,
+    ("POST", "/api/v1/bodies/{body_id}/suspend"): REASON,
+    ("POST", "/api/v1/bodies/{body_id}/reinstate"): REASON,
+    ("POST", "/api/v1/bodies/{body_id}/revoke"): REASON,
+    ("POST", "/api/v1/filings/{filing_id}/decision"): {"approve": True, "note": "越权批准"},
+    ("POST", "/api/v1/filings/{filing_id}/suspend"): REASON,
+    ("POST", "/api/v1/filings/{filing_id}/reinstate"): REASON,
+    ("POST", "/api/v1/filings/{filing_id}/revoke"): REASON,
+    ("GET", "/api/v1/audit/verify"): None,
+}
+# Routes on another body's records: 403 or 404, and nothing changes.
+TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
+    ("GET", "/api/v1/bodies/{body_id}"): None,
+    ("PATCH", "/api/v1/bodies/{body_id}"): {"contact_phone": "000"},
+    ("GET", "/api/v1/bodies/{body_id}/members"): None,
+    ("PUT", "/api/v1/bodies/{body_id}/members"): [{"uscc": "{new_uscc}", "name": "越权成员"}],
+    ("GET", "/api/v1/bodies/{body_id}/history"): None,
+    ("POST", "/api/v1/filings"): {"body_id": "{body_id}", **FILING_BODY},
+    ("GET", "/api/v1/filings/{filing_id}"): None,
+    ("PUT", "/api/v1/filings/{filing_id}"): FILING_BODY,
+    ("POST", "/api/v1/filings/{filing_id}/submit"): None,
+}
+# Lists: they answer, but never with the other body's records.
+LISTS = {
+    ("GET", "/api/v1/filings"): {"body_id": "{body_id}"},
+    ("GET", "/api/v1/audit/events"): {"body_id": "{body_id}"},
+}
+
+
+@dataclass
+class World:
+    victim: EvaluationBody
+    victim_filing: Filing
+    victim_draft: Filing
+    intruder_headers: dict[str, str]
+
+    def fill(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return (
+                value.replace("{body_id}", str(self.victim.id))
+                .replace("{filing_id}", str(self.victim_filing.id))
+                .replace("{new_uscc}", valid_uscc())
+            )
+        if isinstance(value, dict):
+            return {k: self.fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill(v) for v in value]
+        return value
+
+
+@pytest.fixture
+def world(client: TestClient, session: Session, settings: Settings) -> World:
+    victim = make_body(session, kind=BodyKind.CHAIN_BODY)
+    make_user(session, settings, role=Role.BODY_ADMIN, body=victim)
+    victim_filing = make_filing(session, settings, body=victim, approve=False)
+    victim_draft = make_filing(session, settings, body=victim, submit=False)
+    intruder_body = make_body(session)
+    intruder = make_user(session, settings, role=Role.BODY_ADMIN, body=intruder_body)
+    return World(victim, victim_filing, victim_draft, login(client, intruder.username))
+
+
+def _state(session: Session, world: World) -> dict[str, Any]:
+    session.expire_all()
+    return {
+        "body": snapshot(session.get(EvaluationBody, world.victim.id)),  # type: ignore[arg-type]
+        "filing": snapshot(session.get(Filing, world.victim_filing.id)),  # type: ignore[arg-type]
+        "draft": snapshot(session.get(Filing, world.victim_draft.id)),  # type: ignore[arg-type]
+    }
+
+
+def _call(client: TestClient, world: World, method: str, path: str, payload: Any, *, draft: bool = False) -> Any:
+    url = world.fill(path)
+    if draft:
+        url = url.replace(str(world.victim_filing.id), str(world.victim_draft.id))
+    kwargs: dict[str, Any] = {"headers": world.intruder_headers}
+    if payload is not None:
+        kwargs["params" if method == "GET" else "json"] = world.fill(payload)
+    return client.request(method, url, **kwargs)
+
+
+def _routes() -> set[tuple[str, str]]:
+    """Every route: the OpenAPI document's, plus the HTML pages kept out of it."""
+    paths = create_app(Settings()).openapi()["paths"]
+    routes = {(method.upper(), path) for path, operations in paths.items() for method in operations}
+    return routes | HTML_PAGES
+
+
+def test_every_route_is_classified() -> None:
+    classified = PUBLIC | SELF | set(REGULATOR_ONLY) | set(TENANT) | set(LISTS)
+    assert _routes() - classified == set(), "classify the new routes in tests/api/test_isolation.py"
+    assert classified - _routes() == set(), "remove routes that no longer exist"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(TENANT), ids=str)
+def test_other_bodies_records_are_out_of_reach(
+    client: TestClient, session: Session, world: World, method: str, path: str
+) -> None:
+    before = _state(session, world)
+    for draft in (False, True):
+        response = _call(client, world, method, path, TENANT[(method, path)], draft=draft)
+        assert response.status_code in {403, 404}, (method, path, response.status_code, response.text)
+        assert response.json()["error"]
+    assert _state(session, world) == before
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(REGULATOR_ONLY), ids=str)
+def test_regulator_routes_refuse_body_admins(
+    client: TestClient, session: Session, world: World, method: str, path: str
+) -> None:
+    before = _state(session, world)
+    response = _call(client, world, method, path, REGULATOR_ONLY[(method, path)])
+    assert response.status_code == 403, (method, path, response.status_code, response.text)
+    assert _state(session, world) == before
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(LISTS), ids=str)
+def test_lists_never_show_other_bodies_records(
+    client: TestClient, session: Session, world: World, method: str, path: str
+) -> None:
+    response = _call(client, world, method, path, LISTS[(method, path)])
+    assert response.status_code in {200, 403}, response.text
+    if response.status_code == 200:
+        text = response.text
+        for foreign in (world.victim.id, world.victim_filing.id, world.victim_draft.id):
+            assert str(foreign) not in text
+
+
+def test_anonymous_callers_reach_no_tenant_route(client: TestClient, world: World) -> None:
+    for method, path in sorted(TENANT) + sorted(REGULATOR_ONLY):
+        payload = {**TENANT, **REGULATOR_ONLY}[(method, path)]
+        kwargs: dict[str, Any] = {}
+        if payload is not None:
+            kwargs["params" if method == "GET" else "json"] = world.fill(payload)
+        response = client.request(method, world.fill(path), **kwargs)
+        assert response.status_code == 401, (method, path, response.status_code)
+
+
+def test_ids_that_do_not_exist_look_the_same_as_other_bodies(client: TestClient, world: World) -> None:
+    missing = client.get(f"/api/v1/filings/{uuid.uuid4()}", headers=world.intruder_headers)
+    foreign = client.get(f"/api/v1/filings/{world.victim_filing.id}", headers=world.intruder_headers)
+    assert missing.status_code == foreign.status_code == 404
+    assert missing.json()["error"] == foreign.json()["error"]

@@ -1,0 +1,45 @@
+"""`registry demo`: realistic data in every state, loaded once, refused in production."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import col, select
+from typer.testing import CliRunner
+
+from api.cli import app as cli
+from registry.audit.service import verify_chain
+from registry.bodies.models import BodyStatus, EvaluationBody
+from registry.db import make_engine, session_scope
+from registry.filings.models import Filing, FilingStatus
+
+
+def test_demo_loads_every_state_once(committed_url: str) -> None:
+    first = CliRunner().invoke(cli, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "demo data loaded" in first.output
+    second = CliRunner().invoke(cli, ["demo"])
+    assert second.exit_code == 0, second.output
+    assert "already present" in second.output
+    engine = make_engine(committed_url)
+    with session_scope(engine) as s:
+        assert {f.status for f in s.exec(select(Filing)).all()} == set(FilingStatus)
+        statuses = {b.status for b in s.exec(select(EvaluationBody)).all()}
+        assert statuses == set(BodyStatus)
+        assert s.exec(select(Filing).where(col(Filing.ends_on) < dt.date(2026, 1, 1))).first() is not None
+        assert verify_chain(s).ok
+    engine.dispose()
+
+
+def test_demo_is_refused_in_production(committed_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from registry.settings import get_settings
+
+    monkeypatch.setenv("REGISTRY_ENV", "production")
+    monkeypatch.setenv("REGISTRY_SECRET_KEY", "p" * 48)
+    monkeypatch.setenv("REGISTRY_ARGON2_TIME_COST", "2")
+    monkeypatch.setenv("REGISTRY_ARGON2_MEMORY_KIB", str(19 * 1024))
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 1
+    assert "production" in result.output
