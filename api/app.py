@@ -10,7 +10,19 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from api.errors import install_error_handlers
-from api.routers import audit, auth, bodies, catalogue, filings, health
+from api.routers import (
+    assessors,
+    audit,
+    auth,
+    awards,
+    bodies,
+    catalogue,
+    filings,
+    health,
+    people,
+    recognitions,
+    sessions,
+)
 from registry.db import get_engine
 from registry.settings import Settings, get_settings
 
@@ -43,6 +55,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(auth.router)
     app.include_router(bodies.router)
     app.include_router(filings.router)
+    app.include_router(people.router)
+    app.include_router(assessors.router)
+    app.include_router(sessions.router)
+    app.include_router(recognitions.router)
+    app.include_router(awards.router)
     app.include_router(audit.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from assessment.recognition.service import load_competition_defaults
 from registry import schema
 from registry.accounts.models import UserCreate
 from registry.accounts.service import create_user
@@ -45,6 +46,7 @@ def migrate_and_load() -> None:
     schema.upgrade(settings.database_url)
     with session_scope(get_engine(settings.database_url)) as session:
         changed = load_reference_data(session)
+        changed["competition_rule"] = load_competition_defaults(session)
     touched = ", ".join(f"{table} {n}" for table, n in changed.items() if n) or "nothing changed"
     typer.echo(f"schema at {schema.head_revision()}; reference data: {touched}")
 
@@ -90,12 +92,48 @@ def import_occupations_command(
     typer.echo(f"{len(rows)} rows: {report.created} created, {report.updated} updated")
 
 
+@import_app.command("results")
+def import_results_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or .xlsx file")],
+    session_id: Annotated[str, typer.Option("--session", help="the exam batch id")],
+) -> None:
+    """Import a batch's results (id_number,name,component,score,assessor_card): enrols who is missing, records
+    every assessor's scores; one bad row and nothing changes."""
+    import uuid
+
+    from assessment.batches.imports import RESULT_COLUMNS, RESULT_OPTIONAL, import_results, result_groups
+
+    settings = get_settings()
+    try:
+        rows = read_table(file.read_bytes(), filename=file.name, required=RESULT_COLUMNS, optional=RESULT_OPTIONAL)
+        with (
+            session_scope(get_engine(settings.database_url)) as session,
+            typer.progressbar(length=result_groups(rows), label="recording scores") as bar,
+        ):
+            summary = import_results(
+                session,
+                actor=Actor.system("cli"),
+                session_id=uuid.UUID(session_id),
+                rows=rows,
+                settings=settings,
+                progress=bar.update,
+            )
+    except DomainError as error:
+        _fail(error)
+        return
+    except ValueError:
+        typer.secho(f"错误 / error: --session {session_id!r} is not a batch id", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"{summary.rows} rows: {summary.enrolled} candidates enrolled, {summary.scores} scores recorded")
+
+
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Option(help="login name (lower case)")],
     role: Annotated[Role, typer.Option(help="regulator, body_admin, assessor, supervisor or worker")] = Role.REGULATOR,
     body_id: Annotated[str | None, typer.Option(help="the body a body_admin belongs to")] = None,
     display_name: Annotated[str, typer.Option(help="name shown in the audit log")] = "",
+    person_id: Annotated[str | None, typer.Option(help="the person a worker/assessor/supervisor account is")] = None,
     password: Annotated[
         str,
         typer.Option(
@@ -120,6 +158,7 @@ def users_create(
             display_name=display_name,
             password=password,
             body_id=uuid.UUID(body_id) if body_id else None,
+            person_id=uuid.UUID(person_id) if person_id else None,
         )
     except (ValidationError, ValueError) as exc:
         typer.secho(f"错误 / error: {exc}", fg=typer.colors.RED, err=True)

@@ -7,13 +7,41 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
 
+from assessment.assessors.models import Assessor, AssessorCreate, AssessorKind
+from assessment.assessors.service import register_assessor
+from assessment.batches.models import EnrolIn, ExamSession, SessionComponent, SessionCreate, SessionStatus
+from assessment.batches.service import (
+    attest_session,
+    cancel_session,
+    close_session,
+    create_session,
+    enrol,
+    finalize_session,
+    open_session,
+    publish_session,
+    record_scores,
+)
+from assessment.recognition.models import (
+    CompetitionResult,
+    CompetitionTier,
+    Evidence,
+    Path,
+    Recognition,
+    RecognitionIn,
+    Trigger,
+    Waiver,
+)
+from assessment.recognition.service import apply_for_recognition, decide_recognition
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
+from registry.awards.models import AppointmentCreate, AwardBasis
+from registry.awards.service import create_appointment, create_award
 from registry.bodies.models import BodyCreate, BodyKind, BodyStatus, ChainMemberIn, EvaluationBody
 from registry.bodies.service import create_body, replace_chain_members, set_body_status
 from registry.catalogue.service import search_occupations
@@ -22,8 +50,10 @@ from registry.filings.models import Filing, FilingCreate, FilingStatus, ScopeLin
 from registry.filings.rules import EvaluationMethod as M
 from registry.filings.service import create_filing, decide_filing, set_filing_status, submit_filing
 from registry.grades import GradeCode as G
+from registry.people.models import EmploymentIn, Person, PersonCreate
+from registry.people.service import register_person
 from registry.settings import Settings
-from registry.validators import org_code_check_char, uscc_check_char
+from registry.validators import id_check_digit, org_code_check_char, uscc_check_char
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published on purpose; demo refuses production
 SYSTEM = Actor.system("demo")
@@ -44,6 +74,9 @@ class DemoWorld:
     bodies: dict[str, EvaluationBody] = field(default_factory=dict)
     filings: dict[str, Filing] = field(default_factory=dict)
     users: dict[str, UserAccount] = field(default_factory=dict)
+    batches: dict[str, ExamSession] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    assessors: list[Assessor] = field(default_factory=list)
 
 
 BODIES: list[tuple[str, int, str, BodyKind, str, dict[str, Any]]] = [
@@ -312,25 +345,518 @@ def _seed_bodies_and_filings(session: Session, settings: Settings) -> DemoWorld:
     return world
 
 
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余杜叶程魏苏吕丁任沈姚卢"
+GIVEN = [
+    "建华",
+    "志强",
+    "丽娟",
+    "海波",
+    "晓燕",
+    "国栋",
+    "文杰",
+    "秀英",
+    "明辉",
+    "春梅",
+    "永红",
+    "俊峰",
+    "雪梅",
+    "振宇",
+    "桂芳",
+    "伟东",
+    "淑华",
+    "德明",
+    "小龙",
+    "佳怡",
+    "子豪",
+    "思琪",
+    "浩然",
+    "梓涵",
+]
+
+
+def demo_name(n: int) -> str:
+    """A fictional Chinese name for demo person n."""
+    return SURNAMES[n % len(SURNAMES)] + GIVEN[(n * 7) % len(GIVEN)]
+
+
+def demo_id(n: int) -> str:
+    """A valid, fictional 居民身份证号码 for demo person n (Foshan Shunde, born 1975–1999)."""
+    born = dt.date(1975, 1, 1) + dt.timedelta(days=(n * 379) % 9000)
+    first17 = f"440606{born:%Y%m%d}{n % 900 + 100:03d}"
+    return first17 + id_check_digit(first17)
+
+
+@dataclass
+class People:
+    """A counter for demo people."""
+
+    n: int = 0
+
+    def register(
+        self,
+        session: Session,
+        settings: Settings,
+        employer: EvaluationBody | None,
+        since: dt.date = dt.date(2016, 3, 1),
+        dispatched: bool = False,
+    ) -> Person:
+        self.n += 1
+        employment = None
+        if employer is not None:
+            employment = EmploymentIn(
+                employer_uscc=employer.uscc,
+                employer_name=employer.name,
+                starts_on=since,
+                dispatched=dispatched,
+                agency_name="佛山市顺德区人力资源派遣有限公司" if dispatched else "",
+            )
+        person, _ = register_person(
+            session,
+            actor=SYSTEM,
+            settings=settings,
+            data=PersonCreate(name=demo_name(self.n), id_number=demo_id(self.n), employment=employment),
+        )
+        return person
+
+
+def _legacy(session: Session, person: Person, body: EvaluationBody, occupation: str, grade: G, on: dt.date) -> None:
+    create_award(
+        session,
+        actor=SYSTEM,
+        person_id=person.id,
+        body_id=body.id,
+        occupation_code=occupation,
+        grade=grade,
+        basis=AwardBasis.LEGACY,
+        basis_ref=None,
+        awarded_on=on,
+    )
+
+
+def _card(
+    session: Session,
+    settings: Settings,
+    people: People,
+    number: str,
+    kind: AssessorKind,
+    occupations: list[str],
+    body: EvaluationBody | None = None,
+) -> Assessor:
+    person = people.register(session, settings, body)
+    return register_assessor(
+        session,
+        actor=SYSTEM,
+        data=AssessorCreate(
+            person_id=person.id,
+            card_number=number,
+            kind=kind,
+            body_id=body.id if body else None,
+            max_grade=G.SENIOR_TECHNICIAN,
+            held_grade=G.SENIOR_TECHNICIAN,
+            valid_from=dt.date(2025, 1, 1),
+            valid_to=dt.date(2029, 12, 31),
+            occupations=occupations,
+        ),
+    )
+
+
+def _batch(
+    session: Session,
+    settings: Settings,
+    world: DemoWorld,
+    key: str,
+    body: str,
+    occupation: str,
+    grade: G,
+    exam_on: dt.date,
+    staff: list[Assessor],
+    supervisor: Assessor,
+    candidates: list[Person],
+    end: SessionStatus,
+    *,
+    fail_last: int = 0,
+) -> None:
+    exam = create_session(
+        session,
+        actor=SYSTEM,
+        settings=settings,
+        data=SessionCreate(
+            body_id=world.bodies[body].id,
+            occupation_code=occupation,
+            grade=grade,
+            exam_on=exam_on,
+            venue="佛山市顺德区职业技能鉴定中心 第二考场",
+            assessor_ids=[a.id for a in staff],
+            supervisor_id=supervisor.id,
+        ),
+    )
+    world.batches[key] = exam
+    enrolled = [
+        enrol(session, actor=SYSTEM, session_id=exam.id, data=EnrolIn(person_id=p.id), settings=settings)
+        for p in candidates
+    ]
+    if end == SessionStatus.CANCELLED:
+        cancel_session(session, actor=SYSTEM, session_id=exam.id, reason="考场设备检修，延期另行安排")
+        return
+    if end == SessionStatus.PLANNED:
+        return
+    open_session(session, actor=SYSTEM, session_id=exam.id)
+    kinds = [c.kind for c in session.exec(select(SessionComponent).where(SessionComponent.session_id == exam.id))]
+    for index, candidate in enumerate(enrolled):
+        failing = index >= len(enrolled) - fail_last
+        for n, assessor in enumerate(staff):
+            if end == SessionStatus.OPEN and index % 2:
+                continue  # scoring under way: half the candidates still wait for their scores
+            scores = {
+                k: Decimal(52 + n if failing and k.value == "skill_operation" else 72 + (index * 3 + n) % 20)
+                for k in kinds
+            }
+            record_scores(session, actor=_as(assessor), session_id=exam.id, candidate_id=candidate.id, scores=scores)
+    if end == SessionStatus.OPEN:
+        return
+    attest_session(session, actor=_as(supervisor), session_id=exam.id, note="考务组织规范，评分记录完整")
+    if end == SessionStatus.SCORED:
+        return
+    finalize_session(session, actor=SYSTEM, session_id=exam.id)
+    if end == SessionStatus.FINALIZED:
+        return
+    closing = end == SessionStatus.CLOSED
+    publish_session(
+        session,
+        actor=SYSTEM,
+        session_id=exam.id,
+        settings=settings.model_copy(update={"publicity_days": 0}) if closing else settings,
+    )
+    if closing:
+        close_session(session, actor=SYSTEM, session_id=exam.id)
+
+
+def _as(assessor: Assessor) -> Actor:
+    role = Role.ASSESSOR if assessor.kind == AssessorKind.ASSESSOR else Role.SUPERVISOR
+    return Actor(
+        label=f"system:demo as {assessor.card_number}", role=role, assessor_id=assessor.id, person_id=assessor.person_id
+    )
+
+
+def _recognise(
+    session: Session,
+    settings: Settings,
+    body: EvaluationBody,
+    person: Person,
+    occupation: str,
+    target: G,
+    path: Path,
+    trigger: Trigger,
+    evidence: str,
+    *,
+    waived: list[Waiver] | None = None,
+    methods: list[str] | None = None,
+    competition: CompetitionResult | None = None,
+    decide: bool | None = True,
+) -> Recognition:
+    recognition = apply_for_recognition(
+        session,
+        actor=SYSTEM,
+        settings=settings,
+        data=RecognitionIn(
+            body_id=body.id,
+            person_id=person.id,
+            occupation_code=occupation,
+            target_grade=target,
+            path=path,
+            triggers=[trigger],
+            waived=waived or [],
+            methods=methods or [],
+            competition=competition,
+            evidence=[Evidence(kind="evidence", ref=f"档案 {path.value}-{person.id.hex[:6]}", description=evidence)],
+        ),
+    )
+    if decide is not None:
+        decide_recognition(
+            session,
+            actor=SYSTEM,
+            recognition_id=recognition.id,
+            approve=decide,
+            settings=settings,
+            note="认定评审委员会审议通过" if decide else "业绩材料不足以证明达到高级技师水平",
+        )
+    return recognition
+
+
+def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> None:
+    people = People()
+    plant, chain, social = world.bodies["plant"], world.bodies["chain"], world.bodies["social"]
+    welding = ["6-18-02-04", "6-18-01-01", "6-31-01-03", "6-20-01-01"]
+    staff = [_card(session, settings, people, f"K4406000{i}", AssessorKind.ASSESSOR, welding) for i in range(1, 5)]
+    supervisor = _card(session, settings, people, "R44060001", AssessorKind.SUPERVISOR, welding)
+    care = [_card(session, settings, people, f"K4403000{i}", AssessorKind.ASSESSOR, ["4-10-01-05"]) for i in (1, 2)]
+    care_supervisor = _card(session, settings, people, "R44030001", AssessorKind.SUPERVISOR, ["4-10-01-05"])
+    world.assessors = [*staff, supervisor]
+
+    workers = [people.register(session, settings, plant, dispatched=i % 5 == 0) for i in range(40)]
+    juniors = workers[10:18]
+    for person in juniors:
+        _legacy(session, person, plant, "6-18-02-04", G.JUNIOR, dt.date(2021, 6, 30))
+    _batch(
+        session,
+        settings,
+        world,
+        "closed",
+        "plant",
+        "6-18-02-04",
+        G.JUNIOR,
+        dt.date(2026, 4, 15),
+        staff[:2],
+        supervisor,
+        workers[:10],
+        SessionStatus.CLOSED,
+        fail_last=2,
+    )
+    _batch(
+        session,
+        settings,
+        world,
+        "published",
+        "plant",
+        "6-18-02-04",
+        G.INTERMEDIATE,
+        dt.date(2026, 11, 10),
+        staff[:2],
+        supervisor,
+        juniors,
+        SessionStatus.PUBLISHED,
+        fail_last=1,
+    )
+    _batch(
+        session,
+        settings,
+        world,
+        "finalized",
+        "plant",
+        "6-18-01-01",
+        G.JUNIOR,
+        dt.date(2026, 11, 12),
+        staff[1:3],
+        supervisor,
+        workers[18:24],
+        SessionStatus.FINALIZED,
+        fail_last=1,
+    )
+    _batch(
+        session,
+        settings,
+        world,
+        "scored",
+        "plant",
+        "6-20-01-01",
+        G.JUNIOR,
+        dt.date(2026, 11, 14),
+        staff[2:4],
+        supervisor,
+        workers[24:28],
+        SessionStatus.SCORED,
+    )
+    _batch(
+        session,
+        settings,
+        world,
+        "open",
+        "plant",
+        "6-18-01-01",
+        G.JUNIOR,
+        dt.date(2026, 11, 20),
+        staff[:2],
+        supervisor,
+        workers[28:32],
+        SessionStatus.OPEN,
+    )
+    _batch(
+        session,
+        settings,
+        world,
+        "planned",
+        "plant",
+        "6-20-01-01",
+        G.JUNIOR,
+        dt.date(2026, 12, 10),
+        staff[:2],
+        supervisor,
+        workers[32:36],
+        SessionStatus.PLANNED,
+    )
+    _batch(
+        session,
+        settings,
+        world,
+        "cancelled",
+        "plant",
+        "6-18-01-01",
+        G.JUNIOR,
+        dt.date(2026, 12, 5),
+        staff[2:4],
+        supervisor,
+        workers[36:38],
+        SessionStatus.CANCELLED,
+    )
+    carers = [people.register(session, settings, None) for _ in range(8)]
+    _batch(
+        session,
+        settings,
+        world,
+        "care-closed",
+        "social",
+        "4-10-01-05",
+        G.JUNIOR,
+        dt.date(2026, 9, 18),
+        care,
+        care_supervisor,
+        carers,
+        SessionStatus.CLOSED,
+        fail_last=1,
+    )
+
+    # Direct recognitions under several paths (DR-A, DR-D, DR-G, DR-E pending, DR-C rejected).
+    veteran = workers[38]
+    _legacy(session, veteran, plant, "6-18-02-04", G.INTERMEDIATE, dt.date(2019, 7, 1))
+    _recognise(
+        session,
+        settings,
+        plant,
+        veteran,
+        "6-18-02-04",
+        G.SENIOR,
+        Path.DR_A,
+        Trigger.T1,
+        "解决不锈钢薄板焊接变形的重大工艺难题，良品率由82%提升至97%",
+        waived=[Waiver.EDUCATION, Waiver.AGE],
+    )
+    _recognise(
+        session,
+        settings,
+        plant,
+        workers[39],
+        "6-18-02-04",
+        G.JUNIOR,
+        Path.DR_E,
+        Trigger.T6,
+        "年度岗位练兵技能比武第一名，连续三年零质量事故",
+        waived=[Waiver.WORK_YEARS],
+        decide=None,
+    )
+    engineers = [people.register(session, settings, chain, since=dt.date(2010, 7, 1)) for _ in range(5)]
+    world.people["dr-d"] = engineers[0]
+    _recognise(
+        session,
+        settings,
+        chain,
+        engineers[0],
+        "6-31-01-03",
+        G.TECHNICIAN,
+        Path.DR_D,
+        Trigger.T8,
+        "企业技能人才规划：智能产线电气调试骨干",
+        waived=[Waiver.SEQUENTIAL],
+        methods=["performance_review", "process_assessment"],
+    )
+    _legacy(session, engineers[1], chain, "6-18-02-04", G.SENIOR, dt.date(2020, 12, 1))
+    _recognise(
+        session,
+        settings,
+        chain,
+        engineers[1],
+        "6-18-02-04",
+        G.TECHNICIAN,
+        Path.DR_G,
+        Trigger.T7,
+        "广东省职业技能大赛焊工赛项第二名",
+        competition=CompetitionResult(
+            name="第三届广东省职业技能大赛焊工赛项", tier=CompetitionTier.PROVINCIAL, rank=2, year=2026
+        ),
+    )
+    _legacy(session, engineers[2], chain, "6-18-02-04", G.TECHNICIAN, dt.date(2018, 12, 1))
+    _recognise(
+        session,
+        settings,
+        chain,
+        engineers[2],
+        "6-18-02-04",
+        G.SENIOR_TECHNICIAN,
+        Path.DR_C,
+        Trigger.T5,
+        "岗位职责、工作表现、工作业绩综合评价",
+        waived=[Waiver.SENIORITY],
+        decide=False,
+    )
+    # A 特级技师 recognised under DR-D and appointed to the post (评聘).
+    _legacy(session, engineers[3], chain, "6-31-01-03", G.SENIOR_TECHNICIAN, dt.date(2017, 12, 1))
+    special = _recognise(
+        session,
+        settings,
+        chain,
+        engineers[3],
+        "6-31-01-03",
+        G.SPECIAL_TECHNICIAN,
+        Path.DR_D,
+        Trigger.T8,
+        "牵头攻关高压开关柜装配工艺，主持省级技能大师工作室",
+        waived=[Waiver.SEQUENTIAL],
+        methods=["performance_review"],
+    )
+    create_appointment(
+        session,
+        actor=SYSTEM,
+        data=AppointmentCreate(
+            person_id=engineers[3].id,
+            body_id=chain.id,
+            occupation_code="6-31-01-03",
+            post_grade=G.SPECIAL_TECHNICIAN,
+            post_title="电气装配特级技师（首席岗位后备）",
+            starts_on=dt.date(2026, 10, 1),
+        ),
+    )
+    world.people["special"] = engineers[3]
+    del special, social
+
+    # Accounts to try the assessor, supervisor and worker views.
+    for username, role, person_id in (
+        ("assessor.k1", Role.ASSESSOR, staff[0].person_id),
+        ("supervisor.r1", Role.SUPERVISOR, supervisor.person_id),
+        ("worker.demo", Role.WORKER, veteran.id),
+    ):
+        world.users[username] = create_user(
+            session,
+            actor=SYSTEM,
+            settings=settings,
+            data=UserCreate(
+                username=username, role=role, person_id=person_id, display_name=username, password=DEMO_PASSWORD
+            ),
+        )
+
+
 def load_demo(session: Session, settings: Settings) -> list[str]:
     """Load the demo data (once; later runs change nothing) and return lines telling the user where to look."""
     if settings.env == "production":
         raise InvalidInput("生产环境不能加载演示数据", "demo data is refused in production (published passwords)")
     already = session.exec(select(EvaluationBody).where(EvaluationBody.uscc == demo_uscc(1, "440600"))).first()
     if already is None:
-        _seed_bodies_and_filings(session, settings)
+        world = _seed_bodies_and_filings(session, settings)
+        _seed_assessment(session, settings, world)
     _, occupations = search_occupations(session, limit=1)
     base = settings.public_base
+    published = session.exec(select(ExamSession.id).where(ExamSession.status == SessionStatus.PUBLISHED)).first()
     return [
         "demo data "
         + ("loaded" if already is None else "already present")
-        + f": 8 grades, {occupations} occupations, 7 evaluation bodies, filings in every state",
+        + f": 8 grades, {occupations} occupations, 7 evaluation bodies, filings and exam batches in every state,",
+        "  awards from closed batches, direct recognitions (DR-A, DR-C, DR-D, DR-E, DR-G), an appointment",
         f"  log in at {base}/docs (Authorize) — password for every demo account: {DEMO_PASSWORD}",
         "    regulator          广东省人社厅（演示）",
         "    admin.chain        粤海智能装备集团 (chain lead, 首席技师 filing)",
         "    admin.plant        顺德精工五金 (ordinary employer)",
         "    admin.ecochain     产教评技能生态链评价中心 · admin.social · admin.school",
+        "    assessor.k1 · supervisor.r1 · worker.demo   (assessor, supervisor, a worker's lifelong record)",
         f"  public catalogue:  {base}/api/v1/bodies",
+        f"  公示 (publicity):   {base}/api/v1/publicity/{published}",
         f"  occupations:       {base}/api/v1/occupations?q=6-18",
         f"  比照 look-ups:      {base}/api/v1/equivalences?education=bachelor",
         f"                     {base}/api/v1/equivalences?grade=senior&as_of=2020-01-01",

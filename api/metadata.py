@@ -12,6 +12,11 @@ MODEL_MODULES = (
     "registry.accounts.models",
     "registry.audit.models",
     "registry.filings.models",
+    "registry.people.models",
+    "registry.awards.models",
+    "assessment.assessors.models",
+    "assessment.batches.models",
+    "assessment.recognition.models",
 )
 
 

@@ -14,8 +14,10 @@ from typing import Annotated, Any
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 from jose import JWTError, jwt
+from sqlmodel import Session
 
 from api.deps import SessionDep, SettingsDep
+from assessment.assessors.service import assessor_for_person
 from registry.accounts.models import UserAccount
 from registry.actor import Actor, Role, require_regulator
 from registry.clock import utcnow
@@ -74,9 +76,20 @@ def decode_access_token(token: str, settings: Settings) -> uuid.UUID:
         raise AuthenticationFailed("访问令牌无效", "the access token is invalid") from None
 
 
-def actor_for(user: UserAccount) -> Actor:
-    """Return the Actor a user acts as."""
-    return Actor(label=user.username, role=user.role, user_id=user.id, body_id=user.body_id)
+def actor_for(session: Session, user: UserAccount) -> Actor:
+    """Return the Actor a user acts as (assessors and supervisors carry their active card)."""
+    assessor_id = None
+    if user.role in {Role.ASSESSOR, Role.SUPERVISOR} and user.person_id is not None:
+        card = assessor_for_person(session, user.person_id)
+        assessor_id = card.id if card else None
+    return Actor(
+        label=user.username,
+        role=user.role,
+        user_id=user.id,
+        body_id=user.body_id,
+        person_id=user.person_id,
+        assessor_id=assessor_id,
+    )
 
 
 def get_optional_actor(
@@ -88,7 +101,7 @@ def get_optional_actor(
     user = session.get(UserAccount, decode_access_token(token, settings))
     if user is None or not user.is_active:
         raise AuthenticationFailed("账号不存在或已停用", "the account does not exist or is disabled")
-    return actor_for(user)
+    return actor_for(session, user)
 
 
 def get_current_actor(actor: Annotated[Actor, Depends(get_optional_actor)]) -> Actor:

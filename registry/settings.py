@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     assessors_min_high: int = Field(default=3, ge=1)
     assessors_min_low: int = Field(default=2, ge=1)
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # Years since the prerequisite grade, per target grade; overrides the §9 defaults (outside knowledge).
+    eligibility_min_years: dict[str, int] = Field(default_factory=dict)
     lookup_rate_per_minute: int = Field(default=10, ge=1)
     special_letter: str = Field(default="T", pattern=r"^[A-Z]$")
     chief_letter: str = Field(default="C", pattern=r"^[A-Z]$")

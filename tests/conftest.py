@@ -8,7 +8,7 @@ without it a temporary SQLite file is used. Tests that must really commit (CLI, 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from sqlmodel import Session
 from api.app import create_app
 from api.deps import get_session
 from api.metadata import load_all_models
+from assessment.recognition.service import load_competition_defaults
 from registry import schema
 from registry.audit.models import AuditHead
 from registry.catalogue.loader import SHIPPED_OCCUPATION_SOURCE, load_reference_data
@@ -64,6 +65,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     engine = make_engine(url)
     with session_scope(engine) as session:
         load_reference_data(session)
+        load_competition_defaults(session)
     engine.dispose()
     return url
 
@@ -110,10 +112,13 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
+ClientFactory = Callable[[Settings], TestClient]
+
+
 @pytest.fixture
-def client(settings: Settings, engine: Engine, session: Session) -> Iterator[TestClient]:
-    """An API client whose requests run in the test's session, so the test sees (and rolls back) their work."""
-    app = create_app(settings, engine=engine)
+def client_for(engine: Engine, session: Session) -> Iterator[ClientFactory]:
+    """Make API clients (for given settings) whose requests run in the test's session, rolled back after."""
+    opened: list[TestClient] = []
 
     def _session_override() -> Iterator[Session]:
         try:
@@ -123,9 +128,23 @@ def client(settings: Settings, engine: Engine, session: Session) -> Iterator[Tes
             session.rollback()
             raise
 
-    app.dependency_overrides[get_session] = _session_override
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+    def make(settings: Settings) -> TestClient:
+        app = create_app(settings, engine=engine)
+        app.dependency_overrides[get_session] = _session_override
+        test_client = TestClient(app, raise_server_exceptions=False)
+        test_client.__enter__()
+        opened.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in opened:
+        test_client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(settings: Settings, client_for: ClientFactory) -> TestClient:
+    """An API client whose requests run in the test's session, so the test sees (and rolls back) their work."""
+    return client_for(settings)
 
 
 def wipe_data(url: str) -> None:
@@ -140,6 +159,7 @@ def wipe_data(url: str) -> None:
             s.execute(sa.delete(Occupation).where(Occupation.source != SHIPPED_OCCUPATION_SOURCE))  # type: ignore[arg-type]
             s.add(AuditHead())
             load_reference_data(s)
+            load_competition_defaults(s)
     finally:
         engine.dispose()
 

@@ -5,22 +5,31 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from assessment.assessors.models import Assessor, AssessorCreate, AssessorKind
+from assessment.assessors.service import register_assessor
+from assessment.batches.models import ExamSession, SessionCreate
+from assessment.batches.service import create_session, open_session
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
+from registry.awards.models import AwardBasis, GradeAward
+from registry.awards.service import create_award
 from registry.bodies.models import BodyCreate, BodyKind, EvaluationBody
 from registry.bodies.service import create_body
 from registry.filings.models import Filing, FilingCreate, ScopeLineIn
 from registry.filings.rules import EvaluationMethod
 from registry.filings.service import create_filing, decide_filing, submit_filing
 from registry.grades import GradeCode
+from registry.people.models import EmploymentIn, Person, PersonCreate
+from registry.people.service import register_person
 from registry.settings import Settings
-from registry.validators import org_code_check_char, uscc_check_char
+from registry.validators import id_check_digit, org_code_check_char, uscc_check_char
 
 SYSTEM = Actor.system("tests")
 PASSWORD = "correct horse battery"
@@ -125,3 +134,143 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[s
 def to_json(model: Any) -> Any:
     """A pydantic model as a JSON-ready dict."""
     return model.model_dump(mode="json")
+
+
+# ------------------------------------------------------------------------------------------ assessment
+
+_person_sequence = itertools.count(1)
+
+
+def valid_id(*, birth: dt.date | None = None, region: str = "440106") -> str:
+    """Return a fresh, valid 居民身份证号码 (GB 11643 check digit)."""
+    n = next(_person_sequence)
+    born = birth or dt.date(1985, 1, 1) + dt.timedelta(days=n // 900)
+    first17 = f"{region}{born:%Y%m%d}{n % 900 + 100:03d}"
+    return first17 + id_check_digit(first17)
+
+
+def make_person(
+    session: Session,
+    settings: Settings,
+    *,
+    employer: EvaluationBody | None = None,
+    actor: Actor = SYSTEM,
+    name: str | None = None,
+    id_number: str | None = None,
+    dispatched: bool = False,
+    employed_since: dt.date = dt.date(2015, 1, 1),
+) -> Person:
+    """Register a person (default name 王小明N), employed by employer if given."""
+    employment = None
+    if employer is not None:
+        employment = EmploymentIn(
+            employer_uscc=employer.uscc,
+            employer_name=employer.name,
+            dispatched=dispatched,
+            agency_name="某劳务派遣公司" if dispatched else "",
+            starts_on=employed_since,
+        )
+    data = PersonCreate(
+        name=name or f"王小明{next(_sequence)}", id_number=id_number or valid_id(), employment=employment
+    )
+    person, _ = register_person(session, actor=actor, data=data, settings=settings)
+    return person
+
+
+def make_assessor(
+    session: Session,
+    settings: Settings,
+    *,
+    kind: AssessorKind = AssessorKind.ASSESSOR,
+    occupations: tuple[str, ...] = ("6-18-02-04", "6-31-01-03"),
+    max_grade: GradeCode = GradeCode.SENIOR_TECHNICIAN,
+    held_grade: GradeCode = GradeCode.SENIOR_TECHNICIAN,
+    body: EvaluationBody | None = None,
+) -> Assessor:
+    """Issue an assessor (or supervisor) card valid 2025–2029."""
+    person = make_person(session, settings, name=f"考评员{next(_sequence)}")
+    prefix = "K" if kind == AssessorKind.ASSESSOR else "R"
+    return register_assessor(
+        session,
+        actor=SYSTEM,
+        data=AssessorCreate(
+            person_id=person.id,
+            card_number=f"{prefix}{next(_sequence):07d}",
+            kind=kind,
+            body_id=body.id if body else None,
+            max_grade=max_grade,
+            held_grade=held_grade,
+            valid_from=dt.date(2025, 1, 1),
+            valid_to=dt.date(2029, 12, 31),
+            occupations=list(occupations),
+        ),
+    )
+
+
+def assessor_actor(assessor: Assessor) -> Actor:
+    """The actor of an assessor's (or supervisor's) account."""
+    role = Role.ASSESSOR if assessor.kind == AssessorKind.ASSESSOR else Role.SUPERVISOR
+    return Actor(label=assessor.card_number, role=role, assessor_id=assessor.id, person_id=assessor.person_id)
+
+
+@dataclass
+class Batch:
+    """A batch with its staff."""
+
+    exam: ExamSession
+    assessors: list[Assessor]
+    supervisor: Assessor
+
+
+def make_batch(
+    session: Session,
+    settings: Settings,
+    *,
+    body: EvaluationBody,
+    occupation_code: str = "6-18-02-04",
+    grade: GradeCode = GradeCode.SENIOR,
+    assessors: int = 3,
+    exam_on: dt.date = dt.date(2026, 6, 15),
+    open_it: bool = True,
+    **overrides: Any,
+) -> Batch:
+    """Plan (and by default open) a batch with qualified assessors and a supervisor."""
+    staff = [make_assessor(session, settings) for _ in range(assessors)]
+    supervisor = make_assessor(session, settings, kind=AssessorKind.SUPERVISOR)
+    data = SessionCreate(
+        body_id=body.id,
+        occupation_code=occupation_code,
+        grade=grade,
+        exam_on=exam_on,
+        venue="佛山市顺德区职业技能鉴定考场",
+        assessor_ids=[a.id for a in staff],
+        supervisor_id=supervisor.id,
+        **overrides,
+    )
+    exam = create_session(session, actor=SYSTEM, data=data, settings=settings)
+    if open_it:
+        open_session(session, actor=SYSTEM, session_id=exam.id)
+    return Batch(exam, staff, supervisor)
+
+
+def give_award(
+    session: Session,
+    *,
+    person: Person,
+    body: EvaluationBody,
+    grade: GradeCode,
+    occupation_code: str = "6-18-02-04",
+    on: dt.date = dt.date(2026, 3, 1),
+) -> GradeAward:
+    """Record an award directly (the body's filing must cover it on the day)."""
+    return create_award(
+        session,
+        actor=SYSTEM,
+        person_id=person.id,
+        body_id=body.id,
+        occupation_code=occupation_code,
+        grade=grade,
+        basis=AwardBasis.LEGACY,
+        basis_ref=None,
+        awarded_on=on,
+    )

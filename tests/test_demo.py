@@ -9,7 +9,10 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from api.cli import app as cli
+from assessment.batches.models import ExamSession, SessionStatus
+from assessment.recognition.models import Path, Recognition
 from registry.audit.service import verify_chain
+from registry.awards.models import Appointment, AwardBasis, GradeAward
 from registry.bodies.models import BodyStatus, EvaluationBody
 from registry.db import make_engine, session_scope
 from registry.filings.models import Filing, FilingStatus
@@ -28,6 +31,16 @@ def test_demo_loads_every_state_once(committed_url: str) -> None:
         statuses = {b.status for b in s.exec(select(EvaluationBody)).all()}
         assert statuses == set(BodyStatus)
         assert s.exec(select(Filing).where(col(Filing.ends_on) < dt.date(2026, 1, 1))).first() is not None
+        assert {e.status for e in s.exec(select(ExamSession)).all()} == set(SessionStatus)
+        assert {r.path for r in s.exec(select(Recognition)).all()} >= {
+            Path.DR_A,
+            Path.DR_C,
+            Path.DR_D,
+            Path.DR_E,
+            Path.DR_G,
+        }
+        assert s.exec(select(GradeAward).where(GradeAward.basis == AwardBasis.EXAM)).first() is not None
+        assert s.exec(select(Appointment)).first() is not None
         assert verify_chain(s).ok
     engine.dispose()
 

@@ -22,6 +22,7 @@ class UserBase(SQLModel):
     display_name: str = Field(default="", max_length=64)
     role: Role = Field(sa_type=enum_type(Role, "role"))
     body_id: uuid.UUID | None = Field(default=None, foreign_key="evaluation_body.id", index=True)
+    person_id: uuid.UUID | None = Field(default=None, foreign_key="person.id")
 
 
 class UserAccount(UserBase, table=True):
@@ -58,6 +59,7 @@ class UserPublic(SQLModel):
     display_name: str
     role: Role
     body_id: uuid.UUID | None
+    person_id: uuid.UUID | None
     is_active: bool
     created_at: dt.datetime
 

@@ -18,6 +18,7 @@ from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
 from registry.clock import utcnow
 from registry.errors import Conflict, InvalidInput, NotFound
+from registry.people.service import get_person
 from registry.settings import Settings
 
 
@@ -57,6 +58,12 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate, settings: S
         )
     if data.role == Role.REGULATOR and data.body_id is not None:
         raise InvalidInput("监管账号不属于任何机构", "a regulator belongs to no body", extra={"field": "body_id"})
+    if data.role in {Role.WORKER, Role.ASSESSOR, Role.SUPERVISOR} and data.person_id is None:
+        raise InvalidInput(
+            "持证人、考评员和督导员账号须关联人员 person_id",
+            f"a {data.role.value} account needs person_id",
+            extra={"field": "person_id"},
+        )
     if data.password.lower() == data.username:
         raise InvalidInput(
             "密码不能与用户名相同", "the password may not equal the username", extra={"field": "password"}
@@ -65,12 +72,15 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate, settings: S
         raise UsernameTaken(f"用户名 {data.username} 已被使用", f"username {data.username} is taken")
     if data.body_id is not None:
         get_body(session, actor=actor, body_id=data.body_id)
+    if data.person_id is not None:
+        get_person(session, actor=actor, person_id=data.person_id)
     now = utcnow()
     user = UserAccount(
         username=data.username,
         display_name=data.display_name,
         role=data.role,
         body_id=data.body_id,
+        person_id=data.person_id,
         password_hash=password_hasher(settings).hash(data.password),
         created_at=now,
         updated_at=now,

@@ -11,15 +11,35 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from api.app import create_app
+from assessment.assessors.models import Assessor
+from assessment.batches.models import Candidate, EnrolIn, ExamSession, Score
+from assessment.batches.service import enrol
+from assessment.recognition.models import Evidence, Path, Recognition, RecognitionIn, Trigger
+from assessment.recognition.service import apply_for_recognition
 from registry.actor import Role
 from registry.audit.service import snapshot
+from registry.awards.models import Appointment, GradeAward
 from registry.bodies.models import BodyKind, EvaluationBody
 from registry.filings.models import Filing
+from registry.grades import GradeCode
+from registry.people.models import Employment, Person
 from registry.settings import Settings
-from tests.factories import PASSWORD, login, make_body, make_filing, make_user, valid_uscc
+from tests.factories import (
+    PASSWORD,
+    SYSTEM,
+    Batch,
+    login,
+    make_batch,
+    make_body,
+    make_filing,
+    make_person,
+    make_user,
+    scope_line,
+    valid_uscc,
+)
 
 FILING_BODY = {
     "ceiling": "senior_technician",
@@ -44,7 +64,14 @@ PUBLIC = {
     ("GET", "/api/v1/equivalences"),
     ("GET", "/api/v1/bodies"),
     ("POST", "/api/v1/auth/token"),
+    ("GET", "/api/v1/competition-rules"),
+    ("GET", "/api/v1/publicity/{session_id}"),
+    ("POST", "/api/v1/sessions/{session_id}/objections"),
 } | HTML_PAGES
+# Shared registers every logged-in user may read (assessor cards, to staff batches).
+SHARED = {("GET", "/api/v1/assessors"), ("GET", "/api/v1/assessors/{assessor_id}")}
+# Creates always scoped to the caller's own body (a person registered is linked to the caller).
+OWN_CREATES = {("POST", "/api/v1/persons")}
 # Routes about the caller's own account.
 SELF = {("GET", "/api/v1/users/me")}
 # Regulator-only routes: a body admin gets 403 whatever the ids.
@@ -61,6 +88,16 @@ REGULATOR_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/v1/filings/{filing_id}/reinstate"): REASON,
     ("POST", "/api/v1/filings/{filing_id}/revoke"): REASON,
     ("GET", "/api/v1/audit/verify"): None,
+    ("POST", "/api/v1/assessors"): {
+        "person_id": "{person_id}",
+        "card_number": "K999999",
+        "max_grade": "senior",
+        "held_grade": "senior",
+        "valid_from": "2026-01-01",
+        "valid_to": "2027-01-01",
+        "occupations": ["6-18-02-04"],
+    },
+    ("PUT", "/api/v1/competition-rules"): [],
 }
 # Routes on another body's records: 403 or 404, and nothing changes.
 TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
@@ -73,11 +110,75 @@ TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
     ("GET", "/api/v1/filings/{filing_id}"): None,
     ("PUT", "/api/v1/filings/{filing_id}"): FILING_BODY,
     ("POST", "/api/v1/filings/{filing_id}/submit"): None,
+    ("GET", "/api/v1/persons/{person_id}"): None,
+    ("POST", "/api/v1/persons/{person_id}/employments"): {
+        "employer_uscc": "{new_uscc}",
+        "employer_name": "越权单位",
+        "starts_on": "2026-01-01",
+    },
+    ("POST", "/api/v1/sessions"): {
+        "body_id": "{body_id}",
+        "occupation_code": "6-18-02-04",
+        "grade": "senior",
+        "exam_on": "2026-06-01",
+        "venue": "越权考场",
+        "assessor_ids": ["{assessor_id}"],
+        "supervisor_id": "{assessor_id}",
+    },
+    ("GET", "/api/v1/sessions/{session_id}"): None,
+    ("POST", "/api/v1/sessions/{session_id}/open"): None,
+    ("POST", "/api/v1/sessions/{session_id}/cancel"): REASON,
+    ("POST", "/api/v1/sessions/{session_id}/candidates"): {"person_id": "{person_id}"},
+    ("GET", "/api/v1/sessions/{session_id}/candidates"): None,
+    ("PUT", "/api/v1/sessions/{session_id}/candidates/{candidate_id}/scores"): {"scores": {"theory_exam": 99}},
+    ("POST", "/api/v1/sessions/{session_id}/attest"): {"note": ""},
+    ("POST", "/api/v1/sessions/{session_id}/finalize"): None,
+    ("POST", "/api/v1/sessions/{session_id}/candidates/{candidate_id}/corrections"): {
+        "component": "theory_exam",
+        "assessor_id": "{assessor_id}",
+        "value": 1,
+        "reason": "越权更正分数",
+    },
+    ("GET", "/api/v1/sessions/{session_id}/corrections"): None,
+    ("POST", "/api/v1/sessions/{session_id}/publish"): None,
+    ("GET", "/api/v1/sessions/{session_id}/objections"): None,
+    ("POST", "/api/v1/sessions/{session_id}/objections/{objection_id}/decision"): {"uphold": True, "note": "越权"},
+    ("POST", "/api/v1/sessions/{session_id}/close"): None,
+    ("POST", "/api/v1/recognitions"): {
+        "body_id": "{body_id}",
+        "person_id": "{person_id}",
+        "occupation_code": "6-18-02-04",
+        "target_grade": "junior",
+        "path": "DR-E",
+        "triggers": ["T6"],
+        "evidence": [{"kind": "业绩", "ref": "越权"}],
+    },
+    ("GET", "/api/v1/recognitions/{recognition_id}"): None,
+    ("POST", "/api/v1/recognitions/{recognition_id}/decision"): {"approve": True, "note": "越权批准"},
+    ("POST", "/api/v1/appointments"): {
+        "person_id": "{person_id}",
+        "body_id": "{body_id}",
+        "occupation_code": "6-18-02-04",
+        "post_grade": "junior",
+        "post_title": "越权聘任",
+        "starts_on": "2026-07-01",
+    },
+}
+# Uploads to another body's batch (multipart).
+UPLOADS = {
+    ("POST", "/api/v1/sessions/{session_id}/candidates/upload"): ("name,id_number\n某人,110105194912310021\n"),
+    ("POST", "/api/v1/sessions/{session_id}/scores/upload"): (
+        "id_number,component,score\n110105194912310021,theory_exam,99\n"
+    ),
 }
 # Lists: they answer, but never with the other body's records.
 LISTS = {
     ("GET", "/api/v1/filings"): {"body_id": "{body_id}"},
     ("GET", "/api/v1/audit/events"): {"body_id": "{body_id}"},
+    ("GET", "/api/v1/sessions"): {"body_id": "{body_id}"},
+    ("GET", "/api/v1/recognitions"): {"body_id": "{body_id}"},
+    ("GET", "/api/v1/awards"): {"body_id": "{body_id}"},
+    ("GET", "/api/v1/appointments"): {"body_id": "{body_id}"},
 }
 
 
@@ -86,15 +187,28 @@ class World:
     victim: EvaluationBody
     victim_filing: Filing
     victim_draft: Filing
+    batch: Batch
+    candidate: Candidate
+    person: Person
+    recognition: Recognition
     intruder_headers: dict[str, str]
 
     def fill(self, value: Any) -> Any:
         if isinstance(value, str):
-            return (
-                value.replace("{body_id}", str(self.victim.id))
-                .replace("{filing_id}", str(self.victim_filing.id))
-                .replace("{new_uscc}", valid_uscc())
-            )
+            ids = {
+                "{body_id}": self.victim.id,
+                "{filing_id}": self.victim_filing.id,
+                "{session_id}": self.batch.exam.id,
+                "{candidate_id}": self.candidate.id,
+                "{person_id}": self.person.id,
+                "{recognition_id}": self.recognition.id,
+                "{assessor_id}": self.batch.assessors[0].id,
+                "{objection_id}": uuid.UUID(int=7),
+                "{new_uscc}": valid_uscc(),
+            }
+            for key, replacement in ids.items():
+                value = value.replace(key, str(replacement))
+            return value
         if isinstance(value, dict):
             return {k: self.fill(v) for k, v in value.items()}
         if isinstance(value, list):
@@ -104,13 +218,35 @@ class World:
 
 @pytest.fixture
 def world(client: TestClient, session: Session, settings: Settings) -> World:
-    victim = make_body(session, kind=BodyKind.CHAIN_BODY)
+    victim = make_body(session, kind=BodyKind.CHAIN_BODY, is_large=True)
     make_user(session, settings, role=Role.BODY_ADMIN, body=victim)
+    make_filing(session, settings, body=victim, lines=[scope_line(direct_recognition=True)])
     victim_filing = make_filing(session, settings, body=victim, approve=False)
     victim_draft = make_filing(session, settings, body=victim, submit=False)
+    batch = make_batch(session, settings, body=victim, grade=GradeCode.JUNIOR, assessors=2)
+    person = make_person(session, settings, employer=victim)
+    candidate = enrol(
+        session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings
+    )
+    recognition = apply_for_recognition(
+        session,
+        actor=SYSTEM,
+        settings=settings,
+        data=RecognitionIn(
+            body_id=victim.id,
+            person_id=person.id,
+            occupation_code="6-18-02-04",
+            target_grade=GradeCode.JUNIOR,
+            path=Path.DR_E,
+            triggers=[Trigger.T6],
+            evidence=[Evidence(kind="业绩材料", ref="材料-1")],
+        ),
+    )
     intruder_body = make_body(session)
     intruder = make_user(session, settings, role=Role.BODY_ADMIN, body=intruder_body)
-    return World(victim, victim_filing, victim_draft, login(client, intruder.username))
+    return World(
+        victim, victim_filing, victim_draft, batch, candidate, person, recognition, login(client, intruder.username)
+    )
 
 
 def _state(session: Session, world: World) -> dict[str, Any]:
@@ -119,6 +255,14 @@ def _state(session: Session, world: World) -> dict[str, Any]:
         "body": snapshot(session.get(EvaluationBody, world.victim.id)),  # type: ignore[arg-type]
         "filing": snapshot(session.get(Filing, world.victim_filing.id)),  # type: ignore[arg-type]
         "draft": snapshot(session.get(Filing, world.victim_draft.id)),  # type: ignore[arg-type]
+        "batch": snapshot(session.get(ExamSession, world.batch.exam.id)),  # type: ignore[arg-type]
+        "candidates": sorted(str(c.id) for c in session.exec(select(Candidate)).all()),
+        "scores": session.exec(select(func.count()).select_from(Score)).one(),
+        "recognition": snapshot(session.get(Recognition, world.recognition.id)),  # type: ignore[arg-type]
+        "awards": session.exec(select(func.count()).select_from(GradeAward)).one(),
+        "appointments": session.exec(select(func.count()).select_from(Appointment)).one(),
+        "employments": session.exec(select(func.count()).select_from(Employment)).one(),
+        "assessors": session.exec(select(func.count()).select_from(Assessor)).one(),
     }
 
 
@@ -140,7 +284,7 @@ def _routes() -> set[tuple[str, str]]:
 
 
 def test_every_route_is_classified() -> None:
-    classified = PUBLIC | SELF | set(REGULATOR_ONLY) | set(TENANT) | set(LISTS)
+    classified = PUBLIC | SELF | SHARED | OWN_CREATES | set(REGULATOR_ONLY) | set(TENANT) | set(LISTS) | set(UPLOADS)
     assert _routes() - classified == set(), "classify the new routes in tests/api/test_isolation.py"
     assert classified - _routes() == set(), "remove routes that no longer exist"
 
@@ -154,6 +298,20 @@ def test_other_bodies_records_are_out_of_reach(
         response = _call(client, world, method, path, TENANT[(method, path)], draft=draft)
         assert response.status_code in {403, 404}, (method, path, response.status_code, response.text)
         assert response.json()["error"]
+    assert _state(session, world) == before
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(UPLOADS), ids=str)
+def test_uploads_to_other_bodies_batches_are_refused(
+    client: TestClient, session: Session, world: World, method: str, path: str
+) -> None:
+    before = _state(session, world)
+    response = client.post(
+        world.fill(path),
+        headers=world.intruder_headers,
+        files={"file": ("x.csv", UPLOADS[(method, path)].encode(), "text/csv")},
+    )
+    assert response.status_code in {403, 404}, (path, response.status_code, response.text)
     assert _state(session, world) == before
 
 
@@ -175,7 +333,14 @@ def test_lists_never_show_other_bodies_records(
     assert response.status_code in {200, 403}, response.text
     if response.status_code == 200:
         text = response.text
-        for foreign in (world.victim.id, world.victim_filing.id, world.victim_draft.id):
+        for foreign in (
+            world.victim.id,
+            world.victim_filing.id,
+            world.victim_draft.id,
+            world.batch.exam.id,
+            world.recognition.id,
+            world.person.id,
+        ):
             assert str(foreign) not in text
 
 

@@ -1,0 +1,126 @@
+"""Bulk results import: enrol who is missing, record every assessor's scores; one transaction, all or nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session, col, select
+
+from assessment.assessors.models import Assessor
+from assessment.batches import scoring
+from assessment.batches.models import SessionStaff, StaffRole
+from assessment.batches.service import (
+    candidates_by_identity,
+    enrol_rows,
+    get_session,
+    record_scores,
+)
+from registry.actor import Actor, Role
+from registry.filings.rules import EvaluationMethod
+from registry.settings import Settings
+from registry.tabular import Row, RowError, raise_row_errors
+
+RESULT_COLUMNS = ("id_number", "name", "component", "score", "assessor_card")
+RESULT_OPTIONAL = ("id_type", "employer_uscc", "employer_name", "dispatched", "employed_since")
+
+
+@dataclass(frozen=True)
+class ResultsSummary:
+    """What an import did."""
+
+    rows: int
+    enrolled: int
+    scores: int
+
+
+def import_results(
+    session: Session,
+    *,
+    actor: Actor,
+    session_id: uuid.UUID,
+    rows: Sequence[Row],
+    settings: Settings,
+    progress: Callable[[int], None] | None = None,
+) -> ResultsSummary:
+    """Import a batch's results table; any bad row refuses the whole file, naming every bad row."""
+    exam = get_session(session, actor=actor, session_id=session_id)
+    staff = {
+        a.card_number: a
+        for a in session.exec(
+            select(Assessor)
+            .join(SessionStaff, col(SessionStaff.assessor_id) == col(Assessor.id))
+            .where(SessionStaff.session_id == exam.id, SessionStaff.role == StaffRole.ASSESSOR)
+        ).all()
+    }
+    errors: list[RowError] = []
+    parsed: list[tuple[Row, Assessor, EvaluationMethod, Decimal]] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        assessor = staff.get(row.get("assessor_card"))
+        if assessor is None:
+            errors.append(
+                RowError(
+                    row.line,
+                    "assessor_card",
+                    "该证卡号不是本批次的考评员",
+                    "this card is not one of the batch's assessors",
+                )
+            )
+            continue
+        try:
+            kind = EvaluationMethod(row.get("component"))
+            value = Decimal(row.get("score"))
+            scoring.to_tenths(value)
+        except (ValueError, InvalidOperation):
+            errors.append(
+                RowError(
+                    row.line,
+                    "component/score",
+                    "考核项目或分数无效（0-100，最多一位小数）",
+                    "unknown component, or a score outside 0–100 with one decimal",
+                )
+            )
+            continue
+        key = (row.get("id_number").upper(), kind.value, assessor.card_number)
+        if key in seen:
+            errors.append(RowError(row.line, "component", f"与第{seen[key]}行重复", f"repeats line {seen[key]}"))
+            continue
+        seen[key] = row.line
+        parsed.append((row, assessor, kind, value))
+    if errors:
+        raise_row_errors(errors, total_rows=len(rows))
+
+    enrolled_before = candidates_by_identity(session, exam, settings)
+    first_rows: dict[tuple[str, str], Row] = {}
+    for row, _, _, _ in parsed:
+        identity = (row.get("id_type") or "resident_id", row.get("id_number").upper())
+        if identity not in enrolled_before:
+            first_rows.setdefault(identity, row)
+    if first_rows:
+        enrol_rows(session, actor=actor, session_id=session_id, rows=list(first_rows.values()), settings=settings)
+    by_identity = candidates_by_identity(session, exam, settings)
+
+    grouped: dict[tuple[uuid.UUID, uuid.UUID], dict[EvaluationMethod, Decimal]] = {}
+    for row, assessor, kind, value in parsed:
+        candidate_id = by_identity[(row.get("id_type") or "resident_id", row.get("id_number").upper())]
+        grouped.setdefault((assessor.id, candidate_id), {})[kind] = value
+    for (assessor_id, candidate_id), scores in grouped.items():
+        card = next(a for a in staff.values() if a.id == assessor_id)
+        as_assessor = Actor(
+            label=f"{actor.label} (import as {card.card_number})",
+            role=Role.ASSESSOR,
+            assessor_id=assessor_id,
+            person_id=card.person_id,
+        )
+        record_scores(session, actor=as_assessor, session_id=session_id, candidate_id=candidate_id, scores=scores)
+        if progress is not None:
+            progress(1)
+    return ResultsSummary(rows=len(rows), enrolled=len(first_rows), scores=len(parsed))
+
+
+def result_groups(rows: Sequence[Row]) -> int:
+    """How many (assessor, candidate) groups a results table holds, for sizing a progress bar."""
+    return len({(r.get("assessor_card"), r.get("id_number").upper()) for r in rows})

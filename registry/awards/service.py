@@ -1,0 +1,273 @@
+"""Create awards (always through the filing-scope check), list lifelong records, record appointments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from registry import grades
+from registry.actor import Actor, Role, require_body_access, require_regulator
+from registry.audit.service import record, snapshot
+from registry.awards.models import (
+    Appointment,
+    AppointmentCreate,
+    AppointmentPublic,
+    AwardBasis,
+    AwardPublic,
+    AwardStatus,
+    GradeAward,
+)
+from registry.bodies.models import EvaluationBody
+from registry.catalogue.models import Occupation
+from registry.clock import today, utcnow
+from registry.errors import Conflict, InvalidInput, RuleViolation
+from registry.filings.service import require_scope
+from registry.grades import GradeCode
+from registry.people.models import Person, PersonBodyLink
+from registry.people.service import get_person, link_person, sees_identity
+from registry.validators import mask_name
+
+
+class AwardExists(Conflict):
+    """The person already holds this grade in this occupation."""
+
+    code = "award_exists"
+
+
+class AppointmentNotAllowed(RuleViolation):
+    """The person does not hold the grade the post needs."""
+
+    code = "appointment_not_allowed"
+
+
+def create_award(
+    session: Session,
+    *,
+    actor: Actor,
+    person_id: uuid.UUID,
+    body_id: uuid.UUID,
+    occupation_code: str,
+    grade: GradeCode,
+    basis: AwardBasis,
+    basis_ref: uuid.UUID | None,
+    work_type: str = "",
+    awarded_on: dt.date | None = None,
+    direct_recognition_any_level: bool = False,
+) -> GradeAward:
+    """Register an award; the body's approved filing must cover it on the day (checked here, filing locked).
+
+    Legacy awards (certificates issued before the registry, imported by the regulator) carry no filing.
+    """
+    day = awarded_on or today()
+    filing_id: uuid.UUID | None = None
+    if basis == AwardBasis.LEGACY:
+        require_regulator(actor)
+    else:
+        grant = require_scope(
+            session,
+            body_id=body_id,
+            occupation_code=occupation_code,
+            grade=grade,
+            on=day,
+            work_type=work_type,
+            direct_recognition_any_level=direct_recognition_any_level,
+        )
+        filing_id = grant.filing.id
+    duplicate = session.exec(
+        select(GradeAward.id).where(
+            GradeAward.person_id == person_id,
+            GradeAward.occupation_code == occupation_code,
+            GradeAward.work_type == work_type,
+            GradeAward.grade == grade,
+            GradeAward.status == AwardStatus.ACTIVE,
+        )
+    ).first()
+    if duplicate is not None:
+        raise AwardExists(
+            "该人员已持有此职业的该等级",
+            "the person already holds this grade in this occupation",
+            extra={"award_id": str(duplicate)},
+        )
+    award = GradeAward(
+        person_id=person_id,
+        body_id=body_id,
+        filing_id=filing_id,
+        occupation_code=occupation_code,
+        work_type=work_type,
+        grade=grade,
+        awarded_on=day,
+        basis=basis,
+        basis_ref=basis_ref,
+        created_at=utcnow(),
+    )
+    session.add(award)
+    session.flush()
+    link_person(session, person_id=person_id, body_id=body_id, reason="awarded")
+    record(
+        session,
+        actor=actor,
+        action="award.created",
+        entity_type="award",
+        entity_id=award.id,
+        body_id=body_id,
+        after=snapshot(award),
+    )
+    return award
+
+
+def held_grades(session: Session, *, person_id: uuid.UUID, occupation_code: str) -> list[tuple[GradeCode, dt.date]]:
+    """Return the active grades a person holds in an occupation, with the date each was awarded."""
+    rows = session.exec(
+        select(col(GradeAward.grade), col(GradeAward.awarded_on)).where(
+            GradeAward.person_id == person_id,
+            GradeAward.occupation_code == occupation_code,
+            GradeAward.status == AwardStatus.ACTIVE,
+        )
+    ).all()
+    return [(GradeCode(g), d) for g, d in rows]
+
+
+def list_awards(
+    session: Session,
+    *,
+    actor: Actor,
+    person_id: uuid.UUID | None = None,
+    body_id: uuid.UUID | None = None,
+    occupation_code: str | None = None,
+    grade: GradeCode | None = None,
+    basis: AwardBasis | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> Sequence[GradeAward]:
+    """Return awards the actor may see: the regulator all; a body its own and its people's; a worker theirs."""
+    query = select(GradeAward)
+    if actor.is_regulator:
+        pass
+    elif actor.role == Role.BODY_ADMIN and actor.body_id is not None:
+        linked = select(PersonBodyLink.person_id).where(PersonBodyLink.body_id == actor.body_id)
+        query = query.where(sa.or_(col(GradeAward.body_id) == actor.body_id, col(GradeAward.person_id).in_(linked)))
+    elif actor.person_id is not None:
+        query = query.where(col(GradeAward.person_id) == actor.person_id)
+    else:
+        query = query.where(sa.false())
+    for column, value in (
+        (GradeAward.person_id, person_id),
+        (GradeAward.body_id, body_id),
+        (GradeAward.occupation_code, occupation_code),
+        (GradeAward.grade, grade),
+        (GradeAward.basis, basis),
+    ):
+        if value is not None:
+            query = query.where(col(column) == value)
+    query = query.order_by(col(GradeAward.awarded_on).desc(), col(GradeAward.created_at).desc())
+    return session.exec(query.limit(limit).offset(offset)).all()
+
+
+def award_views(session: Session, *, actor: Actor, awards: Sequence[GradeAward]) -> list[AwardPublic]:
+    """Present awards with names; holders' names are masked unless the actor may see them."""
+    views = []
+    names: dict[str, str] = {}
+    for award in awards:
+        person = session.get(Person, award.person_id)
+        body = session.get(EvaluationBody, award.body_id)
+        if award.occupation_code not in names:
+            occupation = session.get(Occupation, award.occupation_code)
+            names[award.occupation_code] = occupation.name_zh if occupation else ""
+        assert person is not None and body is not None
+        info = grades.info(award.grade)
+        views.append(
+            AwardPublic(
+                id=award.id,
+                person_id=award.person_id,
+                person_name=person.name
+                if sees_identity(session, actor=actor, person=person)
+                else mask_name(person.name),
+                body_id=award.body_id,
+                body_name=body.name,
+                occupation_code=award.occupation_code,
+                occupation_name_zh=names[award.occupation_code],
+                work_type=award.work_type,
+                grade=award.grade,
+                grade_zh=info.name_zh,
+                national_level=info.national_level,
+                awarded_on=award.awarded_on,
+                basis=award.basis,
+                basis_ref=award.basis_ref,
+                status=award.status,
+            )
+        )
+    return views
+
+
+def create_appointment(session: Session, *, actor: Actor, data: AppointmentCreate) -> Appointment:
+    """Appoint a holder to a post (评聘); they must hold an active award at or above the post's grade."""
+    require_body_access(actor, data.body_id)
+    get_person(session, actor=actor, person_id=data.person_id)
+    if data.ends_on is not None and data.ends_on < data.starts_on:
+        raise InvalidInput(
+            "聘期结束日期早于开始日期", "the appointment ends before it starts", extra={"field": "ends_on"}
+        )
+    held = [
+        a
+        for a in session.exec(
+            select(GradeAward).where(
+                GradeAward.person_id == data.person_id,
+                GradeAward.occupation_code == data.occupation_code,
+                GradeAward.status == AwardStatus.ACTIVE,
+            )
+        ).all()
+        if grades.at_least(a.grade, data.post_grade)
+    ]
+    if not held:
+        post = grades.info(data.post_grade).name_zh
+        raise AppointmentNotAllowed(
+            f"聘任{post}岗位须持有该职业{post}及以上等级（评聘分开，004:288）",
+            f"a {data.post_grade.value} post needs an active award of that grade or above in the occupation",
+        )
+    award = max(held, key=lambda a: grades.ordinal(a.grade))
+    appointment = Appointment(
+        person_id=data.person_id,
+        body_id=data.body_id,
+        award_id=award.id,
+        post_grade=data.post_grade,
+        post_title=data.post_title,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        created_at=utcnow(),
+    )
+    session.add(appointment)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="appointment.created",
+        entity_type="appointment",
+        entity_id=appointment.id,
+        body_id=data.body_id,
+        after=snapshot(appointment),
+    )
+    return appointment
+
+
+def list_appointments(
+    session: Session, *, actor: Actor, person_id: uuid.UUID | None = None, body_id: uuid.UUID | None = None
+) -> list[AppointmentPublic]:
+    """Return appointments the actor may see."""
+    query = select(Appointment)
+    if not actor.is_regulator:
+        if actor.role == Role.BODY_ADMIN and actor.body_id is not None:
+            query = query.where(col(Appointment.body_id) == actor.body_id)
+        elif actor.person_id is not None:
+            query = query.where(col(Appointment.person_id) == actor.person_id)
+        else:
+            query = query.where(sa.false())
+    if person_id is not None:
+        query = query.where(col(Appointment.person_id) == person_id)
+    if body_id is not None:
+        query = query.where(col(Appointment.body_id) == body_id)
+    rows = session.exec(query.order_by(col(Appointment.starts_on).desc())).all()
+    return [AppointmentPublic.model_validate(a, from_attributes=True) for a in rows]
