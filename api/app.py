@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from api.errors import install_error_handlers
+from api.ratelimit import SlidingWindow
 from api.routers import (
     assessors,
     audit,
@@ -17,16 +15,17 @@ from api.routers import (
     awards,
     bodies,
     catalogue,
+    certificates,
     filings,
     health,
     people,
     recognitions,
     sessions,
+    verify,
 )
+from api.templating import TEMPLATES
 from registry.db import get_engine
 from registry.settings import Settings, get_settings
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 DESCRIPTION = """
 新八级工职业技能等级登记系统 — the registry of China's New Eight-Level vocational skill grades
@@ -49,6 +48,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine or get_engine(settings.database_url)
+    app.state.lookups = SlidingWindow()
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(catalogue.router)
@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(sessions.router)
     app.include_router(recognitions.router)
     app.include_router(awards.router)
+    app.include_router(certificates.router)
+    app.include_router(verify.router)
     app.include_router(audit.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

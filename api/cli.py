@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from assessment.recognition.service import load_competition_defaults
+from certificates import signing
 from registry import schema
 from registry.accounts.models import UserCreate
 from registry.accounts.service import create_user
@@ -16,6 +17,7 @@ from registry.actor import Actor, Role
 from registry.audit.service import verify_chain
 from registry.catalogue.loader import load_reference_data
 from registry.catalogue.service import import_occupations
+from registry.clock import utcnow
 from registry.db import get_engine, session_scope
 from registry.errors import DomainError
 from registry.settings import get_settings
@@ -29,7 +31,11 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="users")
+keys_app = typer.Typer(
+    help="Certificate signing keys (files in REGISTRY_KEY_DIR, never in the database).", no_args_is_help=True
+)
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 
 
 def _fail(error: DomainError) -> None:
@@ -49,6 +55,9 @@ def migrate_and_load() -> None:
         changed["competition_rule"] = load_competition_defaults(session)
     touched = ", ".join(f"{table} {n}" for table, n in changed.items() if n) or "nothing changed"
     typer.echo(f"schema at {schema.head_revision()}; reference data: {touched}")
+    if settings.env == "development" and not any(k.status == "active" for k in signing.list_keys(settings.key_dir)):
+        key = signing.generate_key(settings.key_dir, now=utcnow())
+        typer.echo(f"development signing key created: {key.kid} in {settings.key_dir}")
 
 
 @db_app.command("upgrade")
@@ -188,6 +197,91 @@ def audit_verify() -> None:
         err=True,
     )
     raise typer.Exit(code=1)
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Create the first signing key (refused when one is active: rotate instead)."""
+    settings = get_settings()
+    try:
+        key = signing.generate_key(settings.key_dir, now=utcnow())
+    except DomainError as error:
+        _fail(error)
+        return
+    typer.echo(f"created key {key.kid} (valid from {key.valid_from}) in {settings.key_dir}")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Start a new signing key; the old one retires today and its certificates keep verifying."""
+    settings = get_settings()
+    key = signing.rotate_key(settings.key_dir, now=utcnow())
+    typer.echo(f"new active key {key.kid}; earlier keys retired as of {key.valid_from}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the keys with status and validity window (public information only)."""
+    settings = get_settings()
+    keys = signing.list_keys(settings.key_dir)
+    if not keys:
+        typer.echo(f"no keys in {settings.key_dir} (run `registry keys generate`)")
+    for key in keys:
+        typer.echo(f"{key.kid}  {key.status:8}  {key.valid_from} … {key.valid_to or 'open'}")
+
+
+@keys_app.command("export-jwks")
+def keys_export_jwks(
+    out: Annotated[Path | None, typer.Option(help="write to this file instead of standard output")] = None,
+) -> None:
+    """Write the public JWKS (for offline verifiers); private keys are never exported."""
+    import json
+
+    document = json.dumps(signing.jwks_document(get_settings().key_dir), ensure_ascii=False, indent=2)
+    if out is None:
+        typer.echo(document)
+    else:
+        out.write_text(document + "\n", encoding="utf-8")
+        typer.echo(f"wrote {out}")
+
+
+@app.command("verify")
+def verify_command(
+    token: Annotated[str, typer.Argument(help="the token, or the whole /v/… URL from the QR code")],
+    jwks: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="saved /.well-known/jwks.json")],
+    revocations: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="saved /api/v1/verify/revocations")
+    ] = None,
+    holder_name: Annotated[str | None, typer.Option(help="check the holder: full name")] = None,
+    holder_id: Annotated[str | None, typer.Option(help="check the holder: ID number")] = None,
+) -> None:
+    """Verify a certificate offline with saved keys (and revocation list); exit 0 only when valid."""
+    import json
+
+    from certificates.verification import Verdict, check_holder, verify_offline
+
+    raw = token.strip().rsplit("/v/", 1)[-1].split("?", 1)[0]
+    listed = json.loads(revocations.read_text(encoding="utf-8")) if revocations else None
+    result = verify_offline(raw, jwks=json.loads(jwks.read_text(encoding="utf-8")), revocations=listed)
+    typer.echo(f"{result.verdict_zh} / {result.verdict_en}")
+    for check in result.checks:
+        mark = {True: "✓", False: "✗", None: "?"}[check.ok]
+        typer.echo(f"  {mark} {check.zh} / {check.en}")
+    if result.fields:
+        f = result.fields
+        typer.echo(
+            f"  {f['number']}  {f['holder_name_masked']}  {f['grade_zh']}  {f['occupation_code']}  "
+            f"{f['body_uscc']}  {f['issued_on']}  P{f['print_serial']:06d}"
+        )
+    if result.status_as_of is None and result.claims is not None:
+        typer.echo("  状态未核实：请提供 --revocations / status not checked: pass --revocations")
+    if holder_name and holder_id and result.claims is not None:
+        matched = check_holder(result.claims, holder_name, holder_id)
+        typer.echo("  持证人一致 / holder matches" if matched else "  持证人不一致 / holder does NOT match")
+        if not matched:
+            raise typer.Exit(code=1)
+    if result.verdict != Verdict.VALID:
+        raise typer.Exit(code=1)
 
 
 @app.command("demo")

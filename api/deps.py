@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -33,7 +34,17 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+def get_session_factory(request: Request) -> SessionFactory:
+    """Open read-only sessions later, e.g. while a streamed response is produced after the request's one closed."""
+    engine = get_engine(request)
+    return lambda: session_scope(engine, readonly=True)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
 # scope="function": the commit runs when the route returns, before the response is sent, so a failed
 # commit becomes an error response instead of a success whose data was lost.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "assessment.assessors.models",
     "assessment.batches.models",
     "assessment.recognition.models",
+    "certificates.models",
 )
 
 

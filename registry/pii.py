@@ -40,3 +40,37 @@ def lookup_hash(settings: Settings, id_type: str, id_number: str) -> str:
     """Return the keyed hash used to find and de-duplicate a person by ID type and number."""
     message = f"{id_type}:{id_number}".encode()
     return hmac.new(derive_key(settings, "pii-lookup"), message, hashlib.sha256).hexdigest()
+
+
+BINDING_SALT_BYTES = 8
+BINDING_TAG_BYTES = 12
+
+
+def _binding_tag(name: str, id_number: str, salt: bytes, log2_n: int) -> bytes:
+    message = f"{name.strip()}\x00{id_number.strip().upper()}".encode()
+    return hashlib.scrypt(
+        message, salt=salt, n=1 << log2_n, r=8, p=1, maxmem=256 * 1024 * 1024, dklen=BINDING_TAG_BYTES
+    )
+
+
+def holder_binding(name: str, id_number: str, *, log2_n: int) -> str:
+    """A salted, deliberately slow hash of name + ID number, verifiable offline by someone holding the ID card.
+
+    Layout (base64url): cost byte (log2 N of scrypt) + 8-byte salt + 12-byte tag. The cost makes guessing the
+    ID number from a shared token expensive; it cannot make it impossible (see README, decisions log).
+    """
+    salt = os.urandom(BINDING_SALT_BYTES)
+    raw = bytes([log2_n]) + salt + _binding_tag(name, id_number, salt, log2_n)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def check_holder_binding(binding: str, name: str, id_number: str) -> bool:
+    """Whether name + ID number match a binding made by holder_binding."""
+    try:
+        raw = base64.urlsafe_b64decode(binding + "=" * (-len(binding) % 4))
+    except ValueError:
+        return False
+    if len(raw) != 1 + BINDING_SALT_BYTES + BINDING_TAG_BYTES or not 1 <= raw[0] <= 20:
+        return False
+    salt, tag = raw[1 : 1 + BINDING_SALT_BYTES], raw[1 + BINDING_SALT_BYTES :]
+    return hmac.compare_digest(_binding_tag(name, id_number, salt, raw[0]), tag)

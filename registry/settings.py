@@ -37,9 +37,13 @@ class Settings(BaseSettings):
     assessors_min_high: int = Field(default=3, ge=1)
     assessors_min_low: int = Field(default=2, ge=1)
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    # scrypt cost (log2 N) of the holder binding in certificate tokens; tests may lower it, production refuses to.
+    holder_binding_log2n: int = Field(default=14, ge=1, le=20)
     # Years since the prerequisite grade, per target grade; overrides the §9 defaults (outside knowledge).
     eligibility_min_years: dict[str, int] = Field(default_factory=dict)
     lookup_rate_per_minute: int = Field(default=10, ge=1)
+    # How the ID number appears on certificate PDFs: masked (default) or in full.
+    cert_id_display: Literal["masked", "full"] = "masked"
     special_letter: str = Field(default="T", pattern=r"^[A-Z]$")
     chief_letter: str = Field(default="C", pattern=r"^[A-Z]$")
 
@@ -53,6 +57,8 @@ class Settings(BaseSettings):
                     f"{MIN_SECRET_LENGTH} characters outside development "
                     "(生产环境必须设置随机的 REGISTRY_SECRET_KEY)"
                 )
+            if self.holder_binding_log2n < 14:
+                raise ValueError("holder binding cost below scrypt N=2^14 is refused outside development")
             if self.argon2_time_cost < 2 or self.argon2_memory_kib < 19 * 1024:
                 raise ValueError("argon2 cost below the OWASP floor (t=2, m=19 MiB) is refused outside development")
         return self

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.app import create_app
-from api.deps import get_session
+from api.deps import get_session, get_session_factory
 from api.metadata import load_all_models
 from assessment.recognition.service import load_competition_defaults
 from registry import schema
@@ -95,6 +96,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         public_url="https://registry.test",
         argon2_time_cost=1,  # fast hashing in tests; production refuses costs this low
         argon2_memory_kib=64,
+        holder_binding_log2n=4,
     )
 
 
@@ -131,6 +133,7 @@ def client_for(engine: Engine, session: Session) -> Iterator[ClientFactory]:
     def make(settings: Settings) -> TestClient:
         app = create_app(settings, engine=engine)
         app.dependency_overrides[get_session] = _session_override
+        app.dependency_overrides[get_session_factory] = lambda: lambda: nullcontext(session)
         test_client = TestClient(app, raise_server_exceptions=False)
         test_client.__enter__()
         opened.append(test_client)
@@ -173,6 +176,7 @@ def committed_url(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("REGISTRY_PUBLIC_URL", "https://registry.test")
     monkeypatch.setenv("REGISTRY_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("REGISTRY_ARGON2_MEMORY_KIB", "64")
+    monkeypatch.setenv("REGISTRY_HOLDER_BINDING_LOG2N", "4")
     get_settings.cache_clear()
     try:
         yield database_url

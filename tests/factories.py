@@ -274,3 +274,54 @@ def give_award(
         basis_ref=None,
         awarded_on=on,
     )
+
+
+# ------------------------------------------------------------------------------------------ certificates
+
+
+def ensure_signing_key(settings: Settings) -> str:
+    """Make sure the test's key directory has an active key; return its kid."""
+    from certificates import signing
+    from registry.clock import utcnow
+
+    return signing.ensure_key(settings.key_dir, now=utcnow()).kid
+
+
+def make_certificate(
+    session: Session,
+    settings: Settings,
+    *,
+    body: EvaluationBody | None = None,
+    grade: GradeCode = GradeCode.SENIOR,
+    occupation_code: str = "6-18-02-04",
+    person: Person | None = None,
+) -> Any:
+    """Issue a certificate for a fresh award of a body with an approved filing."""
+    from certificates.service import get_certificate, issue_certificates
+    from registry.clock import today
+
+    ensure_signing_key(settings)
+    if body is None:
+        body = make_body(session)
+        make_filing(
+            session,
+            settings,
+            body=body,
+            starts_on=today() - dt.timedelta(days=365),
+            ends_on=today() + dt.timedelta(days=3 * 365),
+        )
+    holder = person or make_person(session, settings, employer=body)
+    award = create_award(
+        session,
+        actor=SYSTEM,
+        person_id=holder.id,
+        body_id=body.id,
+        occupation_code=occupation_code,
+        grade=grade,
+        basis=AwardBasis.EXAM,
+        basis_ref=None,
+        awarded_on=today(),
+    )
+    outcome = issue_certificates(session, actor=SYSTEM, award_ids=[award.id], settings=settings)
+    ((_, number, _),) = outcome.issued
+    return get_certificate(session, actor=SYSTEM, number=number)

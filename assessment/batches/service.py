@@ -1122,3 +1122,17 @@ def publicity(session: Session, *, session_id: uuid.UUID) -> PublicityList:
 def session_for_today(exam: ExamSession) -> bool:
     """Whether the exam date is today or earlier (for displays)."""
     return exam.exam_on <= today()
+
+
+def award_ids_of_session(session: Session, *, actor: Actor, session_id: uuid.UUID) -> list[uuid.UUID]:
+    """The awards a closed batch created (for issuing its certificates)."""
+    exam = get_session(session, actor=actor, session_id=session_id)
+    if exam.status != SessionStatus.CLOSED:
+        raise BatchStateConflict(
+            f"批次状态为{SESSION_STATUS_ZH[exam.status]}，结束后才能发证",
+            f"the batch is {exam.status.value}: certificates are issued once it is closed",
+        )
+    rows = session.exec(
+        select(Candidate.award_id).where(Candidate.session_id == exam.id, col(Candidate.award_id).is_not(None))
+    ).all()
+    return [a for a in rows if a is not None]

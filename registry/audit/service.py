@@ -50,7 +50,7 @@ def jsonable(value: Any) -> Any:
 
 
 # Fields never copied into audit snapshots: secrets and raw personal data.
-SECRET_FIELDS = frozenset({"password_hash", "id_number_enc", "id_number_hmac", "photo", "holder_salt", "token"})
+SECRET_FIELDS = frozenset({"password_hash", "id_number_enc", "id_number_hmac", "photo", "holder_binding", "token"})
 
 
 def snapshot(record: SQLModel, *, fields: Iterable[str] | None = None) -> dict[str, Any]:
@@ -136,6 +136,52 @@ def record(
 
 
 BOOKKEEPING_FIELDS = frozenset({"updated_at"})
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """One event of a bulk append."""
+
+    action: str
+    entity_type: str
+    entity_id: uuid.UUID | str
+    body_id: uuid.UUID | None = None
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    reason: str | None = None
+
+
+def record_many(session: Session, *, actor: Actor, events: Sequence[PendingEvent]) -> int:
+    """Append many events under one head lock with one multi-row insert (bulk issuance); return the count."""
+    if not events:
+        return 0
+    head = _locked_head(session)
+    now = utcnow()
+    rows = []
+    seq, prev = head.last_seq, head.last_hash
+    for pending in events:
+        seq += 1
+        fields: dict[str, Any] = {
+            "seq": seq,
+            "occurred_at": now,
+            "actor_id": actor.user_id,
+            "actor_label": actor.label,
+            "actor_role": actor.role.value if actor.role else None,
+            "action": pending.action,
+            "entity_type": pending.entity_type,
+            "entity_id": str(pending.entity_id),
+            "body_id": pending.body_id,
+            "before": jsonable(pending.before) if pending.before is not None else None,
+            "after": jsonable(pending.after) if pending.after is not None else None,
+            "reason": pending.reason,
+            "prev_hash": prev,
+        }
+        fields["hash"] = prev = fields_hash(fields)
+        rows.append(fields)
+    session.execute(sa.insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
+    head.last_seq, head.last_hash = seq, prev
+    session.flush()
+    return len(rows)
 
 
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

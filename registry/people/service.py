@@ -107,6 +107,7 @@ def register_person(session: Session, *, actor: Actor, data: PersonCreate, setti
             id_number_hmac=pii.lookup_hash(settings, data.id_type.value, number),
             id_masked=mask_resident_id(number),
             birth_on=resident_id_birth_date(number) if data.id_type == IdType.RESIDENT_ID else None,
+            holder_binding=pii.holder_binding(data.name, number, log2_n=settings.holder_binding_log2n),
             created_by_body_id=actor.body_id,
             created_at=utcnow(),
         )

@@ -19,6 +19,7 @@ from assessment.batches.models import Candidate, EnrolIn, ExamSession, Score
 from assessment.batches.service import enrol
 from assessment.recognition.models import Evidence, Path, Recognition, RecognitionIn, Trigger
 from assessment.recognition.service import apply_for_recognition
+from certificates.models import Certificate
 from registry.actor import Role
 from registry.audit.service import snapshot
 from registry.awards.models import Appointment, GradeAward
@@ -34,6 +35,7 @@ from tests.factories import (
     login,
     make_batch,
     make_body,
+    make_certificate,
     make_filing,
     make_person,
     make_user,
@@ -50,7 +52,13 @@ FILING_BODY = {
 REASON = {"reason": "越权尝试"}
 
 # HTML pages outside the OpenAPI document (public).
-HTML_PAGES = {("GET", "/")}
+HTML_PAGES = {
+    ("GET", "/"),
+    ("GET", "/v/{token}"),
+    ("POST", "/v/{token}/holder"),
+    ("GET", "/verify"),
+    ("POST", "/verify"),
+}
 # Routes anyone may call; they hold no tenant data.
 PUBLIC = {
     ("GET", "/healthz"),
@@ -66,6 +74,10 @@ PUBLIC = {
     ("POST", "/api/v1/auth/token"),
     ("GET", "/api/v1/competition-rules"),
     ("GET", "/api/v1/publicity/{session_id}"),
+    ("GET", "/.well-known/jwks.json"),
+    ("GET", "/api/v1/verify/{token}"),
+    ("POST", "/api/v1/verify/lookup"),
+    ("GET", "/api/v1/verify/revocations"),
     ("POST", "/api/v1/sessions/{session_id}/objections"),
 } | HTML_PAGES
 # Shared registers every logged-in user may read (assessor cards, to staff batches).
@@ -155,6 +167,13 @@ TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
     },
     ("GET", "/api/v1/recognitions/{recognition_id}"): None,
     ("POST", "/api/v1/recognitions/{recognition_id}/decision"): {"approve": True, "note": "越权批准"},
+    ("POST", "/api/v1/certificates/issue"): {"award_ids": ["{award_id}"]},
+    ("GET", "/api/v1/certificates/{number}"): None,
+    ("GET", "/api/v1/certificates/{number}/pdf"): None,
+    ("POST", "/api/v1/certificates/{number}/suspend"): {"note": "越权暂停"},
+    ("POST", "/api/v1/certificates/{number}/reinstate"): {"note": "越权恢复"},
+    ("POST", "/api/v1/certificates/{number}/revoke"): {"reason": "other", "note": "越权撤销"},
+    ("POST", "/api/v1/certificates/{number}/reissue"): {"note": "越权换发"},
     ("POST", "/api/v1/appointments"): {
         "person_id": "{person_id}",
         "body_id": "{body_id}",
@@ -179,6 +198,8 @@ LISTS = {
     ("GET", "/api/v1/recognitions"): {"body_id": "{body_id}"},
     ("GET", "/api/v1/awards"): {"body_id": "{body_id}"},
     ("GET", "/api/v1/appointments"): {"body_id": "{body_id}"},
+    ("GET", "/api/v1/certificates"): {"body_id": "{body_id}"},
+    ("GET", "/api/v1/certificates/export.zip"): {"body_id": "{body_id}"},
 }
 
 
@@ -191,6 +212,7 @@ class World:
     candidate: Candidate
     person: Person
     recognition: Recognition
+    certificate: Certificate
     intruder_headers: dict[str, str]
 
     def fill(self, value: Any) -> Any:
@@ -204,6 +226,8 @@ class World:
                 "{recognition_id}": self.recognition.id,
                 "{assessor_id}": self.batch.assessors[0].id,
                 "{objection_id}": uuid.UUID(int=7),
+                "{number}": self.certificate.number,
+                "{award_id}": self.certificate.award_id,
                 "{new_uscc}": valid_uscc(),
             }
             for key, replacement in ids.items():
@@ -242,10 +266,19 @@ def world(client: TestClient, session: Session, settings: Settings) -> World:
             evidence=[Evidence(kind="业绩材料", ref="材料-1")],
         ),
     )
+    certificate = make_certificate(session, settings, body=victim, grade=GradeCode.JUNIOR)
     intruder_body = make_body(session)
     intruder = make_user(session, settings, role=Role.BODY_ADMIN, body=intruder_body)
     return World(
-        victim, victim_filing, victim_draft, batch, candidate, person, recognition, login(client, intruder.username)
+        victim,
+        victim_filing,
+        victim_draft,
+        batch,
+        candidate,
+        person,
+        recognition,
+        certificate,
+        login(client, intruder.username),
     )
 
 
@@ -262,6 +295,8 @@ def _state(session: Session, world: World) -> dict[str, Any]:
         "awards": session.exec(select(func.count()).select_from(GradeAward)).one(),
         "appointments": session.exec(select(func.count()).select_from(Appointment)).one(),
         "employments": session.exec(select(func.count()).select_from(Employment)).one(),
+        "certificate": snapshot(session.get(Certificate, world.certificate.id)),  # type: ignore[arg-type]
+        "certificates": session.exec(select(func.count()).select_from(Certificate)).one(),
         "assessors": session.exec(select(func.count()).select_from(Assessor)).one(),
     }
 

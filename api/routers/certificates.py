@@ -1,0 +1,206 @@
+"""Certificates: issue for awards or a closed batch, read, PDF, streamed ZIP export, status and reissue."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import APIRouter
+from fastapi.responses import Response, StreamingResponse
+
+from api.deps import SessionDep, SessionFactory, SessionFactoryDep, SettingsDep
+from api.security import CurrentActor
+from assessment.batches.service import award_ids_of_session
+from certificates import service
+from certificates.export import zip_stream
+from certificates.models import (
+    CertificatePublic,
+    CertificateStatus,
+    IssueIn,
+    IssueResult,
+    RevokeIn,
+    StatusIn,
+)
+from registry.actor import Actor
+from registry.grades import GradeCode
+from registry.settings import Settings
+
+router = APIRouter(prefix="/api/v1/certificates", tags=["certificates"])
+EXPORT_PAGE = 200
+
+
+@router.post("/issue", response_model=IssueResult)
+def issue(session: SessionDep, settings: SettingsDep, actor: CurrentActor, data: IssueIn) -> IssueResult:
+    """Issue certificates for awards (or a whole closed batch); idempotent per award, inside the filing only."""
+    award_ids = data.award_ids
+    if data.session_id is not None:
+        award_ids = award_ids_of_session(session, actor=actor, session_id=data.session_id)
+    outcome = service.issue_certificates(session, actor=actor, award_ids=award_ids, settings=settings)
+    shown = []
+    for _, number, _ in outcome.issued[:200]:
+        certificate = service.get_certificate(session, actor=actor, number=number)
+        shown.append(service.certificate_view(session, actor=actor, certificate=certificate, settings=settings))
+    return IssueResult(
+        issued=shown,
+        already_issued=outcome.already_issued,
+        details={"issued_count": len(outcome.issued), "numbers": [n for _, n, _ in outcome.issued]},
+    )
+
+
+@router.get("", response_model=list[CertificatePublic])
+def list_certificates(
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: CurrentActor,
+    body_id: uuid.UUID | None = None,
+    person_id: uuid.UUID | None = None,
+    status: CertificateStatus | None = None,
+    occupation_code: str | None = None,
+    grade: GradeCode | None = None,
+    after: str | None = None,
+) -> list[CertificatePublic]:
+    """List certificates the caller may see, by number; page with after=<last number>."""
+    rows = service.list_certificates(
+        session,
+        actor=actor,
+        body_id=body_id,
+        person_id=person_id,
+        status=status,
+        occupation_code=occupation_code,
+        grade=grade,
+        after=after,
+    )
+    return [service.certificate_view(session, actor=actor, certificate=c, settings=settings) for c in rows]
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which certificates an export holds."""
+
+    body_id: uuid.UUID | None
+    status: CertificateStatus | None
+    occupation_code: str | None
+    grade: GradeCode | None
+
+
+def _export(
+    settings: Settings, actor: Actor, only: ExportFilter, open_session: SessionFactory
+) -> Iterator[tuple[str, bytes]]:
+    """PDFs one page of certificates at a time, in a session of its own (the request's is closed by now)."""
+    manifest = io.StringIO()
+    writer = csv.writer(manifest)
+    writer.writerow(["number", "grade", "occupation_code", "issued_on", "status", "print_serial", "file"])
+    after: str | None = None
+    while True:
+        with open_session() as session:
+            page = service.list_certificates(
+                session,
+                actor=actor,
+                limit=EXPORT_PAGE,
+                after=after,
+                body_id=only.body_id,
+                status=only.status,
+                occupation_code=only.occupation_code,
+                grade=only.grade,
+            )
+            for certificate in page:
+                name = f"{certificate.number}.pdf"
+                writer.writerow(
+                    [
+                        certificate.number,
+                        certificate.grade.value,
+                        certificate.occupation_code,
+                        certificate.issued_on.isoformat(),
+                        certificate.status.value,
+                        certificate.print_serial,
+                        name,
+                    ]
+                )
+                yield name, service.render_pdf(session, certificate, settings)
+        if len(page) < EXPORT_PAGE:
+            break
+        after = page[-1].number
+    yield "manifest.csv", ("\ufeff" + manifest.getvalue()).encode()
+
+
+@router.get("/export.zip", response_class=StreamingResponse)
+def export_zip(
+    settings: SettingsDep,
+    actor: CurrentActor,
+    open_session: SessionFactoryDep,
+    body_id: uuid.UUID | None = None,
+    status: CertificateStatus | None = None,
+    occupation_code: str | None = None,
+    grade: GradeCode | None = None,
+) -> StreamingResponse:
+    """Download the caller's certificates as one ZIP of PDFs plus a manifest, streamed in constant memory."""
+    only = ExportFilter(body_id, status, occupation_code, grade)
+    return StreamingResponse(
+        zip_stream(_export(settings, actor, only, open_session)),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="certificates.zip"'},
+    )
+
+
+@router.get("/{number}", response_model=CertificatePublic)
+def get_certificate(session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str) -> CertificatePublic:
+    """Show a certificate (its body, its holder, the regulator)."""
+    certificate = service.get_certificate(session, actor=actor, number=number)
+    return service.certificate_view(session, actor=actor, certificate=certificate, settings=settings)
+
+
+@router.get("/{number}/pdf", response_class=Response)
+def certificate_pdf(session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str) -> Response:
+    """Download the current print as PDF (revoked or suspended ones carry a watermark)."""
+    certificate = service.get_certificate(session, actor=actor, number=number)
+    return Response(
+        service.render_pdf(session, certificate, settings),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{certificate.number}.pdf"'},
+    )
+
+
+def _changed(session: SessionDep, settings: Settings, actor: Actor, number: str) -> CertificatePublic:
+    certificate = service.get_certificate(session, actor=actor, number=number)
+    return service.certificate_view(session, actor=actor, certificate=certificate, settings=settings)
+
+
+@router.post("/{number}/suspend", response_model=CertificatePublic)
+def suspend(
+    session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str, data: StatusIn
+) -> CertificatePublic:
+    """Suspend a certificate (reversible); verification shows 已暂停."""
+    service.set_status(session, actor=actor, number=number, target=CertificateStatus.SUSPENDED, note=data.note)
+    return _changed(session, settings, actor, number)
+
+
+@router.post("/{number}/reinstate", response_model=CertificatePublic)
+def reinstate(
+    session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str, data: StatusIn
+) -> CertificatePublic:
+    """Lift a suspension."""
+    service.set_status(session, actor=actor, number=number, target=CertificateStatus.VALID, note=data.note)
+    return _changed(session, settings, actor, number)
+
+
+@router.post("/{number}/revoke", response_model=CertificatePublic)
+def revoke(
+    session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str, data: RevokeIn
+) -> CertificatePublic:
+    """Revoke a certificate (final) with a reason code, e.g. fraudulent_evaluation (虚假评价)."""
+    service.set_status(
+        session, actor=actor, number=number, target=CertificateStatus.REVOKED, note=data.note, reason=data.reason
+    )
+    return _changed(session, settings, actor, number)
+
+
+@router.post("/{number}/reissue", response_model=CertificatePublic)
+def reissue(
+    session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str, data: StatusIn
+) -> CertificatePublic:
+    """Reissue: same number, new print serial and token; the previous print verifies as superseded."""
+    service.reissue(session, actor=actor, number=number, note=data.note, settings=settings)
+    return _changed(session, settings, actor, number)

@@ -1,0 +1,9 @@
+"""The Jinja2 templates of the HTML pages (home, verification, look-up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

@@ -1,0 +1,263 @@
+"""Signing keys and compact JWS (ES256) for certificates; with api/security.py the only jose importer.
+
+Keys are files in REGISTRY_KEY_DIR, never database rows: `<kid>.pem` (PKCS#8 private key, mode 0600) and
+`keys.json` (public JWKs with validity windows and status). Rotation retires the active key — it stops
+signing and its window closes at the rotation date — so certificates signed before still verify, and a token
+whose issue date falls outside its key's window does not. Private keys are never logged or exported.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jose import jwk, jws
+from jose.exceptions import JOSEError
+
+from registry.errors import Conflict
+
+ALGORITHM = "ES256"
+TOKEN_TYPE = "xc"  # noqa: S105 - a short type tag (the token must fit a version-14 QR), not a secret
+MANIFEST = "keys.json"
+
+
+class NoSigningKey(Conflict):
+    """No active signing key: run `registry keys generate`."""
+
+    code = "no_signing_key"
+
+
+class KeyAlreadyActive(Conflict):
+    """An active key exists; rotate instead of generating another."""
+
+    code = "key_already_active"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key's public half and its validity window (dates, inclusive)."""
+
+    kid: str
+    created_at: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    status: str  # active | retired
+    public_jwk: dict[str, Any]
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether day falls inside the key's window."""
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def as_jwk(self) -> dict[str, Any]:
+        """The JWKS entry: the public key plus kid, use, alg, status and window."""
+        return {
+            **self.public_jwk,
+            "kid": self.kid,
+            "use": "sig",
+            "alg": ALGORITHM,
+            "status": self.status,
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+        }
+
+
+def _b64(value: int) -> str:
+    return base64.urlsafe_b64encode(value.to_bytes(32, "big")).rstrip(b"=").decode()
+
+
+def _read_manifest(key_dir: Path) -> list[dict[str, Any]]:
+    path = key_dir / MANIFEST
+    if not path.exists():
+        return []
+    keys: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["keys"]
+    return keys
+
+
+def _write_manifest(key_dir: Path, entries: list[dict[str, Any]]) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=key_dir, delete=False, encoding="utf-8") as handle:
+        json.dump({"keys": entries}, handle, ensure_ascii=False, indent=2)
+        temporary = Path(handle.name)
+    temporary.replace(key_dir / MANIFEST)
+
+
+def _info(entry: dict[str, Any]) -> KeyInfo:
+    return KeyInfo(
+        kid=entry["kid"],
+        created_at=entry["created_at"],
+        valid_from=dt.date.fromisoformat(entry["valid_from"]),
+        valid_to=dt.date.fromisoformat(entry["valid_to"]) if entry.get("valid_to") else None,
+        status=entry["status"],
+        public_jwk=entry["public_jwk"],
+    )
+
+
+def list_keys(key_dir: Path) -> list[KeyInfo]:
+    """Return every key of the directory, oldest first."""
+    return [_info(e) for e in _read_manifest(key_dir)]
+
+
+def _new_key(key_dir: Path, now: dt.datetime) -> dict[str, Any]:
+    key_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(key_dir, 0o700)
+    private = ec.generate_private_key(ec.SECP256R1())
+    kid = f"{now:%y%m%d}{secrets.token_hex(2)}"
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path = key_dir / f"{kid}.pem"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    numbers = private.public_key().public_numbers()
+    return {
+        "kid": kid,
+        "created_at": now.isoformat(timespec="seconds"),
+        "valid_from": now.date().isoformat(),
+        "valid_to": None,
+        "status": "active",
+        "public_jwk": {"kty": "EC", "crv": "P-256", "x": _b64(numbers.x), "y": _b64(numbers.y)},
+    }
+
+
+def generate_key(key_dir: Path, *, now: dt.datetime) -> KeyInfo:
+    """Create the first signing key; refuse when an active key exists (rotate instead)."""
+    entries = _read_manifest(key_dir)
+    if any(e["status"] == "active" for e in entries):
+        raise KeyAlreadyActive(
+            "已有启用中的签名密钥，请使用 keys rotate 轮换", "an active key exists: use `keys rotate`"
+        )
+    entry = _new_key(key_dir, now)
+    _write_manifest(key_dir, [*entries, entry])
+    return _info(entry)
+
+
+def rotate_key(key_dir: Path, *, now: dt.datetime) -> KeyInfo:
+    """Start a new active key and retire the old one (its window closes today; its tokens still verify)."""
+    entries = _read_manifest(key_dir)
+    for entry in entries:
+        if entry["status"] == "active":
+            entry["status"] = "retired"
+            entry["valid_to"] = now.date().isoformat()
+    entry = _new_key(key_dir, now)
+    _write_manifest(key_dir, [*entries, entry])
+    return _info(entry)
+
+
+def ensure_key(key_dir: Path, *, now: dt.datetime) -> KeyInfo:
+    """Return the active key, generating the first one when the directory has none."""
+    active = [k for k in list_keys(key_dir) if k.status == "active"]
+    return active[-1] if active else generate_key(key_dir, now=now)
+
+
+def jwks_document(key_dir: Path) -> dict[str, Any]:
+    """The public JWKS: active and retired keys with their windows."""
+    return {"keys": [k.as_jwk() for k in list_keys(key_dir)]}
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The active private key, ready to sign."""
+
+    kid: str
+    key: Any  # a jose key object; kept out of reprs and logs
+
+    def __repr__(self) -> str:
+        return f"Signer(kid={self.kid!r})"
+
+
+@lru_cache(maxsize=8)
+def _signer(key_dir: str, manifest_mtime: int) -> Signer:
+    del manifest_mtime  # part of the cache key: a rotation invalidates the cached signer
+    active = [k for k in list_keys(Path(key_dir)) if k.status == "active"]
+    if not active:
+        raise NoSigningKey(
+            "没有启用中的签名密钥，请先运行 registry keys generate",
+            "no active signing key: run `registry keys generate`",
+        )
+    kid = active[-1].kid
+    pem = (Path(key_dir) / f"{kid}.pem").read_bytes()
+    return Signer(kid, jwk.construct(pem, ALGORITHM))
+
+
+def load_signer(key_dir: Path) -> Signer:
+    """Return the active signer (cached until keys.json changes)."""
+    manifest = key_dir / MANIFEST
+    if not manifest.exists():
+        raise NoSigningKey(
+            "没有签名密钥，请先运行 registry keys generate", "no signing key: run `registry keys generate`"
+        )
+    return _signer(str(key_dir), manifest.stat().st_mtime_ns)
+
+
+def sign(signer: Signer, payload: bytes) -> str:
+    """Return a compact JWS (ES256) over payload with kid and typ in the header."""
+    return jws.sign(payload, signer.key, headers={"kid": signer.kid, "typ": TOKEN_TYPE}, algorithm=ALGORITHM)
+
+
+class TokenRejected(Exception):
+    """A token failed a cryptographic check; reason is a stable code."""
+
+    def __init__(self, reason: str, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.reason, self.zh, self.en = reason, zh, en
+
+
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def verify(token: str, keys: dict[str, KeyInfo]) -> tuple[bytes, KeyInfo]:
+    """Check a token's form, algorithm, kid and signature against public keys; return the payload and key."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise TokenRejected("malformed", "令牌格式不正确（可能被截断）", "the token is malformed or truncated")
+    try:
+        header = json.loads(_b64decode(parts[0]))
+    except (ValueError, UnicodeDecodeError):
+        raise TokenRejected("malformed", "令牌头无法解析", "the token header cannot be read") from None
+    if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
+        raise TokenRejected("algorithm", "签名算法不被接受（仅接受 ES256）", "signature algorithm refused (ES256 only)")
+    if header.get("typ") != TOKEN_TYPE:
+        raise TokenRejected("type", "此令牌不是证书令牌", "this is not a certificate token")
+    key = keys.get(str(header.get("kid")))
+    if key is None:
+        raise TokenRejected(
+            "unknown_key",
+            "签名密钥未知（不是本登记系统签发，或密钥已被撤除）",
+            "unknown signing key (not issued by this registry)",
+        )
+    try:
+        payload: bytes = jws.verify(token, key.public_jwk, algorithms=[ALGORITHM])
+    except (JOSEError, ValueError, TypeError):
+        raise TokenRejected(
+            "signature", "签名无效：证书内容被篡改或伪造", "invalid signature: tampered or forged"
+        ) from None
+    return payload, key
+
+
+def keys_from_jwks(document: dict[str, Any]) -> dict[str, KeyInfo]:
+    """Read a JWKS document (as served at /.well-known/jwks.json) into keys by kid."""
+    keys = {}
+    for entry in document.get("keys", []):
+        if entry.get("kty") != "EC" or entry.get("crv") != "P-256":
+            continue
+        public = {"kty": "EC", "crv": "P-256", "x": entry["x"], "y": entry["y"]}
+        keys[entry["kid"]] = KeyInfo(
+            kid=entry["kid"],
+            created_at="",
+            valid_from=dt.date.fromisoformat(entry["valid_from"]),
+            valid_to=dt.date.fromisoformat(entry["valid_to"]) if entry.get("valid_to") else None,
+            status=entry.get("status", "active"),
+            public_jwk=public,
+        )
+    return keys

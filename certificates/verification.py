@@ -1,0 +1,360 @@
+"""Verify certificate tokens online (against the registry) and offline (saved JWKS and revocation list).
+
+Never reports "not revoked" when the status could not be checked: without status data the verdict is
+status_unknown, and a revocation list states its own age. The revocation list carries keyed hashes of numbers,
+not numbers in clear, and is itself signed with the certificate key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from certificates import numbering, signing
+from certificates.models import STATUS_ZH, Certificate, CertificateStatus
+from certificates.tokens import BadClaims, Claims
+from registry import grades, pii
+from registry.awards.models import GradeAward
+from registry.bodies.models import BodyStatus, EvaluationBody
+from registry.catalogue.models import Occupation
+from registry.clock import utcnow
+from registry.filings.models import Filing
+from registry.grades import GradeCode
+from registry.keys import derive_key
+from registry.people.models import Person
+from registry.settings import Settings
+
+REVOCATIONS_FORMAT = "xbj-revocations/1"
+
+
+class Verdict(StrEnum):
+    """The one answer a verifier sees first."""
+
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    SUPERSEDED = "superseded"
+    INVALID = "invalid"
+    STATUS_UNKNOWN = "status_unknown"
+
+
+VERDICT_ZH = {
+    Verdict.VALID: "真实有效",
+    Verdict.REVOKED: "已撤销",
+    Verdict.SUSPENDED: "已暂停",
+    Verdict.SUPERSEDED: "已换发（此印件作废）",
+    Verdict.INVALID: "无法验证",
+    Verdict.STATUS_UNKNOWN: "签名真实，状态未能核实",
+}
+VERDICT_EN = {
+    Verdict.VALID: "Genuine and valid",
+    Verdict.REVOKED: "Revoked",
+    Verdict.SUSPENDED: "Suspended",
+    Verdict.SUPERSEDED: "Superseded by a reissue (this print is void)",
+    Verdict.INVALID: "Cannot be verified",
+    Verdict.STATUS_UNKNOWN: "Signature genuine, status not checked",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check and its outcome (ok None = not performed)."""
+
+    code: str
+    ok: bool | None
+    zh: str
+    en: str
+
+
+@dataclass
+class VerificationResult:
+    """The whole answer: verdict, every check, the certificate's masked fields, how fresh the status is."""
+
+    verdict: Verdict
+    checks: list[Check]
+    fields: dict[str, Any] = field(default_factory=dict)
+    status_as_of: dt.datetime | None = None
+    status_source: str | None = None  # registry | revocation_list
+    claims: Claims | None = None
+
+    @property
+    def verdict_zh(self) -> str:
+        """The verdict in Chinese."""
+        return VERDICT_ZH[self.verdict]
+
+    @property
+    def verdict_en(self) -> str:
+        """The verdict in English."""
+        return VERDICT_EN[self.verdict]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready data (claims beyond the displayed fields are left out)."""
+        return {
+            "verdict": self.verdict.value,
+            "verdict_zh": self.verdict_zh,
+            "verdict_en": self.verdict_en,
+            "checks": [asdict(c) for c in self.checks],
+            "fields": self.fields,
+            "status_as_of": self.status_as_of.isoformat() if self.status_as_of else None,
+            "status_source": self.status_source,
+        }
+
+
+def _invalid(checks: list[Check]) -> VerificationResult:
+    return VerificationResult(Verdict.INVALID, checks)
+
+
+def _grade_of_level(level: str, settings_letters: tuple[str, str] = ("T", "C")) -> GradeCode | None:
+    if level.isdigit():
+        return grades.by_national_level(int(level))
+    special, chief = settings_letters
+    return {special: GradeCode.SPECIAL_TECHNICIAN, chief: GradeCode.CHIEF_TECHNICIAN, "A": GradeCode.APPRENTICE}.get(
+        level
+    )
+
+
+def _cryptographic(token: str, keys: dict[str, signing.KeyInfo]) -> tuple[Claims | None, list[Check]]:
+    """Signature, key and key window; returns the claims when all pass."""
+    try:
+        payload, key = signing.verify(token.strip(), keys)
+    except signing.TokenRejected as rejected:
+        return None, [Check("signature", False, rejected.zh, rejected.en)]
+    checks = [Check("signature", True, "签名有效", "signature valid")]
+    try:
+        claims = Claims.decode(payload)
+    except BadClaims:
+        return None, [*checks, Check("claims", False, "证书内容格式无法识别", "unrecognised claim set")]
+    if not numbering.is_well_formed(claims.number):
+        return None, [*checks, Check("claims", False, "证书编号格式不正确", "malformed certificate number")]
+    if not key.covers(claims.issued_on):
+        window = f"{key.valid_from}…{key.valid_to or ''}"
+        return None, [
+            *checks,
+            Check(
+                "key_window",
+                False,
+                f"签发日期 {claims.issued_on} 不在密钥 {key.kid} 有效期 {window} 内",
+                f"issue date {claims.issued_on} is outside key {key.kid}'s window {window}",
+            ),
+        ]
+    return claims, [
+        *checks,
+        Check("key_window", True, f"签发密钥 {key.kid} 在签发日有效", f"key {key.kid} was valid on the issue date"),
+    ]
+
+
+def _fields(
+    claims: Claims,
+    certificate: Certificate | None = None,
+    occupation: str = "",
+    body_name: str = "",
+    settings_letters: tuple[str, str] = ("T", "C"),
+) -> dict[str, Any]:
+    grade = _grade_of_level(claims.level, settings_letters)
+    info = grades.info(grade) if grade else None
+    return {
+        "number": claims.number,
+        "holder_name_masked": claims.name_masked,
+        "grade": grade.value if grade else None,
+        "grade_zh": info.name_zh if info else None,
+        "national_level_zh": info.national_level_zh if info else None,
+        "occupation_code": claims.occupation_code,
+        "occupation_name_zh": occupation,
+        "body_uscc": claims.body_uscc,
+        "body_name": body_name,
+        "issued_on": claims.issued_on.isoformat(),
+        "print_serial": claims.print_serial,
+        "id_masked": None,
+        "certificate_id_in_registry": certificate is not None,
+    }
+
+
+@lru_cache(maxsize=8)
+def _keys(key_dir: str, mtime: int) -> dict[str, signing.KeyInfo]:
+    del mtime  # cache key only
+    return {k.kid: k for k in signing.list_keys(Path(key_dir))}
+
+
+def registry_keys(settings: Settings) -> dict[str, signing.KeyInfo]:
+    """The registry's own public keys (cached until the key manifest changes)."""
+    manifest = settings.key_dir / signing.MANIFEST
+    if not manifest.exists():
+        return {}
+    return _keys(str(settings.key_dir), manifest.stat().st_mtime_ns)
+
+
+def verify_online(session: Session, *, token: str, settings: Settings) -> VerificationResult:
+    """Verify a token against the registry: signature, key window, the record, its issuer, its status now."""
+    letters = (settings.special_letter, settings.chief_letter)
+    claims, checks = _cryptographic(token, registry_keys(settings))
+    if claims is None:
+        return _invalid(checks)
+    certificate = session.exec(select(Certificate).where(Certificate.number == claims.number)).first()
+    if certificate is None:
+        return _invalid(
+            [*checks, Check("record", False, "登记系统中没有此证书", "no such certificate in the registry")]
+        )
+    body = session.get(EvaluationBody, certificate.body_id)
+    person_masked = claims.name_masked
+    assert body is not None
+    consistent = (
+        body.uscc == claims.body_uscc
+        and certificate.occupation_code == claims.occupation_code
+        and certificate.issued_on == claims.issued_on
+        and _grade_of_level(claims.level, letters) == certificate.grade
+    )
+    if not consistent:
+        return _invalid(
+            [*checks, Check("record", False, "证书内容与登记记录不一致", "the token disagrees with the record")]
+        )
+    checks.append(Check("record", True, "与登记记录一致", "matches the registry record"))
+    award = session.get(GradeAward, certificate.award_id)
+    filing = session.get(Filing, award.filing_id) if award and award.filing_id else None
+    in_window = filing is not None and filing.starts_on <= certificate.issued_on <= filing.ends_on
+    checks.append(
+        Check(
+            "issuer",
+            body.status == BodyStatus.ACTIVE,
+            f"发证机构状态：{body.status.value}" + ("" if in_window else "；发证日不在其备案有效期内"),
+            f"issuer status: {body.status.value}" + ("" if in_window else "; issue date outside its filing"),
+        )
+    )
+    checks.append(
+        Check(
+            "scope",
+            in_window,
+            "发证时在机构备案范围内" if in_window else "发证时不在备案范围内",
+            "issued within the body's filing" if in_window else "not issued within the body's filing",
+        )
+    )
+    now = utcnow()
+    if certificate.status == CertificateStatus.REVOKED:
+        verdict = Verdict.REVOKED
+    elif certificate.status == CertificateStatus.SUSPENDED:
+        verdict = Verdict.SUSPENDED
+    elif claims.print_serial < certificate.print_serial:
+        verdict = Verdict.SUPERSEDED
+    else:
+        verdict = Verdict.VALID
+    checks.append(
+        Check(
+            "status",
+            verdict == Verdict.VALID,
+            f"证书状态：{STATUS_ZH[certificate.status]}",
+            f"certificate status: {certificate.status.value}",
+        )
+    )
+    occupation = session.get(Occupation, certificate.occupation_code)
+    person = session.get(Person, certificate.person_id)
+    fields = _fields(claims, certificate, occupation.name_zh if occupation else "", body.name, letters)
+    fields["id_masked"] = person.id_masked if person else None
+    fields["holder_name_masked"] = person_masked
+    if certificate.status == CertificateStatus.REVOKED:
+        fields["revocation_reason"] = certificate.revocation_reason.value if certificate.revocation_reason else None
+    return VerificationResult(verdict, checks, fields, status_as_of=now, status_source="registry", claims=claims)
+
+
+def check_holder(claims: Claims, name: str, id_number: str) -> bool:
+    """Whether a typed name and ID number match the token's holder binding."""
+    return pii.check_holder_binding(claims.holder_binding, name, id_number)
+
+
+# ------------------------------------------------------------------------------------------ revocation list
+
+
+def _list_salt(settings: Settings, day: dt.date) -> str:
+    return hmac.new(derive_key(settings, "revocation-list"), day.isoformat().encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def number_hash(salt: str, number: str) -> str:
+    """The keyed hash a revocation list uses for a certificate number."""
+    return hmac.new(bytes.fromhex(salt), number.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def revocation_list(session: Session, *, settings: Settings) -> dict[str, Any]:
+    """The signed list of revoked, suspended and reissued certificates, for offline verifiers."""
+    now = utcnow()
+    salt = _list_salt(settings, now.date())
+    rows = session.exec(
+        select(Certificate.number, Certificate.status, Certificate.print_serial).where(
+            (col(Certificate.status) != CertificateStatus.VALID) | (col(Certificate.print_serial) > 1)
+        )
+    ).all()
+    entries = sorted(
+        ({"h": number_hash(salt, n), "s": CertificateStatus(s).value, "ps": ps} for n, s, ps in rows),
+        key=lambda e: e["h"],
+    )
+    payload = {
+        "format": REVOCATIONS_FORMAT,
+        "issued_at": now.isoformat(timespec="seconds"),
+        "salt": salt,
+        "entries": entries,
+    }
+    signer = signing.load_signer(settings.key_dir)
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return {"jws": signing.sign(signer, body), **payload}
+
+
+# ------------------------------------------------------------------------------------------ offline
+
+
+def verify_offline(
+    token: str, *, jwks: dict[str, Any], revocations: dict[str, Any] | None, now: dt.datetime | None = None
+) -> VerificationResult:
+    """Verify with saved public keys and, if given, a saved revocation list (whose age is reported)."""
+    keys = signing.keys_from_jwks(jwks)
+    claims, checks = _cryptographic(token, keys)
+    if claims is None:
+        return _invalid(checks)
+    fields = _fields(claims)
+    if revocations is None:
+        checks.append(
+            Check(
+                "status",
+                None,
+                "未提供吊销列表，无法核实证书当前状态",
+                "no revocation list given: the current status was not checked",
+            )
+        )
+        return VerificationResult(Verdict.STATUS_UNKNOWN, checks, fields, claims=claims)
+    try:
+        listed, _ = signing.verify(revocations["jws"], keys)
+        document = json.loads(listed)
+    except (signing.TokenRejected, KeyError, TypeError, ValueError):
+        checks.append(
+            Check("status", None, "吊销列表签名无效，无法核实状态", "the revocation list's signature is invalid")
+        )
+        return VerificationResult(Verdict.STATUS_UNKNOWN, checks, fields, claims=claims)
+    if document.get("format") != REVOCATIONS_FORMAT:
+        checks.append(Check("status", None, "吊销列表格式未知", "unknown revocation list format"))
+        return VerificationResult(Verdict.STATUS_UNKNOWN, checks, fields, claims=claims)
+    as_of = dt.datetime.fromisoformat(document["issued_at"])
+    age = (now or utcnow()) - as_of
+    hashed = number_hash(document["salt"], claims.number)
+    entry = next((e for e in document["entries"] if e["h"] == hashed), None)
+    verdict = Verdict.VALID
+    if entry is not None:
+        verdict = {"revoked": Verdict.REVOKED, "suspended": Verdict.SUSPENDED}.get(entry["s"], Verdict.VALID)
+        if verdict == Verdict.VALID and claims.print_serial < int(entry["ps"]):
+            verdict = Verdict.SUPERSEDED
+    hours = int(age.total_seconds() // 3600)
+    checks.append(
+        Check(
+            "status",
+            verdict == Verdict.VALID,
+            f"依据 {as_of:%Y-%m-%d %H:%M} UTC 的吊销列表（{hours} 小时前）",
+            f"per the revocation list of {as_of.isoformat()} ({hours} hours old)",
+        )
+    )
+    return VerificationResult(
+        verdict, checks, fields, status_as_of=as_of, status_source="revocation_list", claims=claims
+    )

@@ -1,0 +1,126 @@
+"""Public verification over HTTP: the QR page, JSON, look-up, holder check, rate limits, keys, bad tokens."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from certificates.models import CertificateStatus
+from certificates.service import set_status
+from registry.people.models import Person
+from registry.settings import Settings
+from tests.conftest import ClientFactory
+from tests.factories import SYSTEM, make_certificate, make_person, valid_id
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class TestPage:
+    def test_page_shows_one_verdict_checks_and_masked_fields(
+        self, client: TestClient, session: Session, settings: Settings
+    ) -> None:
+        person = make_person(session, settings, name="欧阳建华")
+        certificate = make_certificate(session, settings, person=person)
+        page = client.get(f"/v/{certificate.token}")
+        assert page.status_code == 200
+        assert page.headers["cache-control"] == "no-store"
+        assert "真实有效" in page.text
+        assert "欧**华" in page.text
+        assert "欧阳建华" not in page.text
+        assert person.id_masked in page.text
+
+    def test_english_on_request(self, client: TestClient, session: Session, settings: Settings) -> None:
+        certificate = make_certificate(session, settings)
+        assert "Genuine and valid" in client.get(f"/v/{certificate.token}?lang=en").text
+
+    def test_suspended_shows_suspended(self, client: TestClient, session: Session, settings: Settings) -> None:
+        certificate = make_certificate(session, settings)
+        set_status(session, actor=SYSTEM, number=certificate.number, target=CertificateStatus.SUSPENDED, note="核查")
+        assert 'data-verdict="suspended"' in client.get(f"/v/{certificate.token}").text
+
+    def test_holder_check_matches_only_the_right_person(
+        self, client: TestClient, session: Session, settings: Settings
+    ) -> None:
+        number = valid_id()
+        certificate = make_certificate(
+            session, settings, person=make_person(session, settings, name="李雪梅", id_number=number)
+        )
+        right = client.post(f"/v/{certificate.token}/holder", data={"name": "李雪梅", "id_number": number})
+        wrong = client.post(f"/v/{certificate.token}/holder", data={"name": "李雪梅", "id_number": valid_id()})
+        assert 'data-holder="match"' in right.text
+        assert 'data-holder="mismatch"' in wrong.text
+        assert number not in right.text
+
+
+class TestJson:
+    @pytest.mark.parametrize("kind", ["garbage", "truncated", "tampered", "alg-none", "empty-signature"])
+    def test_bad_tokens_are_invalid_never_500_never_valid(
+        self, client: TestClient, session: Session, settings: Settings, kind: str
+    ) -> None:
+        token = make_certificate(session, settings).token
+        header, payload, signature = token.split(".")
+        bad = {
+            "garbage": "%%%not-a-token%%%",
+            "truncated": token[: len(token) // 2],
+            "tampered": f"{header}.{payload[:-4]}AAAA.{signature}",
+            "alg-none": f"{_b64(json.dumps({'alg': 'none', 'typ': 'xc'}).encode())}.{payload}.",
+            "empty-signature": f"{header}.{payload}.",
+        }[kind]
+        for url in (f"/api/v1/verify/{bad}", f"/v/{bad}"):
+            response = client.get(url)
+            assert response.status_code in {200, 404}, (kind, response.status_code)
+            if url.startswith("/api"):
+                assert response.json()["verdict"] == "invalid"
+            else:
+                assert 'data-verdict="invalid"' in response.text
+
+    def test_jwks_lists_public_keys_with_windows(
+        self, client: TestClient, session: Session, settings: Settings
+    ) -> None:
+        make_certificate(session, settings)
+        (key,) = client.get("/.well-known/jwks.json").json()["keys"]
+        assert key["kty"] == "EC"
+        assert "d" not in key
+        assert key["valid_from"]
+
+
+class TestLookup:
+    def test_number_and_name_must_both_match_with_identical_refusals(
+        self, client: TestClient, session: Session, settings: Settings
+    ) -> None:
+        certificate = make_certificate(session, settings)
+        person = session.get(Person, certificate.person_id)
+        assert person is not None
+        ok = client.post("/api/v1/verify/lookup", json={"number": certificate.number, "name": person.name})
+        assert ok.json()["verdict"] == "valid"
+        wrong_name = client.post("/api/v1/verify/lookup", json={"number": certificate.number, "name": "某某某"})
+        no_number = client.post("/api/v1/verify/lookup", json={"number": "Y000044999999269000001", "name": person.name})
+        assert wrong_name.status_code == no_number.status_code == 404
+        assert wrong_name.json() == no_number.json()
+
+    def test_lookups_are_rate_limited_per_client(
+        self, client_for: ClientFactory, session: Session, settings: Settings
+    ) -> None:
+        client = client_for(settings.model_copy(update={"lookup_rate_per_minute": 3}))
+        statuses = [
+            client.post("/api/v1/verify/lookup", json={"number": "X", "name": "Y"}).status_code for _ in range(5)
+        ]
+        assert statuses == [404, 404, 404, 429, 429]
+        limited = client.post("/api/v1/verify/lookup", json={"number": "X", "name": "Y"})
+        assert int(limited.headers["Retry-After"]) > 0
+
+    def test_html_lookup_form(self, client: TestClient, session: Session, settings: Settings) -> None:
+        certificate = make_certificate(session, settings)
+        person = session.get(Person, certificate.person_id)
+        assert person is not None
+        assert "证书查询" in client.get("/verify").text
+        found = client.post("/verify", data={"number": certificate.number, "name": person.name})
+        assert 'data-verdict="valid"' in found.text
+        missing = client.post("/verify", data={"number": certificate.number, "name": "别人"})
+        assert 'data-verdict="no_match"' in missing.text

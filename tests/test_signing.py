@@ -1,0 +1,155 @@
+"""Signing keys and tokens: files not rows, rotation with history, and the attacks a verifier must survive."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from jose import jws as jose_jws
+
+from certificates import signing
+from certificates.tokens import Claims
+from certificates.verification import Verdict, verify_offline
+
+NOW = dt.datetime(2026, 11, 21, 8, tzinfo=dt.UTC)
+CLAIMS = Claims(
+    "Y000044000101263000001",
+    "3",
+    "6-18-02-04",
+    "91440606D0000028X1",
+    dt.date(2026, 11, 21),
+    "王*华",
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    1,
+)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.fixture
+def key_dir(tmp_path: Path) -> Path:
+    signing.generate_key(tmp_path / "keys", now=NOW)
+    return tmp_path / "keys"
+
+
+def _token(key_dir: Path, claims: Claims = CLAIMS) -> str:
+    return signing.sign(signing.load_signer(key_dir), claims.encode())
+
+
+def _verdict(key_dir: Path, token: str) -> tuple[Verdict, str]:
+    result = verify_offline(token, jwks=signing.jwks_document(key_dir), revocations=None)
+    return result.verdict, result.checks[-1].en
+
+
+class TestKeys:
+    def test_private_key_file_is_owner_only(self, key_dir: Path) -> None:
+        (key,) = signing.list_keys(key_dir)
+        assert stat.S_IMODE((key_dir / f"{key.kid}.pem").stat().st_mode) == 0o600
+
+    def test_jwks_holds_no_private_material(self, key_dir: Path) -> None:
+        document = signing.jwks_document(key_dir)
+        assert all("d" not in entry for entry in document["keys"])
+        assert document["keys"][0]["alg"] == "ES256"
+
+    def test_second_generate_is_refused(self, key_dir: Path) -> None:
+        with pytest.raises(signing.KeyAlreadyActive):
+            signing.generate_key(key_dir, now=NOW)
+
+    def test_rotation_keeps_old_keys_for_verification(self, key_dir: Path) -> None:
+        old_token = _token(key_dir)
+        signing.rotate_key(key_dir, now=NOW + dt.timedelta(days=30))
+        statuses = [k.status for k in signing.list_keys(key_dir)]
+        assert statuses == ["retired", "active"]
+        assert _verdict(key_dir, old_token)[0] == Verdict.STATUS_UNKNOWN  # genuine; status needs a list
+
+    def test_token_dated_after_its_key_retired_fails(self, key_dir: Path) -> None:
+        old_signer = signing.load_signer(key_dir)
+        signing.rotate_key(key_dir, now=NOW + dt.timedelta(days=30))
+        late = Claims(**{**CLAIMS.__dict__, "issued_on": dt.date(2027, 1, 5)})
+        verdict, reason = _verdict(key_dir, signing.sign(old_signer, late.encode()))
+        assert verdict == Verdict.INVALID
+        assert "outside key" in reason
+
+    def test_token_dated_before_its_key_existed_fails(self, key_dir: Path) -> None:
+        early = Claims(**{**CLAIMS.__dict__, "issued_on": dt.date(2020, 1, 1)})
+        assert _verdict(key_dir, _token(key_dir, early))[0] == Verdict.INVALID
+
+
+class TestAttacks:
+    def test_genuine_token_verifies(self, key_dir: Path) -> None:
+        assert _verdict(key_dir, _token(key_dir))[0] == Verdict.STATUS_UNKNOWN
+
+    def test_tampered_payload(self, key_dir: Path) -> None:
+        header, _, signature = _token(key_dir).split(".")
+        forged = Claims(**{**CLAIMS.__dict__, "level": "1"}).encode()
+        assert _verdict(key_dir, f"{header}.{_b64(forged)}.{signature}") == (
+            Verdict.INVALID,
+            "invalid signature: tampered or forged",
+        )
+
+    def test_swapped_signature(self, key_dir: Path) -> None:
+        other = Claims(**{**CLAIMS.__dict__, "number": "Y000044000101263000002"})
+        header, payload, _ = _token(key_dir).split(".")
+        signature = _token(key_dir, other).split(".")[2]
+        assert _verdict(key_dir, f"{header}.{payload}.{signature}")[0] == Verdict.INVALID
+
+    def test_alg_none(self, key_dir: Path) -> None:
+        kid = signing.list_keys(key_dir)[0].kid
+        header = _b64(json.dumps({"alg": "none", "kid": kid, "typ": "xc"}).encode())
+        verdict, reason = _verdict(key_dir, f"{header}.{_b64(CLAIMS.encode())}.")
+        assert verdict == Verdict.INVALID
+        assert "malformed" in reason or "algorithm" in reason
+
+    def test_hs256_signed_with_the_public_key(self, key_dir: Path) -> None:
+        (key,) = signing.list_keys(key_dir)
+        pem = (key_dir / f"{key.kid}.pem").read_bytes()
+        public = (
+            serialization.load_pem_private_key(pem, None)
+            .public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
+        header = {"alg": "HS256", "kid": key.kid, "typ": "xc"}
+        raw_header = _b64(json.dumps(header).encode())
+        import hashlib
+        import hmac
+
+        signing_input = f"{raw_header}.{_b64(CLAIMS.encode())}".encode()
+        signature = _b64(hmac.new(public, signing_input, hashlib.sha256).digest())
+        verdict, reason = _verdict(key_dir, f"{signing_input.decode()}.{signature}")
+        assert verdict == Verdict.INVALID
+        assert "algorithm" in reason
+
+    def test_unknown_kid(self, key_dir: Path) -> None:
+        _, payload, signature = _token(key_dir).split(".")
+        fake = _b64(json.dumps({"alg": "ES256", "kid": "nosuchkey", "typ": "xc"}).encode())
+        assert "unknown signing key" in _verdict(key_dir, f"{fake}.{payload}.{signature}")[1]
+
+    @pytest.mark.parametrize("cut", [10, 100, 200])
+    def test_truncated(self, key_dir: Path, cut: int) -> None:
+        assert _verdict(key_dir, _token(key_dir)[:cut])[0] == Verdict.INVALID
+
+    def test_token_from_another_registry(self, key_dir: Path, tmp_path: Path) -> None:
+        elsewhere = tmp_path / "other"
+        signing.generate_key(elsewhere, now=NOW)
+        assert "unknown signing key" in _verdict(key_dir, _token(elsewhere))[1]
+
+    def test_another_registry_reusing_our_kid(self, key_dir: Path, tmp_path: Path) -> None:
+        elsewhere = tmp_path / "other"
+        signing.generate_key(elsewhere, now=NOW)
+        ours = signing.list_keys(key_dir)[0].kid
+        signer = signing.load_signer(elsewhere)
+        forged = jose_jws.sign(CLAIMS.encode(), signer.key, headers={"kid": ours, "typ": "xc"}, algorithm="ES256")
+        assert "invalid signature" in _verdict(key_dir, forged)[1]
+
+    def test_access_tokens_are_not_certificate_tokens(self, key_dir: Path) -> None:
+        from jose import jwt
+
+        token = jwt.encode({"sub": "x", "typ": "access"}, "secret", algorithm="HS256")
+        assert _verdict(key_dir, token)[0] == Verdict.INVALID
