@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from assessment.assessors.models import Assessor, AssessorCreate, AssessorKind
 from assessment.assessors.service import register_assessor
@@ -37,14 +37,17 @@ from assessment.recognition.models import (
     Waiver,
 )
 from assessment.recognition.service import apply_for_recognition, decide_recognition
+from certificates.models import Certificate, CertificateStatus, RevocationReason
+from certificates.service import get_certificate, issue_certificates, reissue, set_status, verify_url
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
-from registry.awards.models import AppointmentCreate, AwardBasis
+from registry.awards.models import AppointmentCreate, AwardBasis, GradeAward
 from registry.awards.service import create_appointment, create_award
 from registry.bodies.models import BodyCreate, BodyKind, BodyStatus, ChainMemberIn, EvaluationBody
 from registry.bodies.service import create_body, replace_chain_members, set_body_status
 from registry.catalogue.service import search_occupations
+from registry.clock import today
 from registry.errors import InvalidInput
 from registry.filings.models import Filing, FilingCreate, FilingStatus, ScopeLineIn
 from registry.filings.rules import EvaluationMethod as M
@@ -57,6 +60,11 @@ from registry.validators import id_check_digit, org_code_check_char, uscc_check_
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published on purpose; demo refuses production
 SYSTEM = Actor.system("demo")
+
+
+def _days(offset: int) -> dt.date:
+    """A date relative to today, so the demo stays current whenever it is loaded."""
+    return today() + dt.timedelta(days=offset)
 
 
 def demo_uscc(serial: int, region: str = "440100") -> str:
@@ -150,13 +158,19 @@ def _filing(
     lines: list[ScopeLineIn],
     *,
     end: FilingStatus | None,
-    starts: dt.date = dt.date(2026, 1, 1),
-    ends: dt.date = dt.date(2028, 12, 31),
+    starts: dt.date | None = None,
+    ends: dt.date | None = None,
 ) -> None:
     filing = create_filing(
         session,
         actor=SYSTEM,
-        data=FilingCreate(body_id=world.bodies[body].id, ceiling=ceiling, starts_on=starts, ends_on=ends, lines=lines),
+        data=FilingCreate(
+            body_id=world.bodies[body].id,
+            ceiling=ceiling,
+            starts_on=starts or _days(-400),
+            ends_on=ends or _days(3 * 365),
+            lines=lines,
+        ),
     )
     world.filings[key] = filing
     if end is None:
@@ -305,8 +319,8 @@ def _seed_bodies_and_filings(session: Session, settings: Settings) -> DemoWorld:
         G.SENIOR,
         [_line("6-31-01-03", G.SENIOR)],
         end=FilingStatus.APPROVED,
-        starts=dt.date(2023, 1, 1),
-        ends=dt.date(2025, 12, 31),
+        starts=_days(-1500),
+        ends=_days(-401),
     )
     _filing(
         session,
@@ -453,8 +467,8 @@ def _card(
             body_id=body.id if body else None,
             max_grade=G.SENIOR_TECHNICIAN,
             held_grade=G.SENIOR_TECHNICIAN,
-            valid_from=dt.date(2025, 1, 1),
-            valid_to=dt.date(2029, 12, 31),
+            valid_from=_days(-700),
+            valid_to=_days(3 * 365),
             occupations=occupations,
         ),
     )
@@ -605,7 +619,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         "plant",
         "6-18-02-04",
         G.JUNIOR,
-        dt.date(2026, 4, 15),
+        _days(-180),
         staff[:2],
         supervisor,
         workers[:10],
@@ -620,7 +634,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         "plant",
         "6-18-02-04",
         G.INTERMEDIATE,
-        dt.date(2026, 11, 10),
+        _days(-11),
         staff[:2],
         supervisor,
         juniors,
@@ -635,7 +649,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         "plant",
         "6-18-01-01",
         G.JUNIOR,
-        dt.date(2026, 11, 12),
+        _days(-9),
         staff[1:3],
         supervisor,
         workers[18:24],
@@ -650,7 +664,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         "plant",
         "6-20-01-01",
         G.JUNIOR,
-        dt.date(2026, 11, 14),
+        _days(-7),
         staff[2:4],
         supervisor,
         workers[24:28],
@@ -664,7 +678,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         "plant",
         "6-18-01-01",
         G.JUNIOR,
-        dt.date(2026, 11, 20),
+        _days(-1),
         staff[:2],
         supervisor,
         workers[28:32],
@@ -678,7 +692,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         "plant",
         "6-20-01-01",
         G.JUNIOR,
-        dt.date(2026, 12, 10),
+        _days(19),
         staff[:2],
         supervisor,
         workers[32:36],
@@ -692,7 +706,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         "plant",
         "6-18-01-01",
         G.JUNIOR,
-        dt.date(2026, 12, 5),
+        _days(14),
         staff[2:4],
         supervisor,
         workers[36:38],
@@ -707,7 +721,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         "social",
         "4-10-01-05",
         G.JUNIOR,
-        dt.date(2026, 9, 18),
+        _days(-60),
         care,
         care_supervisor,
         carers,
@@ -811,7 +825,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
             occupation_code="6-31-01-03",
             post_grade=G.SPECIAL_TECHNICIAN,
             post_title="电气装配特级技师（首席岗位后备）",
-            starts_on=dt.date(2026, 10, 1),
+            starts_on=_days(-1),
         ),
     )
     world.people["special"] = engineers[3]
@@ -833,6 +847,45 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         )
 
 
+def _seed_certificates(session: Session, settings: Settings) -> dict[str, str]:
+    """Issue certificates for every exam and recognition award; revoke, suspend and reissue one each."""
+    award_ids = list(session.exec(select(GradeAward.id).where(GradeAward.basis != AwardBasis.LEGACY)).all())
+    outcome = issue_certificates(session, actor=SYSTEM, award_ids=award_ids, settings=settings)
+    numbers = sorted(n for _, n, _ in outcome.issued)
+    revoked, suspended, reissued = numbers[0], numbers[1], numbers[2]
+    set_status(
+        session,
+        actor=SYSTEM,
+        number=revoked,
+        target=CertificateStatus.REVOKED,
+        reason=RevocationReason.FRAUDULENT_EVALUATION,
+        note="双随机抽查查实考务造假，依法撤销（000:53）",
+    )
+    set_status(
+        session, actor=SYSTEM, number=suspended, target=CertificateStatus.SUSPENDED, note="收到实名举报，核查期间暂停"
+    )
+    old = get_certificate(session, actor=SYSTEM, number=reissued).token
+    reissue(session, actor=SYSTEM, number=reissued, note="持证人证书污损，申请换发", settings=settings)
+    return {"valid": numbers[3], "revoked": revoked, "suspended": suspended, "superseded_token": old}
+
+
+def _demo_links(session: Session, settings: Settings) -> list[str]:
+    marks = session.exec(select(Certificate).where(Certificate.status != CertificateStatus.VALID)).all()
+    valid = session.exec(
+        select(Certificate)
+        .where(Certificate.status == CertificateStatus.VALID, Certificate.print_serial == 1)
+        .order_by(col(Certificate.number))
+    ).first()
+    lines = []
+    if valid is not None:
+        lines.append(f"  verify (valid):     {verify_url(settings, valid.token)}")
+    for certificate in marks:
+        lines.append(f"  verify ({certificate.status.value}): {verify_url(settings, certificate.token)}")
+    lines.append(f"  look-up form:       {settings.public_base}/verify")
+    lines.append(f"  public keys:        {settings.public_base}/.well-known/jwks.json")
+    return lines
+
+
 def load_demo(session: Session, settings: Settings) -> list[str]:
     """Load the demo data (once; later runs change nothing) and return lines telling the user where to look."""
     if settings.env == "production":
@@ -841,6 +894,7 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
     if already is None:
         world = _seed_bodies_and_filings(session, settings)
         _seed_assessment(session, settings, world)
+        _seed_certificates(session, settings)
     _, occupations = search_occupations(session, limit=1)
     base = settings.public_base
     published = session.exec(select(ExamSession.id).where(ExamSession.status == SessionStatus.PUBLISHED)).first()
@@ -848,13 +902,15 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         "demo data "
         + ("loaded" if already is None else "already present")
         + f": 8 grades, {occupations} occupations, 7 evaluation bodies, filings and exam batches in every state,",
-        "  awards from closed batches, direct recognitions (DR-A, DR-C, DR-D, DR-E, DR-G), an appointment",
+        "  awards from closed batches, direct recognitions (DR-A, DR-C, DR-D, DR-E, DR-G), an appointment,",
+        "  certificates (one revoked, one suspended, one reissued)",
         f"  log in at {base}/docs (Authorize) — password for every demo account: {DEMO_PASSWORD}",
         "    regulator          广东省人社厅（演示）",
         "    admin.chain        粤海智能装备集团 (chain lead, 首席技师 filing)",
         "    admin.plant        顺德精工五金 (ordinary employer)",
         "    admin.ecochain     产教评技能生态链评价中心 · admin.social · admin.school",
         "    assessor.k1 · supervisor.r1 · worker.demo   (assessor, supervisor, a worker's lifelong record)",
+        *_demo_links(session, settings),
         f"  public catalogue:  {base}/api/v1/bodies",
         f"  公示 (publicity):   {base}/api/v1/publicity/{published}",
         f"  occupations:       {base}/api/v1/occupations?q=6-18",

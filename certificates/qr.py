@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import qrcode
@@ -52,17 +53,28 @@ class QrMatrix:
         return runs
 
 
-def _code(data: str) -> qrcode.QRCode[Any]:
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=QUIET_ZONE, mask_pattern=MASK)
-    code.add_data(data.encode("utf-8"), optimize=0)
+@lru_cache(maxsize=64)
+def _version_for(length: int) -> int:
+    """The smallest version holding `length` bytes at error correction M (byte mode: content does not matter)."""
+    probe = qrcode.QRCode(error_correction=ERROR_CORRECT_M)
+    probe.add_data(b"\x00" * length, optimize=0)
     try:
-        code.make(fit=True)
+        version = probe.best_fit()
     except DataOverflowError:
-        raise QrTooLarge(f"{len(data)} characters do not fit any QR version") from None
-    if code.version > MAX_VERSION:
+        version = MAX_VERSION + 1
+    return int(version)
+
+
+def _code(data: str) -> qrcode.QRCode[Any]:
+    raw = data.encode("utf-8")
+    version = _version_for(len(raw))
+    if version > MAX_VERSION:
         raise QrTooLarge(
-            f"{len(data)} characters need QR version {code.version} > {MAX_VERSION}; shorten REGISTRY_PUBLIC_URL"
+            f"{len(data)} characters need QR version {version} > {MAX_VERSION}; shorten REGISTRY_PUBLIC_URL"
         )
+    code = qrcode.QRCode(version=version, error_correction=ERROR_CORRECT_M, border=QUIET_ZONE, mask_pattern=MASK)
+    code.add_data(raw, optimize=0)
+    code.make(fit=False)
     return code
 
 

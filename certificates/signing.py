@@ -212,6 +212,12 @@ class TokenRejected(Exception):
         self.reason, self.zh, self.en = reason, zh, en
 
 
+@lru_cache(maxsize=64)
+def _public_key(x: str, y: str) -> Any:
+    """A constructed ES256 public key, cached: building it from the JWK costs more than the verification."""
+    return jwk.construct({"kty": "EC", "crv": "P-256", "x": x, "y": y}, ALGORITHM)
+
+
 def _b64decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
@@ -237,7 +243,9 @@ def verify(token: str, keys: dict[str, KeyInfo]) -> tuple[bytes, KeyInfo]:
             "unknown signing key (not issued by this registry)",
         )
     try:
-        payload: bytes = jws.verify(token, key.public_jwk, algorithms=[ALGORITHM])
+        payload: bytes = jws.verify(
+            token, _public_key(key.public_jwk["x"], key.public_jwk["y"]), algorithms=[ALGORITHM]
+        )
     except (JOSEError, ValueError, TypeError):
         raise TokenRejected(
             "signature", "签名无效：证书内容被篡改或伪造", "invalid signature: tampered or forged"

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from assessment.batches.models import ExamSession, SessionStatus
 from assessment.recognition.models import Path, Recognition
+from certificates.models import Certificate, CertificateStatus
 from registry.audit.service import verify_chain
 from registry.awards.models import Appointment, AwardBasis, GradeAward
 from registry.bodies.models import BodyStatus, EvaluationBody
@@ -41,6 +42,9 @@ def test_demo_loads_every_state_once(committed_url: str) -> None:
         }
         assert s.exec(select(GradeAward).where(GradeAward.basis == AwardBasis.EXAM)).first() is not None
         assert s.exec(select(Appointment)).first() is not None
+        statuses = {c.status for c in s.exec(select(Certificate)).all()}
+        assert statuses == set(CertificateStatus)
+        assert s.exec(select(Certificate).where(Certificate.print_serial > 1)).first() is not None
         assert verify_chain(s).ok
     engine.dispose()
 

@@ -41,7 +41,8 @@ class TestRegister:
             register_person(session, actor=SYSTEM, data=PersonCreate(name="张三", id_number=number), settings=settings)
 
     def test_invalid_resident_id_is_refused(self, session: Session, settings: Settings) -> None:
-        bad = valid_id()[:-1] + ("0" if valid_id()[-1] != "0" else "1")
+        good = valid_id()
+        bad = good[:-1] + ("0" if good[-1] != "0" else "1")
         with pytest.raises(InvalidIdNumber) as refused:
             make_person(session, settings, id_number=bad)
         assert refused.value.extra["field"] == "id_number"
