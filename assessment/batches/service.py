@@ -52,14 +52,14 @@ from registry.awards.service import create_award, held_grades
 from registry.bodies.models import BodyKind, ChainMember, EvaluationBody
 from registry.bodies.service import get_body
 from registry.catalogue.models import Occupation
-from registry.clock import today, utcnow
+from registry.clock import utcnow
 from registry.db import get_for_update
 from registry.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from registry.filings.models import Filing
 from registry.filings.rules import METHOD_ZH, EvaluationMethod
 from registry.filings.service import OutsideFilingScope, draft_in_force, require_scope
 from registry.grades import GradeCode
-from registry.people.models import Employment, IdType, Person, PersonCreate
+from registry.people.models import Employment, EmploymentIn, IdType, Person, PersonCreate
 from registry.people.service import get_person, link_person, register_person, sees_identity
 from registry.rules import Decision
 from registry.settings import Settings
@@ -497,8 +497,6 @@ class _RowsRefused(Exception):
 def _person_from_row(row: Row) -> PersonCreate:
     employment = None
     if row.get("employer_uscc"):
-        from registry.people.models import EmploymentIn
-
         since = row.get("employed_since") or "2000-01-01"
         employment = EmploymentIn(
             employer_uscc=row.get("employer_uscc"),
@@ -1117,11 +1115,6 @@ def publicity(session: Session, *, session_id: uuid.UUID) -> PublicityList:
             for c, p in rows
         ],
     )
-
-
-def session_for_today(exam: ExamSession) -> bool:
-    """Whether the exam date is today or earlier (for displays)."""
-    return exam.exam_on <= today()
 
 
 def award_ids_of_session(session: Session, *, actor: Actor, session_id: uuid.UUID) -> list[uuid.UUID]:
