@@ -252,17 +252,24 @@ def verify_command(
     revocations: Annotated[
         Path | None, typer.Option(exists=True, dir_okay=False, help="saved /api/v1/verify/revocations")
     ] = None,
+    max_age_hours: Annotated[int, typer.Option(help="oldest revocation list trusted for a status")] = 168,
     holder_name: Annotated[str | None, typer.Option(help="check the holder: full name")] = None,
     holder_id: Annotated[str | None, typer.Option(help="check the holder: ID number")] = None,
 ) -> None:
     """Verify a certificate offline with saved keys (and revocation list); exit 0 only when valid."""
+    import datetime as dt
     import json
 
     from certificates.verification import Verdict, check_holder, verify_offline
 
     raw = token.strip().rsplit("/v/", 1)[-1].split("?", 1)[0]
     listed = json.loads(revocations.read_text(encoding="utf-8")) if revocations else None
-    result = verify_offline(raw, jwks=json.loads(jwks.read_text(encoding="utf-8")), revocations=listed)
+    result = verify_offline(
+        raw,
+        jwks=json.loads(jwks.read_text(encoding="utf-8")),
+        revocations=listed,
+        max_age=dt.timedelta(hours=max_age_hours),
+    )
     typer.echo(f"{result.verdict_zh} / {result.verdict_en}")
     for check in result.checks:
         mark = {True: "✓", False: "✗", None: "?"}[check.ok]

@@ -34,6 +34,12 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only transaction whatever the method (public POSTs that only read: look-ups, holder checks)."""
+    with session_scope(get_engine(request), readonly=True) as session:
+        yield session
+
+
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 
 
@@ -45,6 +51,7 @@ def get_session_factory(request: Request) -> SessionFactory:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 # scope="function": the commit runs when the route returns, before the response is sent, so a failed
 # commit becomes an error response instead of a success whose data was lost.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -74,6 +74,7 @@ VALIDATION_ZH = {
     "model_attributes_type": "应为对象",
     "too_long": "条目过多",
     "extra_forbidden": "不允许的字段",
+    "string_unicode": "含有无效字符",
 }
 
 
@@ -96,6 +97,17 @@ def _headers(error: DomainError) -> dict[str, str] | None:
     if isinstance(error, RateLimited) and "retry_after" in error.extra:
         return {"Retry-After": str(error.extra["retry_after"])}
     return None
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, kind) or isinstance(getattr(seen, "orig", None), kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -141,6 +153,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if _caused_by(exc, UnicodeEncodeError):  # e.g. a lone surrogate escaped in JSON, refused by the database
+            return JSONResponse(
+                error_body(
+                    "invalid_text",
+                    "提交的文字含有无法编码的字符",
+                    "the text contains characters that cannot be encoded (invalid Unicode)",
+                ),
+                status_code=400,
+            )
         log.error("unhandled %s", exc.__class__.__name__, exc_info=exc)
         return JSONResponse(
             error_body("internal_error", "服务器内部错误，请稍后重试", "internal error, please retry later"),

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from itertools import groupby
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from certificates import numbering, signing
@@ -38,7 +37,7 @@ from registry.awards.models import AwardBasis, AwardStatus, GradeAward
 from registry.bodies.models import EvaluationBody
 from registry.catalogue.models import Occupation
 from registry.clock import today, utcnow
-from registry.db import dialect_name, get_for_update
+from registry.db import dialect_insert, get_for_update
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.filings.service import require_scope
 from registry.grades import GradeCode
@@ -106,10 +105,9 @@ def _chunks(ids: Sequence[uuid.UUID]) -> Iterator[Sequence[uuid.UUID]]:
 
 def _allocate(session: Session, parts: numbering.NumberParts, count: int) -> int:
     """Reserve count consecutive serials; return the first. The counter row stays locked until commit."""
-    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
     table = SerialCounter.__table__  # type: ignore[attr-defined]
     statement = (
-        dialect.insert(table)
+        dialect_insert(session, table)
         .values(site_key=parts.site_key, year=parts.year, level=parts.level, last_serial=count)
         .on_conflict_do_update(
             index_elements=["site_key", "year", "level"], set_={"last_serial": table.c.last_serial + count}

@@ -24,9 +24,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jwk, jws
 from jose.exceptions import JOSEError
 
+from registry.clock import CHINA_TZ
 from registry.errors import Conflict
 
 ALGORITHM = "ES256"
+REVOCATIONS_TYPE = "xc-rl"
+MAX_HEADER = 512
 TOKEN_TYPE = "xc"  # noqa: S105 - a short type tag (the token must fit a version-14 QR), not a secret
 MANIFEST = "keys.json"
 
@@ -45,7 +48,7 @@ class KeyAlreadyActive(Conflict):
 
 @dataclass(frozen=True)
 class KeyInfo:
-    """A key's public half and its validity window (dates, inclusive)."""
+    """A key's public half and its validity window (Beijing dates, inclusive, like certificate issue dates)."""
 
     kid: str
     created_at: str
@@ -122,7 +125,7 @@ def _new_key(key_dir: Path, now: dt.datetime) -> dict[str, Any]:
     return {
         "kid": kid,
         "created_at": now.isoformat(timespec="seconds"),
-        "valid_from": now.date().isoformat(),
+        "valid_from": now.astimezone(CHINA_TZ).date().isoformat(),
         "valid_to": None,
         "status": "active",
         "public_jwk": {"kty": "EC", "crv": "P-256", "x": _b64(numbers.x), "y": _b64(numbers.y)},
@@ -147,7 +150,7 @@ def rotate_key(key_dir: Path, *, now: dt.datetime) -> KeyInfo:
     for entry in entries:
         if entry["status"] == "active":
             entry["status"] = "retired"
-            entry["valid_to"] = now.date().isoformat()
+            entry["valid_to"] = now.astimezone(CHINA_TZ).date().isoformat()
     entry = _new_key(key_dir, now)
     _write_manifest(key_dir, [*entries, entry])
     return _info(entry)
@@ -199,9 +202,9 @@ def load_signer(key_dir: Path) -> Signer:
     return _signer(str(key_dir), manifest.stat().st_mtime_ns)
 
 
-def sign(signer: Signer, payload: bytes) -> str:
+def sign(signer: Signer, payload: bytes, *, typ: str = TOKEN_TYPE) -> str:
     """Return a compact JWS (ES256) over payload with kid and typ in the header."""
-    return jws.sign(payload, signer.key, headers={"kid": signer.kid, "typ": TOKEN_TYPE}, algorithm=ALGORITHM)
+    return jws.sign(payload, signer.key, headers={"kid": signer.kid, "typ": typ}, algorithm=ALGORITHM)
 
 
 class TokenRejected(Exception):
@@ -222,19 +225,19 @@ def _b64decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-def verify(token: str, keys: dict[str, KeyInfo]) -> tuple[bytes, KeyInfo]:
-    """Check a token's form, algorithm, kid and signature against public keys; return the payload and key."""
+def verify(token: str, keys: dict[str, KeyInfo], *, typ: str = TOKEN_TYPE) -> tuple[bytes, KeyInfo]:
+    """Check a token's form, algorithm, type, kid and signature against public keys; return payload and key."""
     parts = token.split(".")
-    if len(parts) != 3 or not all(parts):
+    if len(parts) != 3 or not all(parts) or len(parts[0]) > MAX_HEADER:
         raise TokenRejected("malformed", "令牌格式不正确（可能被截断）", "the token is malformed or truncated")
     try:
         header = json.loads(_b64decode(parts[0]))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise TokenRejected("malformed", "令牌头无法解析", "the token header cannot be read") from None
     if not isinstance(header, dict) or header.get("alg") != ALGORITHM:
         raise TokenRejected("algorithm", "签名算法不被接受（仅接受 ES256）", "signature algorithm refused (ES256 only)")
-    if header.get("typ") != TOKEN_TYPE:
-        raise TokenRejected("type", "此令牌不是证书令牌", "this is not a certificate token")
+    if header.get("typ") != typ:
+        raise TokenRejected("type", "令牌类型不符", f"wrong token type (expected {typ})")
     key = keys.get(str(header.get("kid")))
     if key is None:
         raise TokenRejected(

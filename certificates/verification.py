@@ -27,7 +27,7 @@ from registry import grades, pii
 from registry.awards.models import GradeAward
 from registry.bodies.models import BodyStatus, EvaluationBody
 from registry.catalogue.models import Occupation
-from registry.clock import utcnow
+from registry.clock import CHINA_TZ, as_utc, utcnow
 from registry.filings.models import Filing
 from registry.grades import GradeCode
 from registry.keys import derive_key
@@ -35,6 +35,7 @@ from registry.people.models import Person
 from registry.settings import Settings
 
 REVOCATIONS_FORMAT = "xbj-revocations/1"
+MAX_LIST_AGE = dt.timedelta(days=7)
 
 
 class Verdict(StrEnum):
@@ -351,22 +352,27 @@ def _list_salt(settings: Settings, day: dt.date) -> str:
     return hmac.new(derive_key(settings, "revocation-list"), day.isoformat().encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def number_hash(salt: str, number: str) -> str:
-    """The keyed hash a revocation list uses for a certificate number."""
-    return hmac.new(bytes.fromhex(salt), number.encode(), hashlib.sha256).hexdigest()[:32]
+def number_hash(salt: str, number: str, binding: str) -> str:
+    """The keyed hash a revocation list uses: number and holder binding, so numbers cannot be enumerated from it."""
+    message = f"{number}|{binding}".encode()
+    return hmac.new(bytes.fromhex(salt), message, hashlib.sha256).hexdigest()[:32]
 
 
 def revocation_list(session: Session, *, settings: Settings) -> dict[str, Any]:
-    """The signed list of revoked, suspended and reissued certificates, for offline verifiers."""
+    """The signed list of revoked, suspended and reissued certificates, for offline verifiers.
+
+    Entries hash the number together with the holder binding from the token: an offline verifier holding a
+    token can look it up, but walking a site's serial range does not reveal which numbers are listed.
+    """
     now = utcnow()
     salt = _list_salt(settings, now.date())
     rows = session.exec(
-        select(Certificate.number, Certificate.status, Certificate.print_serial).where(
-            (col(Certificate.status) != CertificateStatus.VALID) | (col(Certificate.print_serial) > 1)
-        )
+        select(Certificate.number, Certificate.status, Certificate.print_serial, Person.holder_binding)
+        .join(Person, col(Person.id) == col(Certificate.person_id))
+        .where((col(Certificate.status) != CertificateStatus.VALID) | (col(Certificate.print_serial) > 1))
     ).all()
     entries = sorted(
-        ({"h": number_hash(salt, n), "s": CertificateStatus(s).value, "ps": ps} for n, s, ps in rows),
+        ({"h": number_hash(salt, n, b or ""), "s": CertificateStatus(s).value, "ps": ps} for n, s, ps, b in rows),
         key=lambda e: e["h"],
     )
     payload = {
@@ -377,16 +383,36 @@ def revocation_list(session: Session, *, settings: Settings) -> dict[str, Any]:
     }
     signer = signing.load_signer(settings.key_dir)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return {"jws": signing.sign(signer, body), **payload}
+    return {"jws": signing.sign(signer, body, typ=signing.REVOCATIONS_TYPE), **payload}
 
 
 # ------------------------------------------------------------------------------------------ offline
 
 
+def _list_document(revocations: dict[str, Any], keys: dict[str, signing.KeyInfo]) -> dict[str, Any] | None:
+    """The signed payload of a revocation list, or None when it is not a genuine list of this registry."""
+    try:
+        listed, key = signing.verify(str(revocations["jws"]), keys, typ=signing.REVOCATIONS_TYPE)
+        document = json.loads(listed)
+        as_of = dt.datetime.fromisoformat(document["issued_at"])
+    except (signing.TokenRejected, KeyError, TypeError, ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict) or document.get("format") != REVOCATIONS_FORMAT:
+        return None
+    if not key.covers(as_utc(as_of).astimezone(CHINA_TZ).date()):
+        return None
+    return document
+
+
 def verify_offline(
-    token: str, *, jwks: dict[str, Any], revocations: dict[str, Any] | None, now: dt.datetime | None = None
+    token: str,
+    *,
+    jwks: dict[str, Any],
+    revocations: dict[str, Any] | None,
+    now: dt.datetime | None = None,
+    max_age: dt.timedelta = MAX_LIST_AGE,
 ) -> VerificationResult:
-    """Verify with saved public keys and, if given, a saved revocation list (whose age is reported)."""
+    """Verify with saved public keys and, if given, a saved revocation list no older than max_age."""
     keys = signing.keys_from_jwks(jwks)
     claims, checks = _cryptographic(token, keys)
     if claims is None:
@@ -402,27 +428,39 @@ def verify_offline(
             )
         )
         return VerificationResult(Verdict.STATUS_UNKNOWN, checks, fields, claims=claims)
-    try:
-        listed, _ = signing.verify(revocations["jws"], keys)
-        document = json.loads(listed)
-    except (signing.TokenRejected, KeyError, TypeError, ValueError):
+    document = _list_document(revocations, keys)
+    if document is None:
         checks.append(
-            Check("status", None, "吊销列表签名无效，无法核实状态", "the revocation list's signature is invalid")
+            Check(
+                "status",
+                None,
+                "吊销列表无效（签名、类型或格式不符），无法核实状态",
+                "the revocation list is not genuine (signature, type or format): status not checked",
+            )
         )
         return VerificationResult(Verdict.STATUS_UNKNOWN, checks, fields, claims=claims)
-    if document.get("format") != REVOCATIONS_FORMAT:
-        checks.append(Check("status", None, "吊销列表格式未知", "unknown revocation list format"))
-        return VerificationResult(Verdict.STATUS_UNKNOWN, checks, fields, claims=claims)
-    as_of = dt.datetime.fromisoformat(document["issued_at"])
-    age = (now or utcnow()) - as_of
-    hashed = number_hash(document["salt"], claims.number)
-    entry = next((e for e in document["entries"] if e["h"] == hashed), None)
+    as_of = as_utc(dt.datetime.fromisoformat(document["issued_at"]))
+    age = as_utc(now or utcnow()) - as_of
+    hours = int(age.total_seconds() // 3600)
+    if age > max_age:
+        checks.append(
+            Check(
+                "status",
+                None,
+                f"吊销列表已有 {hours} 小时，超过上限，无法核实当前状态",
+                f"the revocation list is {hours} hours old, past the limit: status not checked",
+            )
+        )
+        return VerificationResult(
+            Verdict.STATUS_UNKNOWN, checks, fields, status_as_of=as_of, status_source="revocation_list", claims=claims
+        )
+    hashed = number_hash(str(document["salt"]), claims.number, claims.holder_binding)
+    entry = next((e for e in document.get("entries", []) if isinstance(e, dict) and e.get("h") == hashed), None)
     verdict = Verdict.VALID
     if entry is not None:
-        verdict = {"revoked": Verdict.REVOKED, "suspended": Verdict.SUSPENDED}.get(entry["s"], Verdict.VALID)
-        if verdict == Verdict.VALID and claims.print_serial < int(entry["ps"]):
+        verdict = {"revoked": Verdict.REVOKED, "suspended": Verdict.SUSPENDED}.get(str(entry.get("s")), Verdict.VALID)
+        if verdict == Verdict.VALID and claims.print_serial < int(entry.get("ps", 1)):
             verdict = Verdict.SUPERSEDED
-    hours = int(age.total_seconds() // 3600)
     checks.append(
         Check(
             "status",

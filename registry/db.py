@@ -153,5 +153,21 @@ def get_for_update(session: Session, model: type[SQLModel], key: Any) -> Any:
     """Load one row by primary key with a row lock (FOR UPDATE on PostgreSQL; SQLite's writer lock suffices)."""
     mapper = sa.inspect(model)
     (pk,) = mapper.primary_key
-    statement = sa.select(model).where(pk == key).with_for_update()
+    # populate_existing: an object already in the session is overwritten with the locked row's current values,
+    # otherwise a status read before the lock would be checked against the transition table (a lost update).
+    statement = sa.select(model).where(pk == key).with_for_update().execution_options(populate_existing=True)
     return session.execute(statement).scalars().first()
+
+
+def dialect_insert(session: Session, table: sa.Table) -> Any:
+    """An INSERT for table that supports ON CONFLICT on both databases (PostgreSQL and SQLite)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if dialect_name(session) == "postgresql" else sqlite).insert(table)
+
+
+def insert_if_absent(session: Session, model: type[SQLModel], values: dict[str, Any]) -> None:
+    """Insert a row unless one with the same primary key exists; safe when two transactions race to create it."""
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    keys = [c.name for c in table.primary_key.columns]
+    session.execute(dialect_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys))

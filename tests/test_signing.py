@@ -81,6 +81,17 @@ class TestKeys:
         early = Claims(**{**CLAIMS.__dict__, "issued_on": dt.date(2020, 1, 1)})
         assert _verdict(key_dir, _token(key_dir, early))[0] == Verdict.INVALID
 
+    def test_windows_use_beijing_dates_like_issue_dates(self, tmp_path: Path) -> None:
+        # 17:00 UTC on 1 March is already 2 March in Beijing, the date a certificate issued then carries.
+        key_dir = tmp_path / "bj"
+        signing.generate_key(key_dir, now=dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
+        signer = signing.load_signer(key_dir)
+        issued = Claims(**{**CLAIMS.__dict__, "issued_on": dt.date(2026, 3, 2)})
+        token = signing.sign(signer, issued.encode())
+        signing.rotate_key(key_dir, now=dt.datetime(2026, 3, 1, 18, tzinfo=dt.UTC))
+        assert signing.list_keys(key_dir)[0].valid_to == dt.date(2026, 3, 2)
+        assert _verdict(key_dir, token)[0] == Verdict.STATUS_UNKNOWN
+
 
 class TestAttacks:
     def test_genuine_token_verifies(self, key_dir: Path) -> None:
@@ -147,6 +158,10 @@ class TestAttacks:
         signer = signing.load_signer(elsewhere)
         forged = jose_jws.sign(CLAIMS.encode(), signer.key, headers={"kid": ours, "typ": "xc"}, algorithm="ES256")
         assert "invalid signature" in _verdict(key_dir, forged)[1]
+
+    def test_deeply_nested_header_is_refused_not_crashing(self, key_dir: Path) -> None:
+        header = _b64(b"[" * 3000)
+        assert _verdict(key_dir, f"{header}.{_b64(CLAIMS.encode())}.AAAA")[0] == Verdict.INVALID
 
     def test_access_tokens_are_not_certificate_tokens(self, key_dir: Path) -> None:
         from jose import jwt

@@ -6,16 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlmodel import SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.errors import error_body
 from api.ratelimit import SlidingWindow, client_key
 from api.templating import TEMPLATES
 from certificates import signing
 from certificates.models import Certificate
+from certificates.numbering import is_well_formed
 from certificates.verification import VerificationResult, check_holder, revocation_list, verify_online
 from registry.people.models import Person
+from registry.settings import Settings
 
 router = APIRouter(tags=["verification"])
 
@@ -23,8 +25,8 @@ router = APIRouter(tags=["verification"])
 class LookupIn(SQLModel):
     """A certificate number and the holder's full name; both must match."""
 
-    number: str
-    name: str
+    number: str = Field(max_length=32)
+    name: str = Field(max_length=64)
 
 
 def _limit(request: Request, settings: SettingsDep) -> None:
@@ -63,7 +65,7 @@ def verification_page(request: Request, session: SessionDep, settings: SettingsD
 @router.post("/v/{token}/holder", response_class=HTMLResponse, include_in_schema=False)
 def verification_holder(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     token: str,
     name: Annotated[str, Form(max_length=64)],
@@ -89,22 +91,29 @@ def verify_json(session: SessionDep, settings: SettingsDep, token: str) -> JSONR
     return JSONResponse(verify_online(session, token=token, settings=settings).as_dict())
 
 
-def _lookup(session: SessionDep, settings: SettingsDep, number: str, name: str) -> VerificationResult | None:
-    row = session.exec(
-        select(Certificate, Person)
-        .join(Person, Person.id == Certificate.person_id)  # type: ignore[arg-type]
-        .where(Certificate.number == number.strip().upper())
+def _lookup(session: Session, settings: Settings, number: str, name: str) -> VerificationResult | None:
+    """The certificate with this number and holder name, or None — the same for every kind of miss."""
+    number, name = number.strip().upper(), name.strip()
+    try:
+        number.encode("utf-8")
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if not is_well_formed(number):
+        return None
+    token = session.exec(
+        select(Certificate.token)
+        .join(Person, col(Person.id) == col(Certificate.person_id))
+        .where(Certificate.number == number, Person.name == name)
     ).first()
-    if row is None or row[1].name != name.strip():
-        return None  # the same answer whether the number is unknown or the name is wrong
-    return verify_online(session, token=row[0].token, settings=settings)
+    return None if token is None else verify_online(session, token=token, settings=settings)
 
 
 NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存在", "no certificate matches this number and name")
 
 
 @router.post("/api/v1/verify/lookup", responses={404: {}, 429: {}})
-def lookup(request: Request, session: SessionDep, settings: SettingsDep, data: LookupIn) -> Any:
+def lookup(request: Request, session: ReadSessionDep, settings: SettingsDep, data: LookupIn) -> Any:
     """Check a certificate by number + holder name; both must match (rate-limited per client)."""
     _limit(request, settings)
     result = _lookup(session, settings, data.number, data.name)
@@ -124,7 +133,7 @@ def lookup_page(request: Request) -> HTMLResponse:
 @router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
 def lookup_form(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     number: Annotated[str, Form(max_length=32)],
     name: Annotated[str, Form(max_length=64)],

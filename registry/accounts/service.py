@@ -17,6 +17,7 @@ from registry.actor import Actor, Role, require_regulator
 from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
 from registry.clock import utcnow
+from registry.db import insert_if_absent
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.people.service import get_person
 from registry.settings import Settings
@@ -130,7 +131,7 @@ def authenticate(session: Session, *, username: str, password: str, settings: Se
     """
     name = username.strip().lower()[:64]
     now = utcnow()
-    throttle = session.exec(select(LoginThrottle).where(LoginThrottle.username == name).with_for_update()).first()
+    throttle = _locked_throttle(session, name)
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
         return LoginOutcome(None, locked=True, retry_after_seconds=_seconds_until(throttle.locked_until, now))
     user = session.exec(select(UserAccount).where(UserAccount.username == name)).first()
@@ -151,8 +152,9 @@ def authenticate(session: Session, *, username: str, password: str, settings: Se
         session.flush()
         return LoginOutcome(user)
     if throttle is None:
-        throttle = LoginThrottle(username=name)
-        session.add(throttle)
+        insert_if_absent(session, LoginThrottle, {"username": name, "failures": 0})
+        throttle = _locked_throttle(session, name)
+        assert throttle is not None
     throttle.failures += 1
     throttle.last_failure_at = now
     if throttle.failures >= settings.login_max_failures:
@@ -162,6 +164,16 @@ def authenticate(session: Session, *, username: str, password: str, settings: Se
         return LoginOutcome(None, locked=True, retry_after_seconds=settings.login_lockout_minutes * 60)
     session.flush()
     return LoginOutcome(None)
+
+
+def _locked_throttle(session: Session, name: str) -> LoginThrottle | None:
+    statement = (
+        select(LoginThrottle)
+        .where(LoginThrottle.username == name)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(statement).first()
 
 
 def _seconds_until(moment: dt.datetime, now: dt.datetime) -> int:

@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel, col, select
 from registry.actor import Actor
 from registry.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from registry.clock import utcnow
+from registry.db import insert_if_absent
 
 
 def jsonable(value: Any) -> Any:
@@ -89,11 +90,12 @@ def event_hash(event: AuditEvent) -> str:
 
 
 def _locked_head(session: Session) -> AuditHead:
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-    if head is None:
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
+    head = session.exec(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    ).first()
+    if head is None:  # the migration seeds the row; this only runs on a database emptied by hand
+        insert_if_absent(session, AuditHead, {"id": 1, "last_seq": 0, "last_hash": GENESIS_HASH})
+        return _locked_head(session)
     return head
 
 

@@ -392,6 +392,7 @@ def require_scope(
         .where(col(Filing.starts_on) <= day, col(Filing.ends_on) >= day)
         .order_by(col(Filing.ends_on).desc())
         .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     for filing in filings:
         if grades.ordinal(grade) > grades.ordinal(filing.ceiling):

@@ -104,6 +104,13 @@ class TestLookup:
         assert wrong_name.status_code == no_number.status_code == 404
         assert wrong_name.json() == no_number.json()
 
+    @pytest.mark.parametrize("number", ["\ud800", "Y" * 40, "not-a-number", ""])
+    def test_odd_numbers_get_the_same_no_match_never_500(self, client: TestClient, number: str) -> None:
+        body = json.dumps({"number": number, "name": "\ud800"})  # ASCII JSON with an escaped lone surrogate
+        response = client.post("/api/v1/verify/lookup", content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code in {404, 422}
+        assert response.json()["error"] in {"no_match", "validation_error"}
+
     def test_lookups_are_rate_limited_per_client(
         self, client_for: ClientFactory, session: Session, settings: Settings
     ) -> None:
@@ -124,3 +131,36 @@ class TestLookup:
         assert 'data-verdict="valid"' in found.text
         missing = client.post("/verify", data={"number": certificate.number, "name": "别人"})
         assert 'data-verdict="no_match"' in missing.text
+
+
+def test_unencodable_text_in_public_bodies_is_refused_naming_the_field(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    from sqlmodel import select
+
+    from assessment.batches.models import Candidate, EnrolIn
+    from assessment.batches.service import enrol, publish_session
+    from tests.factories import make_batch, make_body, make_filing
+    from tests.test_batches import _eligible, _finalized
+
+    body = make_body(session)
+    make_filing(session, settings, body=body)
+    lenient = settings.model_copy(update={"eligibility_min_years": {"senior": 0}})
+    batch = make_batch(session, lenient, body=body)
+    enrol(
+        session,
+        actor=SYSTEM,
+        session_id=batch.exam.id,
+        data=EnrolIn(person_id=_eligible(session, lenient, body).id),
+        settings=lenient,
+    )
+    _finalized(session, batch)
+    publish_session(session, actor=SYSTEM, session_id=batch.exam.id, settings=settings)
+    candidate = session.exec(select(Candidate).where(Candidate.session_id == batch.exam.id)).one()
+    body_json = json.dumps({"candidate_id": str(candidate.id), "text": "异议内容\ud800", "contact": "13800000000"})
+    response = client.post(
+        f"/api/v1/sessions/{batch.exam.id}/objections", content=body_json, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["fields"][0]["field"] == "text"
+    assert "无效字符" in response.json()["detail_zh"]
