@@ -1,7 +1,7 @@
 """Access tokens (python-jose, HS256) and the actor dependencies routes declare; one of jose's two rooms.
 
 Tokens carry typ="access", an audience and an issuer, and are decoded with an explicit algorithm list, so a
-certificate token (ES256, typ="certificate") can never pass as an access token, and "alg: none" or a key
+certificate token (ES256, typ="xc") can never pass as an access token, and "alg: none" or a key
 confusion is refused. The user is reloaded on every request, so deactivation takes effect at once.
 """
 

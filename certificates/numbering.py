@@ -43,7 +43,9 @@ class NumberParts:
 
     @property
     def site_key(self) -> str:
-        """The serial counter's site key: category + ministry + province + site."""
+        """The serial counter's site key: the number's own prefix, so counters and numbers cannot disagree."""
+        if self.level == "A":
+            return f"{APPRENTICE_PREFIX}{self.province_code}{self.site_code}"
         return f"{self.category}{self.ministry_code}{self.province_code}{self.site_code}"
 
 
@@ -80,8 +82,12 @@ def parts_for(
         raise NumberingError(f"province code must be 2 digits, got {province_code!r}")
     if site_code is None or not re.fullmatch(r"\d{6}", site_code):
         raise NumberingError("the body has no 6-digit site code assigned by the province")
-    if special_letter == chief_letter or not (special_letter.isalpha() and chief_letter.isalpha()):
-        raise NumberingError("special and chief letters must be two different letters")
+    if (
+        special_letter == chief_letter
+        or "A" in (special_letter, chief_letter)
+        or not (special_letter.isalpha() and chief_letter.isalpha())
+    ):
+        raise NumberingError("special and chief letters must be two different letters other than A (apprentice)")
     return NumberParts(
         category,
         ministry_code,
@@ -97,7 +103,7 @@ def format_number(parts: NumberParts, serial: int) -> str:
     if not 1 <= serial <= MAX_SERIAL:
         raise NumberingError(f"serial {serial} is outside 1…{MAX_SERIAL}")
     if parts.level == "A":
-        return f"{APPRENTICE_PREFIX}{parts.province_code}{parts.site_code}{parts.year:02d}{serial:06d}"
+        return f"{parts.site_key}{parts.year:02d}{serial:06d}"
     return f"{parts.site_key}{parts.year:02d}{parts.level}{serial:06d}"
 
 

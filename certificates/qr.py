@@ -65,6 +65,11 @@ def _version_for(length: int) -> int:
     return int(version)
 
 
+def fits(data: str) -> bool:
+    """Whether data fits a version-14 QR code at error correction M."""
+    return _version_for(len(data.encode("utf-8"))) <= MAX_VERSION
+
+
 def _code(data: str) -> qrcode.QRCode[Any]:
     raw = data.encode("utf-8")
     version = _version_for(len(raw))

@@ -17,7 +17,7 @@ from itertools import groupby
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from certificates import numbering, signing
+from certificates import numbering, qr, signing
 from certificates.models import (
     STATUS_ZH,
     Certificate,
@@ -201,6 +201,17 @@ def issue_certificates(
             on=day,
             work_type=first.work_type,
         )
+    # The scope check locked the filing rows: a concurrent issue of the same awards has committed by now, so read
+    # again and treat what it issued as already issued (idempotent instead of a unique-key failure).
+    for chunk in _chunks([a.id for a in todo]):
+        existing.update(
+            dict(
+                session.exec(
+                    select(Certificate.award_id, Certificate.number).where(col(Certificate.award_id).in_(chunk))
+                ).all()
+            )
+        )
+    todo = [a for a in todo if a.id not in existing]
     bodies = {
         b.id: b
         for b in session.exec(select(EvaluationBody).where(col(EvaluationBody.id).in_({a.body_id for a in todo}))).all()
@@ -217,7 +228,8 @@ def issue_certificates(
     for award in todo:
         by_parts.setdefault(part_of[award.id], []).append(award)
     certificates, prints, events, issued = [], [], [], []
-    for parts, members in by_parts.items():
+    # Counters are locked in one fixed order, so two issuers touching the same counters cannot deadlock.
+    for parts, members in sorted(by_parts.items(), key=lambda item: (item[0].site_key, item[0].year, item[0].level)):
         serial = _allocate(session, parts, len(members))
         for award in members:
             person = people[award.person_id]
@@ -233,6 +245,13 @@ def issue_certificates(
                 holder_binding=_binding(session, person, settings),
                 print_serial=1,
             )
+            token = signing.sign(signer, claims.encode())
+            if not qr.fits(verify_url(settings, token)):
+                raise InvalidInput(
+                    "验证链接超出二维码容量（版本14），请缩短 REGISTRY_PUBLIC_URL",
+                    "the verification link does not fit a version-14 QR code: shorten REGISTRY_PUBLIC_URL",
+                    extra={"number": number},
+                )
             certificate_id = uuid.uuid4()
             certificates.append(
                 {
@@ -247,7 +266,7 @@ def issue_certificates(
                     "issued_on": day,
                     "print_serial": 1,
                     "kid": signer.kid,
-                    "token": signing.sign(signer, claims.encode()),
+                    "token": token,
                     "status": CertificateStatus.VALID,
                     "revocation_reason": None,
                     "status_note": None,

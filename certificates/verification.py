@@ -300,20 +300,21 @@ def verify_online(session: Session, *, token: str, settings: Settings) -> Verifi
         and record.filing_ends_on is not None
         and record.filing_starts_on <= record.issued_on <= record.filing_ends_on
     )
+    if not in_window:
+        return _invalid(
+            [*checks, Check("scope", False, "发证日不在机构备案有效期内", "not issued within the body's filing")]
+        )
+    checks.append(Check("scope", True, "发证时在机构备案范围内", "issued within the body's filing"))
+    # A sanction on the issuer after the fact is a warning: the certificate's own status (revoked by the regulator
+    # where the evaluation was fraudulent) decides the verdict.
+    active = record.body_status == BodyStatus.ACTIVE
     checks.append(
         Check(
             "issuer",
-            record.body_status == BodyStatus.ACTIVE,
-            f"发证机构状态：{BODY_STATUS_ZH[record.body_status]}",
-            f"issuer status: {record.body_status.value}",
-        )
-    )
-    checks.append(
-        Check(
-            "scope",
-            in_window,
-            "发证时在机构备案范围内" if in_window else "发证日不在其备案有效期内",
-            "issued within the body's filing" if in_window else "not issued within the body's filing",
+            True if active else None,
+            f"发证机构状态：{BODY_STATUS_ZH[record.body_status]}" + ("" if active else "（证书本身的状态见下）"),
+            f"issuer status: {record.body_status.value}"
+            + ("" if active else " (the certificate's own status follows)"),
         )
     )
     if record.status == CertificateStatus.REVOKED:

@@ -60,8 +60,10 @@ class Actor:
         return self.role == Role.REGULATOR or self.is_system
 
     def sees_body(self, body_id: uuid.UUID | None) -> bool:
-        """Whether the actor may read data belonging to body_id."""
-        return self.is_regulator or (body_id is not None and self.body_id == body_id)
+        """Whether the actor may read data belonging to body_id: the regulator, or an admin of that body."""
+        if self.is_regulator:
+            return True
+        return self.role == Role.BODY_ADMIN and body_id is not None and self.body_id == body_id
 
 
 def require_regulator(actor: Actor) -> None:

@@ -43,6 +43,7 @@ def lookup_hash(settings: Settings, id_type: str, id_number: str) -> str:
 
 
 BINDING_SALT_BYTES = 8
+MAX_LOG2N = 17
 BINDING_TAG_BYTES = 12
 
 
@@ -70,7 +71,7 @@ def check_holder_binding(binding: str, name: str, id_number: str) -> bool:
         raw = base64.urlsafe_b64decode(binding + "=" * (-len(binding) % 4))
     except ValueError:
         return False
-    if len(raw) != 1 + BINDING_SALT_BYTES + BINDING_TAG_BYTES or not 1 <= raw[0] <= 20:
+    if len(raw) != 1 + BINDING_SALT_BYTES + BINDING_TAG_BYTES or not 1 <= raw[0] <= MAX_LOG2N:
         return False
     salt, tag = raw[1 : 1 + BINDING_SALT_BYTES], raw[1 + BINDING_SALT_BYTES :]
     return hmac.compare_digest(_binding_tag(name, id_number, salt, raw[0]), tag)

@@ -38,14 +38,14 @@ class Settings(BaseSettings):
     assessors_min_low: int = Field(default=2, ge=1)
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # scrypt cost (log2 N) of the holder binding in certificate tokens; tests may lower it, production refuses to.
-    holder_binding_log2n: int = Field(default=14, ge=1, le=20)
+    holder_binding_log2n: int = Field(default=14, ge=1, le=17)
     # Years since the prerequisite grade, per target grade; overrides the §9 defaults (outside knowledge).
     eligibility_min_years: dict[str, int] = Field(default_factory=dict)
     lookup_rate_per_minute: int = Field(default=10, ge=1)
     # How the ID number appears on certificate PDFs: masked (default) or in full.
     cert_id_display: Literal["masked", "full"] = "masked"
-    special_letter: str = Field(default="T", pattern=r"^[A-Z]$")
-    chief_letter: str = Field(default="C", pattern=r"^[A-Z]$")
+    special_letter: str = Field(default="T", pattern=r"^[B-Z]$")  # A is the apprentice records' level
+    chief_letter: str = Field(default="C", pattern=r"^[B-Z]$")
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -154,16 +154,28 @@ def check_occupation_code(value: str) -> Invalid | None:
 
 
 def mask_resident_id(value: str) -> str:
-    """Mask an ID number for display: keep the first 4 and last 4 characters (4401**********1234)."""
-    if len(value) <= 8:
-        return "*" * len(value)
+    """Mask an 18-digit ID number for display: keep the first 4 and last 4 characters (4401**********1234)."""
+    if len(value) < 18:
+        return mask_document(value)
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def mask_document(value: str) -> str:
+    """Mask any other document number: keep only the last 4 characters (2 for short ones)."""
+    keep = 4 if len(value) >= 10 else 2
+    return "*" * (len(value) - keep) + value[-keep:]
+
+
+def mask_id(id_type: str, value: str) -> str:
+    """Mask a document number by its type: resident IDs keep 4+4, everything else only its tail."""
+    return mask_resident_id(value) if id_type == "resident_id" else mask_document(value)
+
+
 def mask_name(name: str) -> str:
-    """Mask a person's name for display: keep the first and last character (张*三, 李*)."""
+    """Mask a name to a fixed shape that hides its length: 张*三, 李* (two characters), * (one)."""
+    name = name.strip()
     if len(name) <= 1:
-        return name
+        return "*"
     if len(name) == 2:
         return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+    return name[0] + "*" + name[-1]

@@ -101,3 +101,17 @@ class TestAuthenticate:
         user = make_user(session, settings)
         user.is_active = False
         assert authenticate(session, username=user.username, password=PASSWORD, settings=settings).user is None
+
+
+class TestBodyAccess:
+    def test_only_body_admins_name_a_body(self, session: Session, settings: Settings) -> None:
+        body = make_body(session)
+        with pytest.raises(InvalidInput, match="body_admin"):
+            make_user(session, settings, role=Role.REGULATOR, body=body)
+
+    def test_a_worker_with_a_body_id_does_not_see_the_body(self) -> None:
+        import uuid
+
+        body_id = uuid.uuid4()
+        assert not Actor(label="w", role=Role.WORKER, body_id=body_id).sees_body(body_id)
+        assert Actor(label="a", role=Role.BODY_ADMIN, body_id=body_id).sees_body(body_id)

@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 
 from certificates.models import Certificate, CertificatePrint, CertificateStatus, RevocationReason
 from certificates.numbering import is_well_formed
-from certificates.service import AwardNotFound, NotIssuable, issue_certificates, reissue, set_status
+from certificates.service import AwardNotFound, NotIssuable, get_certificate, issue_certificates, reissue, set_status
 from certificates.verification import Verdict, verify_online
 from registry.actor import Actor, Role
 from registry.audit.models import AuditEvent
@@ -21,7 +21,7 @@ from registry.awards.service import create_award
 from registry.bodies.models import EvaluationBody
 from registry.clock import today
 from registry.db import make_engine, session_scope
-from registry.errors import TransitionNotAllowed
+from registry.errors import InvalidInput, TransitionNotAllowed
 from registry.filings.models import Filing, FilingStatus
 from registry.filings.service import OutsideFilingScope, set_filing_status
 from registry.grades import GradeCode
@@ -222,3 +222,85 @@ class TestConcurrentIssuing:
         serials = sorted(int(n[-6:]) for n in numbers)
         assert serials == list(range(1, 31))
         engine.dispose()
+
+
+class TestLinkLength:
+    def test_a_public_url_too_long_for_the_qr_code_issues_nothing(self, session: Session, settings: Settings) -> None:
+        ensure_signing_key(settings)
+        body, _ = _body_with_filing(session, settings)
+        long_url = settings.model_copy(update={"public_url": "https://" + "verify." * 12 + "gov.cn"})
+        ids = _awards(session, settings, body, 1)
+        with pytest.raises(InvalidInput, match="REGISTRY_PUBLIC_URL"):
+            issue_certificates(session, actor=SYSTEM, award_ids=ids, settings=long_url)
+
+
+class TestRaces:
+    def test_a_status_read_before_the_lock_cannot_undo_a_revocation(
+        self, committed_url: str, is_postgres: bool
+    ) -> None:
+        if not is_postgres:
+            pytest.skip("SQLite has one writer at a time: this interleaving cannot happen there")
+        settings = get_settings()
+        engine = make_engine(committed_url)
+        with session_scope(engine) as s:
+            number = make_certificate(s, settings).number
+            set_status(s, actor=SYSTEM, number=number, target=CertificateStatus.SUSPENDED, note="核查")
+        with session_scope(engine) as a:
+            held = get_certificate(a, actor=SYSTEM, number=number)  # A has read "suspended", no lock yet
+            with session_scope(engine) as b:  # B revokes and commits meanwhile
+                set_status(
+                    b,
+                    actor=SYSTEM,
+                    number=number,
+                    target=CertificateStatus.REVOKED,
+                    note="查实",
+                    reason=RevocationReason.FRAUDULENT_EVALUATION,
+                )
+            with pytest.raises(TransitionNotAllowed):  # A's reinstatement must see "revoked" under the lock
+                set_status(a, actor=SYSTEM, number=number, target=CertificateStatus.VALID, note="恢复")
+            del held  # kept alive on purpose: the session's identity map would otherwise drop the stale object
+        with session_scope(engine) as s:
+            assert get_certificate(s, actor=SYSTEM, number=number).status == CertificateStatus.REVOKED
+        engine.dispose()
+
+    def test_issuing_the_same_awards_twice_at_once_is_idempotent(self, committed_url: str) -> None:
+        settings = get_settings()
+        engine = make_engine(committed_url)
+        ensure_signing_key(settings)
+        with session_scope(engine) as s:
+            body, _ = _body_with_filing(s, settings)
+            ids = _awards(s, settings, body, 5)
+        errors: list[BaseException] = []
+
+        def issue() -> None:
+            try:
+                with session_scope(engine) as s:
+                    issue_certificates(s, actor=SYSTEM, award_ids=ids, settings=settings)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=issue) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        with session_scope(engine) as s:
+            count = s.exec(select(func.count()).select_from(Certificate).where(Certificate.body_id == body.id)).one()
+        assert count == 5
+        engine.dispose()
+
+
+class TestIssuerSanctions:
+    def test_a_later_sanction_on_the_issuer_is_a_warning_not_the_verdict(
+        self, session: Session, settings: Settings
+    ) -> None:
+        from registry.bodies.models import BodyStatus
+        from registry.bodies.service import set_body_status
+
+        certificate = make_certificate(session, settings)
+        set_body_status(session, actor=SYSTEM, body_id=certificate.body_id, status=BodyStatus.SUSPENDED, reason="整改")
+        result = verify_online(session, token=certificate.token, settings=settings)
+        assert result.verdict == Verdict.VALID
+        issuer = next(c for c in result.checks if c.code == "issuer")
+        assert issuer.ok is None

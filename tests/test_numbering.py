@@ -65,3 +65,14 @@ def test_bad_parts_are_refused(changes: dict[str, object], message: str) -> None
 def test_serial_range(serial: int) -> None:
     with pytest.raises(NumberingError):
         format_number(parts_for(**BASE, grade=G.JUNIOR), serial)
+
+
+def test_apprentice_counters_follow_the_number_not_the_category() -> None:
+    employer = parts_for(**BASE, grade=G.APPRENTICE)
+    renamed = parts_for(**{**BASE, "category": "S", "ministry_code": "1234"}, grade=G.APPRENTICE)
+    assert employer.site_key == renamed.site_key == "XT44000101"
+
+
+def test_the_apprentice_letter_is_reserved() -> None:
+    with pytest.raises(NumberingError, match="other than A"):
+        parts_for(**BASE, grade=G.SPECIAL_TECHNICIAN, special_letter="A")

@@ -11,6 +11,7 @@ from registry.validators import (
     check_resident_id,
     check_uscc,
     id_check_digit,
+    mask_id,
     mask_name,
     mask_resident_id,
     uscc_check_char,
@@ -102,10 +103,22 @@ class TestOccupationCode:
 
 class TestMasking:
     @pytest.mark.parametrize(
-        ("name", "masked"), [("张三丰", "张*丰"), ("李四", "李*"), ("欧阳娜娜", "欧**娜"), ("王", "王")]
+        ("name", "masked"),
+        [("张三丰", "张*丰"), ("李四", "李*"), ("欧阳娜娜", "欧*娜"), ("王", "*"), ("阿卜杜热合曼·买买提", "阿*提")],
     )
-    def test_names_keep_first_and_last_character(self, name: str, masked: str) -> None:
+    def test_names_keep_first_and_last_character_in_a_fixed_shape(self, name: str, masked: str) -> None:
         assert mask_name(name) == masked
 
     def test_id_numbers_keep_four_each_end(self) -> None:
         assert mask_resident_id("440106199001011235") == "4401**********1235"
+
+    @pytest.mark.parametrize(
+        ("id_type", "value", "masked"),
+        [
+            ("passport", "E12345678", "*******78"),
+            ("hk_macao_permit", "H1234567890", "*******7890"),
+            ("resident_id", "440106199001011235", "4401**********1235"),
+        ],
+    )
+    def test_other_documents_keep_only_their_tail(self, id_type: str, value: str, masked: str) -> None:
+        assert mask_id(id_type, value) == masked

@@ -57,8 +57,12 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate, settings: S
         raise InvalidInput(
             "评价机构管理员必须指定所属机构 body_id", "a body_admin needs body_id", extra={"field": "body_id"}
         )
-    if data.role == Role.REGULATOR and data.body_id is not None:
-        raise InvalidInput("监管账号不属于任何机构", "a regulator belongs to no body", extra={"field": "body_id"})
+    if data.role != Role.BODY_ADMIN and data.body_id is not None:
+        raise InvalidInput(
+            "只有评价机构管理员账号可以关联机构 body_id",
+            f"only body_admin accounts name a body, not {data.role.value}",
+            extra={"field": "body_id"},
+        )
     if data.role in {Role.WORKER, Role.ASSESSOR, Role.SUPERVISOR} and data.person_id is None:
         raise InvalidInput(
             "持证人、考评员和督导员账号须关联人员 person_id",

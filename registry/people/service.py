@@ -26,7 +26,7 @@ from registry.people.models import (
     PersonPublic,
 )
 from registry.settings import Settings
-from registry.validators import check_resident_id, mask_name, mask_resident_id, resident_id_birth_date
+from registry.validators import check_resident_id, mask_id, mask_name, resident_id_birth_date
 
 OTHER_ID_PATTERN = re.compile(r"^[A-Z0-9]{5,20}$")
 
@@ -105,7 +105,7 @@ def register_person(session: Session, *, actor: Actor, data: PersonCreate, setti
             id_type=data.id_type,
             id_number_enc=pii.encrypt(settings, number, context=data.id_type.value),
             id_number_hmac=pii.lookup_hash(settings, data.id_type.value, number),
-            id_masked=mask_resident_id(number),
+            id_masked=mask_id(data.id_type.value, number),
             birth_on=resident_id_birth_date(number) if data.id_type == IdType.RESIDENT_ID else None,
             holder_binding=pii.holder_binding(data.name, number, log2_n=settings.holder_binding_log2n),
             created_by_body_id=actor.body_id,
