@@ -8,9 +8,12 @@ and never leave gaps.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -527,3 +530,63 @@ def render_pdf(session: Session, certificate: Certificate, settings: Settings) -
     """The certificate's current print as a PDF (byte-stable for the same print)."""
     face = certificate_face(session, certificate, settings)
     return render_certificate(face, qr_matrix(face.verify_url), font_path=settings.cert_font)
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which certificates an export holds."""
+
+    body_id: uuid.UUID | None
+    status: CertificateStatus | None
+    occupation_code: str | None
+    grade: GradeCode | None
+
+
+EXPORT_PAGE = 200
+
+
+def export_entries(
+    open_session: Callable[[], AbstractContextManager[Session]],
+    *,
+    actor: Actor,
+    only: ExportFilter,
+    settings: Settings,
+) -> Iterator[tuple[str, bytes]]:
+    """(file name, PDF) for every certificate the actor may see, a page at a time, then a CSV manifest.
+
+    Each page is read in a session of its own: a streamed response outlives the request's session.
+    """
+    manifest = io.StringIO()
+    writer = csv.writer(manifest)
+    writer.writerow(["number", "grade", "occupation_code", "issued_on", "status", "print_serial", "file"])
+    after: str | None = None
+    while True:
+        with open_session() as session:
+            page = list_certificates(
+                session,
+                actor=actor,
+                limit=EXPORT_PAGE,
+                after=after,
+                body_id=only.body_id,
+                status=only.status,
+                occupation_code=only.occupation_code,
+                grade=only.grade,
+            )
+            for certificate in page:
+                name = f"{certificate.number}.pdf"
+                writer.writerow(
+                    [
+                        certificate.number,
+                        certificate.grade.value,
+                        certificate.occupation_code,
+                        certificate.issued_on.isoformat(),
+                        certificate.status.value,
+                        certificate.print_serial,
+                        name,
+                    ]
+                )
+                yield name, render_pdf(session, certificate, settings)
+        if len(page) < EXPORT_PAGE:
+            break
+        after = page[-1].number
+    yield "manifest.csv", ("\ufeff" + manifest.getvalue()).encode()

@@ -341,6 +341,24 @@ def verify_online(session: Session, *, token: str, settings: Settings) -> Verifi
     return VerificationResult(verdict, checks, fields, status_as_of=utcnow(), status_source="registry", claims=claims)
 
 
+def lookup(session: Session, *, number: str, name: str, settings: Settings) -> VerificationResult | None:
+    """Verify the certificate with this number and holder name, or None — the same for every kind of miss."""
+    number, name = number.strip().upper(), name.strip()
+    try:
+        number.encode("utf-8")
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    if not numbering.is_well_formed(number):
+        return None
+    token = session.exec(
+        select(Certificate.token)
+        .join(Person, col(Person.id) == col(Certificate.person_id))
+        .where(Certificate.number == number, Person.name == name)
+    ).first()
+    return None if token is None else verify_online(session, token=token, settings=settings)
+
+
 def check_holder(claims: Claims, name: str, id_number: str) -> bool:
     """Whether a typed name and ID number match the token's holder binding."""
     return pii.check_holder_binding(claims.holder_binding, name, id_number)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
-from api.deps import SessionDep, SessionFactory, SessionFactoryDep, SettingsDep
+from api.deps import SessionDep, SessionFactoryDep, SettingsDep
 from api.security import CurrentActor
 from assessment.batches.service import award_ids_of_session
 from certificates import service
@@ -76,56 +72,6 @@ def list_certificates(
     return [service.certificate_view(session, actor=actor, certificate=c, settings=settings) for c in rows]
 
 
-@dataclass(frozen=True)
-class ExportFilter:
-    """Which certificates an export holds."""
-
-    body_id: uuid.UUID | None
-    status: CertificateStatus | None
-    occupation_code: str | None
-    grade: GradeCode | None
-
-
-def _export(
-    settings: Settings, actor: Actor, only: ExportFilter, open_session: SessionFactory
-) -> Iterator[tuple[str, bytes]]:
-    """PDFs one page of certificates at a time, in a session of its own (the request's is closed by now)."""
-    manifest = io.StringIO()
-    writer = csv.writer(manifest)
-    writer.writerow(["number", "grade", "occupation_code", "issued_on", "status", "print_serial", "file"])
-    after: str | None = None
-    while True:
-        with open_session() as session:
-            page = service.list_certificates(
-                session,
-                actor=actor,
-                limit=EXPORT_PAGE,
-                after=after,
-                body_id=only.body_id,
-                status=only.status,
-                occupation_code=only.occupation_code,
-                grade=only.grade,
-            )
-            for certificate in page:
-                name = f"{certificate.number}.pdf"
-                writer.writerow(
-                    [
-                        certificate.number,
-                        certificate.grade.value,
-                        certificate.occupation_code,
-                        certificate.issued_on.isoformat(),
-                        certificate.status.value,
-                        certificate.print_serial,
-                        name,
-                    ]
-                )
-                yield name, service.render_pdf(session, certificate, settings)
-        if len(page) < EXPORT_PAGE:
-            break
-        after = page[-1].number
-    yield "manifest.csv", ("\ufeff" + manifest.getvalue()).encode()
-
-
 @router.get("/export.zip", response_class=StreamingResponse)
 def export_zip(
     settings: SettingsDep,
@@ -137,9 +83,9 @@ def export_zip(
     grade: GradeCode | None = None,
 ) -> StreamingResponse:
     """Download the caller's certificates as one ZIP of PDFs plus a manifest, streamed in constant memory."""
-    only = ExportFilter(body_id, status, occupation_code, grade)
+    only = service.ExportFilter(body_id, status, occupation_code, grade)
     return StreamingResponse(
-        zip_stream(_export(settings, actor, only, open_session)),
+        zip_stream(service.export_entries(open_session, actor=actor, only=only, settings=settings)),
         media_type="application/zip",
         headers={"Content-Disposition": 'attachment; filename="certificates.zip"'},
     )

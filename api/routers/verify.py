@@ -6,18 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, SQLModel
 
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.errors import error_body
 from api.ratelimit import SlidingWindow, client_key
 from api.templating import TEMPLATES
 from certificates import signing
-from certificates.models import Certificate
-from certificates.numbering import is_well_formed
 from certificates.verification import VerificationResult, check_holder, revocation_list, verify_online
-from registry.people.models import Person
-from registry.settings import Settings
+from certificates.verification import lookup as lookup_certificate
 
 router = APIRouter(tags=["verification"])
 
@@ -91,24 +88,6 @@ def verify_json(session: SessionDep, settings: SettingsDep, token: str) -> JSONR
     return JSONResponse(verify_online(session, token=token, settings=settings).as_dict())
 
 
-def _lookup(session: Session, settings: Settings, number: str, name: str) -> VerificationResult | None:
-    """The certificate with this number and holder name, or None — the same for every kind of miss."""
-    number, name = number.strip().upper(), name.strip()
-    try:
-        number.encode("utf-8")
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-    if not is_well_formed(number):
-        return None
-    token = session.exec(
-        select(Certificate.token)
-        .join(Person, col(Person.id) == col(Certificate.person_id))
-        .where(Certificate.number == number, Person.name == name)
-    ).first()
-    return None if token is None else verify_online(session, token=token, settings=settings)
-
-
 NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存在", "no certificate matches this number and name")
 
 
@@ -116,7 +95,7 @@ NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存
 def lookup(request: Request, session: ReadSessionDep, settings: SettingsDep, data: LookupIn) -> Any:
     """Check a certificate by number + holder name; both must match (rate-limited per client)."""
     _limit(request, settings)
-    result = _lookup(session, settings, data.number, data.name)
+    result = lookup_certificate(session, number=data.number, name=data.name, settings=settings)
     if result is None:
         return JSONResponse(NO_MATCH, status_code=404)
     return result.as_dict()
@@ -140,7 +119,7 @@ def lookup_form(
 ) -> HTMLResponse:
     """The look-up form's answer (rate-limited; the same answer for unknown numbers and wrong names)."""
     _limit(request, settings)
-    result = _lookup(session, settings, number, name)
+    result = lookup_certificate(session, number=number, name=name, settings=settings)
     return TEMPLATES.TemplateResponse(
         request,
         "lookup.html",
