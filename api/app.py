@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
 
 from api.errors import install_error_handlers
+from api.guard import TextGuard
 from api.ratelimit import SlidingWindow
 from api.routers import (
     assessors,
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine or get_engine(settings.database_url)
     app.state.lookups = SlidingWindow()
     install_error_handlers(app)
+    app.add_middleware(TextGuard)
     app.include_router(health.router)
     app.include_router(catalogue.router)
     app.include_router(auth.router)

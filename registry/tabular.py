@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import NoReturn
 
 from registry.errors import InvalidInput
+from registry.text import control_problem
 
 MAX_ERRORS_SHOWN = 20
 
@@ -96,16 +97,23 @@ def read_table(
             extra={"missing": missing, "unknown": unknown, "expected": list(required) + list(optional)},
         )
     rows: list[Row] = []
+    errors: list[RowError] = []
     for line, record in records:
         if not any(cell.strip() for cell in record):
             continue
         if len(rows) >= max_rows:
             raise InvalidInput(f"行数超过上限 {max_rows}", f"more than {max_rows} rows")
         values = {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(header) if name}
+        for column, value in values.items():
+            problem = control_problem(value)
+            if problem is not None:  # NUL and friends never reach a service (PostgreSQL refuses NUL in text)
+                errors.append(RowError(line, column, problem.zh, problem.en))
         rows.append(Row(line=line, values=values))
     del header_line
     if not rows:
         raise InvalidInput("文件没有数据行", "the file has no data rows")
+    if errors:
+        raise_row_errors(errors, total_rows=len(rows))
     return rows
 
 

@@ -104,12 +104,24 @@ class TestLookup:
         assert wrong_name.status_code == no_number.status_code == 404
         assert wrong_name.json() == no_number.json()
 
-    @pytest.mark.parametrize("number", ["\ud800", "Y" * 40, "not-a-number", ""])
-    def test_odd_numbers_get_the_same_no_match_never_500(self, client: TestClient, number: str) -> None:
-        body = json.dumps({"number": number, "name": "\ud800"})  # ASCII JSON with an escaped lone surrogate
+    @pytest.mark.parametrize(
+        ("number", "status", "error"),
+        [("Y" * 40, 422, "validation_error"), ("not-a-number", 404, "no_match"), ("", 422, "validation_error")],
+    )
+    def test_odd_numbers_get_the_same_no_match_never_500(
+        self, client: TestClient, number: str, status: int, error: str
+    ) -> None:
+        response = client.post("/api/v1/verify/lookup", json={"number": number, "name": "张三"})
+        assert (response.status_code, response.json()["error"]) == (status, error)
+
+    @pytest.mark.parametrize("name", ["\ud800", "\u0000", "张\u0007三", "\u0085"])
+    def test_control_characters_and_lone_surrogates_are_refused_before_the_route(
+        self, client: TestClient, name: str
+    ) -> None:
+        body = json.dumps({"number": "Y000044999999269000001", "name": name})  # ASCII JSON with escapes
         response = client.post("/api/v1/verify/lookup", content=body, headers={"Content-Type": "application/json"})
-        assert response.status_code in {404, 422}
-        assert response.json()["error"] in {"no_match", "validation_error"}
+        assert (response.status_code, response.json()["error"]) == (400, "invalid_text")
+        assert response.json()["field"] == "body.name"
 
     def test_lookups_are_rate_limited_per_client(
         self, client_for: ClientFactory, session: Session, settings: Settings
@@ -161,6 +173,6 @@ def test_unencodable_text_in_public_bodies_is_refused_naming_the_field(
     response = client.post(
         f"/api/v1/sessions/{batch.exam.id}/objections", content=body_json, headers={"Content-Type": "application/json"}
     )
-    assert response.status_code == 422, response.text
-    assert response.json()["fields"][0]["field"] == "text"
-    assert "无效字符" in response.json()["detail_zh"]
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == "body.text"
+    assert "控制字符" in response.json()["detail_zh"]
