@@ -22,6 +22,7 @@ from registry.errors import (
     RateLimited,
     RuleViolation,
 )
+from registry.fields import error_text
 
 log = logging.getLogger("registry.api")
 
@@ -44,37 +45,6 @@ HTTP_CODES = {
     404: ("not_found", "找不到该地址", "no such URL"),
     405: ("method_not_allowed", "不支持该请求方法", "method not allowed"),
     413: ("payload_too_large", "上传内容过大", "payload too large"),
-}
-
-
-# Chinese wording of pydantic's error types; the English message comes from pydantic itself.
-VALIDATION_ZH = {
-    "missing": "缺少必填项",
-    "date_parsing": "日期格式应为 YYYY-MM-DD",
-    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
-    "date_type": "日期格式应为 YYYY-MM-DD",
-    "datetime_parsing": "时间格式应为 ISO 8601",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "float_parsing": "应为数字",
-    "bool_parsing": "应为 true 或 false",
-    "string_too_long": "超过最大长度",
-    "string_too_short": "长度不足",
-    "string_pattern_mismatch": "格式不正确",
-    "greater_than_equal": "数值过小",
-    "less_than_equal": "数值过大",
-    "greater_than": "数值过小",
-    "less_than": "数值过大",
-    "enum": "取值无效",
-    "literal_error": "取值无效",
-    "uuid_parsing": "应为 UUID",
-    "json_invalid": "JSON 格式错误",
-    "list_type": "应为列表",
-    "dict_type": "应为对象",
-    "model_attributes_type": "应为对象",
-    "too_long": "条目过多",
-    "extra_forbidden": "不允许的字段",
-    "string_unicode": "含有无效字符",
 }
 
 
@@ -125,13 +95,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         fields = []
         for err in exc.errors():
-            location = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
-            kind = str(err.get("type", ""))
-            zh = VALIDATION_ZH.get(kind, "取值无效")
-            expected = (err.get("ctx") or {}).get("expected")
-            if expected:
-                zh = f"{zh}（可用值：{expected}）"
-            fields.append({"field": location, "message": err.get("msg", ""), "message_zh": zh, "type": kind})
+            location, zh, en = error_text(err, skip=("body",))
+            fields.append({"field": location, "message": en, "message_zh": zh, "type": str(err.get("type", ""))})
         listed_zh = "; ".join(f"{f['field']}: {f['message_zh']}" for f in fields[:10])
         listed = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:10])
         return JSONResponse(

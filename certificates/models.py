@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
 from registry.db import UTCDateTime, enum_type
+from registry.fields import bilingual, free_text
 from registry.grades import GradeCode
 
 
@@ -114,21 +115,21 @@ class IssueIn(SQLModel):
     @model_validator(mode="after")
     def _one_source(self) -> IssueIn:
         if bool(self.award_ids) == (self.session_id is not None):
-            raise ValueError("give award_ids or session_id (请提供 award_ids 或 session_id 之一)")
+            raise bilingual("one_source", "请提供 award_ids 或 session_id 之一", "give award_ids or session_id")
         return self
 
 
 class StatusIn(SQLModel):
     """A suspension, reinstatement or reissue with its note."""
 
-    note: str = Field(min_length=2, max_length=2000)
+    note: Annotated[str, free_text(2000, min_length=2)] = Field(min_length=2, max_length=2000)
 
 
 class RevokeIn(SQLModel):
     """A revocation: reason code and text (final)."""
 
     reason: RevocationReason
-    note: str = Field(min_length=2, max_length=2000)
+    note: Annotated[str, free_text(2000, min_length=2)] = Field(min_length=2, max_length=2000)
 
 
 class CertificatePublic(SQLModel):

@@ -32,6 +32,7 @@ from registry.settings import Settings
 from registry.validators import id_check_digit, org_code_check_char, uscc_check_char
 
 SYSTEM = Actor.system("tests")
+HAN_DIGITS = "零一二三四五六七八九"
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
 
@@ -58,6 +59,11 @@ def make_body(session: Session, *, actor: Actor = SYSTEM, **overrides: Any) -> E
     }
     values.update(overrides)
     return create_body(session, actor=actor, data=BodyCreate(**values))
+
+
+def han_number(n: int) -> str:
+    """n written with Chinese digits, for names (a person's name may not contain 0-9): 12 → 一二."""
+    return "".join(HAN_DIGITS[int(d)] for d in str(n))
 
 
 def make_user(
@@ -160,7 +166,7 @@ def make_person(
     dispatched: bool = False,
     employed_since: dt.date = dt.date(2015, 1, 1),
 ) -> Person:
-    """Register a person (default name 王小明N), employed by employer if given."""
+    """Register a person (default name 王小明 + a number in Chinese digits), employed by employer if given."""
     employment = None
     if employer is not None:
         employment = EmploymentIn(
@@ -171,7 +177,7 @@ def make_person(
             starts_on=employed_since,
         )
     data = PersonCreate(
-        name=name or f"王小明{next(_sequence)}", id_number=id_number or valid_id(), employment=employment
+        name=name or f"王小明{han_number(next(_sequence))}", id_number=id_number or valid_id(), employment=employment
     )
     person, _ = register_person(session, actor=actor, data=data, settings=settings)
     return person
@@ -188,7 +194,7 @@ def make_assessor(
     body: EvaluationBody | None = None,
 ) -> Assessor:
     """Issue an assessor (or supervisor) card valid 2025–2029."""
-    person = make_person(session, settings, name=f"考评员{next(_sequence)}")
+    person = make_person(session, settings, name=f"考评员{han_number(next(_sequence))}")
     prefix = "K" if kind == AssessorKind.ASSESSOR else "R"
     return register_assessor(
         session,

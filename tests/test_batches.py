@@ -47,6 +47,7 @@ from tests.factories import (
     Batch,
     assessor_actor,
     give_award,
+    han_number,
     make_assessor,
     make_batch,
     make_body,
@@ -201,7 +202,7 @@ class TestEnrol:
             ],
         )
         lines = ["name,id_number,employer_uscc,employer_name"]
-        lines += [f"员工{i},{valid_id()},{body.uscc},{body.name}" for i in range(200)]
+        lines += [f"员工{han_number(i)},{valid_id()},{body.uscc},{body.name}" for i in range(200)]
         lines.insert(50, f"坏号码,{valid_id()[:-1]}Z,{body.uscc},{body.name}")
         lines.insert(120, f"外单位,{valid_id()},91440300708461136T,腾讯")
         rows = read_table(

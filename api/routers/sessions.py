@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from api.deps import SessionDep, SettingsDep
 from api.security import CurrentActor, OptionalActor
@@ -28,6 +28,7 @@ from assessment.batches.models import (
     SessionStatus,
 )
 from registry.bodies.models import StatusChange
+from registry.fields import free_text
 from registry.tabular import read_table
 
 router = APIRouter(prefix="/api/v1", tags=["exam batches"])
@@ -36,7 +37,7 @@ router = APIRouter(prefix="/api/v1", tags=["exam batches"])
 class AttestIn(SQLModel):
     """The supervisor's attestation note (optional)."""
 
-    note: str = ""
+    note: Annotated[str, free_text(2000, min_length=0)] = Field(default="", max_length=2000)
 
 
 class UploadResult(SQLModel):

@@ -15,6 +15,7 @@ from api.templating import TEMPLATES
 from certificates import signing
 from certificates.verification import VerificationResult, check_holder, revocation_list, verify_online
 from certificates.verification import lookup as lookup_certificate
+from registry.fields import line
 
 router = APIRouter(tags=["verification"])
 
@@ -22,8 +23,8 @@ router = APIRouter(tags=["verification"])
 class LookupIn(SQLModel):
     """A certificate number and the holder's full name; both must match."""
 
-    number: str = Field(max_length=32)
-    name: str = Field(max_length=64)
+    number: Annotated[str, line(32)] = Field(max_length=32)
+    name: Annotated[str, line(64)] = Field(max_length=64)
 
 
 def _limit(request: Request, settings: SettingsDep) -> None:

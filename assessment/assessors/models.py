@@ -11,6 +11,7 @@ from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
 from registry.db import UTCDateTime, enum_type
+from registry.fields import CardNumber, Day, OccupationCode, bilingual
 from registry.grades import GradeCode
 
 
@@ -62,19 +63,19 @@ class AssessorCreate(SQLModel):
     """A card as the regulator issues it."""
 
     person_id: uuid.UUID
-    card_number: str = Field(min_length=4, max_length=32, regex=r"^[A-Z0-9-]+$")
+    card_number: CardNumber = Field(description="4–32 characters: A–Z, 0–9 or '-' (lower case is upper-cased)")
     kind: AssessorKind = AssessorKind.ASSESSOR
     body_id: uuid.UUID | None = None
     max_grade: GradeCode
     held_grade: GradeCode
-    valid_from: dt.date
-    valid_to: dt.date
-    occupations: list[str] = Field(min_length=1, max_length=50)
+    valid_from: Day
+    valid_to: Day
+    occupations: list[OccupationCode] = Field(min_length=1, max_length=50)
 
     @model_validator(mode="after")
     def _window(self) -> AssessorCreate:
         if self.valid_to <= self.valid_from:
-            raise ValueError("valid_to must be after valid_from (有效期截止日须晚于起始日)")
+            raise bilingual("window", "有效期截止日须晚于起始日", "valid_to must be after valid_from")
         return self
 
 

@@ -6,12 +6,13 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from registry.db import JSONType, UTCDateTime, enum_type
+from registry.fields import Day, OccupationCode, free_text, line
 from registry.filings.rules import EvaluationMethod
 from registry.grades import GradeCode
 from registry.people.models import PersonCreate
@@ -193,11 +194,11 @@ class SessionCreate(SQLModel):
     """A new exam batch."""
 
     body_id: uuid.UUID
-    occupation_code: str = Field(max_length=16)
-    work_type: str = Field(default="", max_length=64)
+    occupation_code: OccupationCode
+    work_type: Annotated[str, line(64, min_length=0)] = Field(default="", max_length=64)
     grade: GradeCode
-    exam_on: dt.date
-    venue: str = Field(min_length=2, max_length=255)
+    exam_on: Day
+    venue: Annotated[str, line(255, min_length=2)] = Field(min_length=2, max_length=255)
     assessor_ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
     supervisor_id: uuid.UUID
     components: list[ComponentIn] | None = None
@@ -214,7 +215,9 @@ class EnrolIn(SQLModel):
 class ScoresIn(SQLModel):
     """The calling assessor's scores for one candidate, per component (0–100, one decimal)."""
 
-    scores: dict[EvaluationMethod, Decimal] = Field(min_length=1)
+    scores: dict[EvaluationMethod, Annotated[Decimal, Field(ge=0, le=100, decimal_places=1)]] = Field(
+        min_length=1, max_length=len(EvaluationMethod)
+    )
 
 
 class CorrectionIn(SQLModel):
@@ -222,23 +225,23 @@ class CorrectionIn(SQLModel):
 
     component: EvaluationMethod
     assessor_id: uuid.UUID
-    value: Decimal = Field(ge=0, le=100)
-    reason: str = Field(min_length=4, max_length=2000)
+    value: Decimal = Field(ge=0, le=100, decimal_places=1)
+    reason: Annotated[str, free_text(2000, min_length=4)] = Field(min_length=4, max_length=2000)
 
 
 class ObjectionIn(SQLModel):
     """An objection filed during 公示."""
 
     candidate_id: uuid.UUID
-    text: str = Field(min_length=5, max_length=2000)
-    contact: str = Field(min_length=3, max_length=128)
+    text: Annotated[str, free_text(2000, min_length=5)] = Field(min_length=5, max_length=2000)
+    contact: Annotated[str, line(128, min_length=3)] = Field(min_length=3, max_length=128)
 
 
 class ObjectionDecisionIn(SQLModel):
     """The decision on an objection."""
 
     uphold: bool
-    note: str = Field(min_length=2, max_length=2000)
+    note: Annotated[str, free_text(2000, min_length=2)] = Field(min_length=2, max_length=2000)
 
 
 class ComponentPublic(SQLModel):

@@ -55,6 +55,7 @@ from registry.catalogue.models import Occupation
 from registry.clock import utcnow
 from registry.db import get_for_update
 from registry.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from registry.fields import error_text
 from registry.filings.models import Filing
 from registry.filings.rules import METHOD_ZH, EvaluationMethod
 from registry.filings.service import OutsideFilingScope, draft_in_force, require_scope
@@ -520,9 +521,8 @@ def _row_error(row: Row, error: Exception) -> RowError:
             field = ",".join(failed)
         return RowError(row.line, field, error.zh, error.en)
     if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        return RowError(row.line, field, f"数据格式错误：{field} {first['msg']}", f"malformed {field}: {first['msg']}")
+        field, zh, en = error_text(error.errors()[0])
+        return RowError(row.line, field or None, f"{field}：{zh}", f"{field}: {en}")
     message = str(error).splitlines()[0][:200]
     return RowError(row.line, None, f"数据格式错误：{message}", f"malformed value: {message}")
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from registry.db import JSONType, UTCDateTime, enum_type
+from registry.fields import OccupationCode, free_text, line
 from registry.grades import GradeCode
 
 
@@ -100,22 +101,22 @@ class CompetitionRuleIn(SQLModel):
     tier: CompetitionTier
     max_rank: int = Field(ge=1, le=100)
     max_grade: GradeCode
-    source: str = Field(min_length=2, max_length=255)
-    status: str = Field(default="in_force", regex=r"^(in_force|draft|unverified)$")
+    source: Annotated[str, line(255, min_length=2)] = Field(min_length=2, max_length=255)
+    status: Literal["in_force", "draft", "unverified"] = "in_force"
 
 
 class Evidence(SQLModel):
     """A piece of evidence: what it is and where it is kept."""
 
-    kind: str = Field(min_length=2, max_length=64)
-    ref: str = Field(min_length=1, max_length=255)
-    description: str = Field(default="", max_length=1000)
+    kind: Annotated[str, line(64, min_length=2)] = Field(min_length=2, max_length=64)
+    ref: Annotated[str, line(255)] = Field(min_length=1, max_length=255)
+    description: Annotated[str, free_text(1000, min_length=0)] = Field(default="", max_length=1000)
 
 
 class CompetitionResult(SQLModel):
     """A competition result behind a DR-G promotion."""
 
-    name: str = Field(min_length=2, max_length=128)
+    name: Annotated[str, line(128, min_length=2)] = Field(min_length=2, max_length=128)
     tier: CompetitionTier
     rank: int = Field(ge=1, le=1000)
     year: int = Field(ge=2000, le=2100)
@@ -126,14 +127,14 @@ class RecognitionIn(SQLModel):
 
     body_id: uuid.UUID
     person_id: uuid.UUID
-    occupation_code: str = Field(max_length=16)
-    work_type: str = Field(default="", max_length=64)
+    occupation_code: OccupationCode
+    work_type: Annotated[str, line(64, min_length=0)] = Field(default="", max_length=64)
     target_grade: GradeCode
     path: Path
     triggers: list[Trigger] = Field(min_length=1, max_length=8)
     evidence: list[Evidence] = Field(default_factory=list, max_length=20)
     waived: list[Waiver] = Field(default_factory=list, max_length=7)
-    methods: list[str] = Field(default_factory=list, max_length=6)
+    methods: list[Annotated[str, line(32)]] = Field(default_factory=list, max_length=6)
     competition: CompetitionResult | None = None
 
 
@@ -170,7 +171,7 @@ class RecognitionDecisionIn(SQLModel):
     """The body's decision on an application."""
 
     approve: bool
-    note: str = Field(min_length=2, max_length=2000)
+    note: Annotated[str, free_text(2000, min_length=2)] = Field(min_length=2, max_length=2000)
 
 
 class RecognitionPublic(SQLModel):

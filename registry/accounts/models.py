@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Annotated
 
 import sqlalchemy as sa
-from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from registry.actor import Role
 from registry.db import UTCDateTime, enum_type
-
-USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
+from registry.fields import Username, line
 
 
 class UserBase(SQLModel):
     """Fields a user shares across create and read."""
 
-    username: str = Field(max_length=64, regex=USERNAME_PATTERN)
+    username: str = Field(max_length=64)
     display_name: str = Field(default="", max_length=64)
     role: Role = Field(sa_type=enum_type(Role, "role"))
     body_id: uuid.UUID | None = Field(default=None, foreign_key="evaluation_body.id", index=True)
@@ -41,14 +40,13 @@ class UserAccount(UserBase, table=True):
 
 
 class UserCreate(UserBase):
-    """What the regulator sends to create an account."""
+    """What the regulator sends to create an account: an ASCII login name (lower-cased), a plain display name."""
 
+    username: Username = Field(
+        description="3–64 characters: a–z, 0–9, '.', '_' or '-', starting with a letter or digit"
+    )
+    display_name: Annotated[str, line(64, min_length=0)] = Field(default="", max_length=64)
     password: str = Field(min_length=10, max_length=128)
-
-    @field_validator("username", mode="before")
-    @classmethod
-    def _lower(cls, value: object) -> object:
-        return value.strip().lower() if isinstance(value, str) else value
 
 
 class UserPublic(SQLModel):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from registry.db import UTCDateTime, enum_type
+from registry.fields import Day, OccupationCode, line
 from registry.grades import GradeCode
 
 
@@ -83,11 +85,11 @@ class AppointmentCreate(SQLModel):
 
     person_id: uuid.UUID
     body_id: uuid.UUID
-    occupation_code: str = Field(max_length=16)
+    occupation_code: OccupationCode
     post_grade: GradeCode
-    post_title: str = Field(min_length=2, max_length=64)
-    starts_on: dt.date
-    ends_on: dt.date | None = None
+    post_title: Annotated[str, line(64, min_length=2)] = Field(min_length=2, max_length=64)
+    starts_on: Day
+    ends_on: Day | None = None
 
 
 class AwardPublic(SQLModel):

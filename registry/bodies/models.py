@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from registry.db import UTCDateTime, enum_type
+from registry.fields import CertCategory, CityCode, MinistryCode, NotNull, ProvinceCode, SiteCode, free_text, line
 
 
 class BodyKind(StrEnum):
@@ -65,8 +67,8 @@ class BodyBase(BodyAttributes):
     address: str = Field(default="", max_length=255)
     contact_name: str = Field(default="", max_length=64)
     contact_phone: str = Field(default="", max_length=32)
-    ministry_code: str = Field(default="0000", regex=r"^\d{4}$", max_length=4)
-    site_code: str | None = Field(default=None, regex=r"^\d{6}$", max_length=6)
+    ministry_code: str = Field(default="0000", max_length=4)
+    site_code: str | None = Field(default=None, max_length=6)
 
 
 class EvaluationBody(BodyBase, table=True):
@@ -86,34 +88,54 @@ class EvaluationBody(BodyBase, table=True):
 
 
 class BodyCreate(BodyBase):
-    """What the regulator sends to register a body."""
+    """What the regulator sends to register a body (formats enforced, see registry.fields)."""
 
     uscc: str = Field(min_length=1, max_length=32)
-    cert_category: str | None = Field(default=None, regex=r"^[YS]$")
+    name: Annotated[str, line(128, min_length=2)] = Field(min_length=2, max_length=128)
+    province_code: ProvinceCode
+    city_code: CityCode | None = None
+    address: Annotated[str, line(255, min_length=0)] = Field(default="", max_length=255)
+    contact_name: Annotated[str, line(64, min_length=0)] = Field(default="", max_length=64)
+    contact_phone: Annotated[str, line(32, min_length=0)] = Field(default="", max_length=32)
+    ministry_code: MinistryCode = "0000"
+    site_code: SiteCode | None = None
+    cert_category: CertCategory | None = None
 
 
 class BodyUpdate(SQLModel):
-    """A partial update; body admins may change only the contact fields."""
+    """A partial update: a field left out keeps its value; null is refused except where the column is nullable.
 
-    name: str | None = Field(default=None, min_length=2, max_length=128)
-    city_code: str | None = Field(default=None, min_length=6, max_length=6)
-    address: str | None = Field(default=None, max_length=255)
-    contact_name: str | None = Field(default=None, max_length=64)
-    contact_phone: str | None = Field(default=None, max_length=32)
-    ministry_code: str | None = Field(default=None, regex=r"^\d{4}$")
-    site_code: str | None = Field(default=None, regex=r"^\d{6}$")
-    cert_category: str | None = Field(default=None, regex=r"^[YS]$")
-    is_state_owned: bool | None = None
-    is_above_scale: bool | None = None
-    is_manufacturing: bool | None = None
-    is_large: bool | None = None
-    is_listed: bool | None = None
-    is_chain_lead: bool | None = None
-    is_industry_leader: bool | None = None
-    qualified_special: bool | None = None
+    Body admins may change only the contact fields. The numbering fields (category, ministry and site code)
+    need a `reason` once the body has issued certificates (see registry.bodies.service.update_body).
+    Fields typed `str` with a None default are "may be omitted, may not be null": the default is never
+    validated, an explicit null is refused by NotNull.
+    """
+
+    name: Annotated[str, NotNull, line(128, min_length=2)] = Field(default=None, min_length=2, max_length=128)
+    city_code: CityCode | None = None
+    address: Annotated[str, NotNull, line(255, min_length=0)] = Field(default=None, max_length=255)
+    contact_name: Annotated[str, NotNull, line(64, min_length=0)] = Field(default=None, max_length=64)
+    contact_phone: Annotated[str, NotNull, line(32, min_length=0)] = Field(default=None, max_length=32)
+    ministry_code: Annotated[MinistryCode, NotNull] = Field(default=None)
+    site_code: Annotated[SiteCode, NotNull] = Field(default=None)
+    cert_category: Annotated[CertCategory, NotNull] = Field(default=None)
+    is_state_owned: Annotated[bool, NotNull] = Field(default=None)
+    is_above_scale: Annotated[bool, NotNull] = Field(default=None)
+    is_manufacturing: Annotated[bool, NotNull] = Field(default=None)
+    is_large: Annotated[bool, NotNull] = Field(default=None)
+    is_listed: Annotated[bool, NotNull] = Field(default=None)
+    is_chain_lead: Annotated[bool, NotNull] = Field(default=None)
+    is_industry_leader: Annotated[bool, NotNull] = Field(default=None)
+    qualified_special: Annotated[bool, NotNull] = Field(default=None)
+    reason: Annotated[str, NotNull, free_text(2000, min_length=2)] = Field(
+        default=None,
+        max_length=2000,
+        description="why the numbering fields change (required once the body has issued certificates); audited",
+    )
 
 
 BODY_ADMIN_EDITABLE = frozenset({"address", "contact_name", "contact_phone"})
+NUMBERING_FIELDS = frozenset({"cert_category", "ministry_code", "site_code"})
 
 
 class BodyPublic(BodyBase):
@@ -146,10 +168,10 @@ class ChainMemberIn(SQLModel):
     """One member enterprise as sent by a chain body."""
 
     uscc: str = Field(min_length=1, max_length=32)
-    name: str = Field(min_length=2, max_length=128)
+    name: Annotated[str, line(128, min_length=2)] = Field(min_length=2, max_length=128)
 
 
 class StatusChange(SQLModel):
     """A reason for a status change (required)."""
 
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: Annotated[str, free_text(2000, min_length=2)] = Field(min_length=2, max_length=2000)

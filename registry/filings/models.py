@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
 from registry.db import JSONType, UTCDateTime, enum_type
+from registry.fields import Day, OccupationCode, bilingual, free_text, line
 from registry.filings.rules import EvaluationMethod
 from registry.grades import GradeCode
 
@@ -40,18 +41,18 @@ FILING_STATUS_ZH = {
 class PostGrade(SQLModel):
     """An enterprise-defined post grade (岗位等级) mapped to a national grade (001:44)."""
 
-    name: str = Field(min_length=1, max_length=64)
+    name: Annotated[str, line(64)] = Field(min_length=1, max_length=64)
     grade: GradeCode
 
 
 class ScopeLineIn(SQLModel):
     """One scope line as a body sends it."""
 
-    occupation_code: str = Field(max_length=16)
-    work_type: str = Field(default="", max_length=64)
+    occupation_code: OccupationCode
+    work_type: Annotated[str, line(64, min_length=0)] = Field(default="", max_length=64)
     max_grade: GradeCode
     methods: list[EvaluationMethod] = Field(min_length=1, max_length=6)
-    post_norm_ref: str = Field(default="", max_length=255)
+    post_norm_ref: Annotated[str, line(255, min_length=0)] = Field(default="", max_length=255)
     post_grades: list[PostGrade] = Field(default_factory=list, max_length=20)
     direct_recognition: bool = False
 
@@ -60,14 +61,14 @@ class FilingIn(SQLModel):
     """A programme as a body drafts it."""
 
     ceiling: GradeCode
-    starts_on: dt.date
-    ends_on: dt.date
+    starts_on: Day
+    ends_on: Day
     lines: list[ScopeLineIn] = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
     def _window(self) -> FilingIn:
         if self.ends_on <= self.starts_on:
-            raise ValueError("ends_on must be after starts_on (备案截止日期须晚于开始日期)")
+            raise bilingual("window", "备案截止日期须晚于开始日期", "ends_on must be after starts_on")
         return self
 
 
@@ -173,7 +174,7 @@ class FilingDecision(SQLModel):
     """The regulator's decision on a submitted filing."""
 
     approve: bool
-    note: str = Field(min_length=2, max_length=2000)
+    note: Annotated[str, free_text(2000, min_length=2)] = Field(min_length=2, max_length=2000)
 
 
 class CatalogueLine(SQLModel):

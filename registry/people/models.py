@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from registry.db import UTCDateTime, enum_type
+from registry.fields import Day, PersonName, line
 
 
 class IdType(StrEnum):
@@ -89,17 +91,17 @@ class EmploymentIn(SQLModel):
     """An employment link as sent by a body."""
 
     employer_uscc: str = Field(min_length=1, max_length=32)
-    employer_name: str = Field(min_length=2, max_length=128)
+    employer_name: Annotated[str, line(128, min_length=2)] = Field(min_length=2, max_length=128)
     dispatched: bool = False
-    agency_name: str = Field(default="", max_length=128)
-    starts_on: dt.date
-    ends_on: dt.date | None = None
+    agency_name: Annotated[str, line(128, min_length=0)] = Field(default="", max_length=128)
+    starts_on: Day
+    ends_on: Day | None = None
 
 
 class PersonCreate(SQLModel):
-    """A person as a body registers them."""
+    """A person as a body registers them: the name as printed on certificates (NFC, letters only)."""
 
-    name: str = Field(min_length=1, max_length=64)
+    name: PersonName
     id_type: IdType = IdType.RESIDENT_ID
     id_number: str = Field(min_length=4, max_length=32)
     employment: EmploymentIn | None = None

@@ -26,6 +26,7 @@ from registry.people.models import (
     PersonPublic,
 )
 from registry.settings import Settings
+from registry.text import normalise
 from registry.validators import check_resident_id, mask_id, mask_name, resident_id_birth_date
 
 OTHER_ID_PATTERN = re.compile(r"^[A-Z0-9]{5,20}$")
@@ -101,7 +102,7 @@ def register_person(session: Session, *, actor: Actor, data: PersonCreate, setti
     created = existing is None
     if existing is None:
         person = Person(
-            name=data.name.strip(),
+            name=data.name,
             id_type=data.id_type,
             id_number_enc=pii.encrypt(settings, number, context=data.id_type.value),
             id_number_hmac=pii.lookup_hash(settings, data.id_type.value, number),
@@ -124,7 +125,9 @@ def register_person(session: Session, *, actor: Actor, data: PersonCreate, setti
         )
     else:
         person = existing
-        if person.name != data.name.strip():
+        # Compared in normal form, never rewritten: a record registered before names were normalised keeps
+        # its stored name; a name that differs only in Unicode composition is the same name.
+        if normalise(person.name) != data.name:
             raise InvalidInput(
                 "该证件号码已登记，但姓名不一致",
                 "this identity is registered under a different name",

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from registry.clock import today
 from registry.settings import Settings
 from tests.conftest import ClientFactory
-from tests.factories import PASSWORD, login, make_user, valid_id, valid_uscc
+from tests.factories import PASSWORD, han_number, login, make_user, valid_id, valid_uscc
 
 TODAY = today().isoformat()
 METHODS = ["theory_exam", "skill_operation", "comprehensive_review", "performance_review", "process_assessment"]
@@ -97,7 +97,13 @@ def test_batch_of_thirty_and_direct_recognitions(
 
     # The regulator issues three assessor cards and one supervisor card; each gets an account.
     def card(kind: str, number: str) -> tuple[str, dict[str, str]]:
-        person = api.call("POST", "/api/v1/persons", reg, 201, json={"name": f"考评{number}", "id_number": valid_id()})
+        person = api.call(
+            "POST",
+            "/api/v1/persons",
+            reg,
+            201,
+            json={"name": f"考评{han_number(int(number[1:]))}", "id_number": valid_id()},
+        )
         assessor = api.call(
             "POST",
             "/api/v1/assessors",
@@ -148,7 +154,7 @@ def test_batch_of_thirty_and_direct_recognitions(
 
     # Twenty by CSV upload, ten one by one; an outsider is refused with the rule named.
     lines = ["name,id_number,employer_uscc,employer_name,employed_since"]
-    lines += [f"焊工甲{i},{valid_id()},{plant_uscc},顺德精工,2020-03-01" for i in range(20)]
+    lines += [f"焊工甲{han_number(i)},{valid_id()},{plant_uscc},顺德精工,2020-03-01" for i in range(20)]
     upload = api.call(
         "POST",
         f"/api/v1/sessions/{sid}/candidates/upload",
@@ -165,7 +171,7 @@ def test_batch_of_thirty_and_direct_recognitions(
             201,
             json={
                 "person": {
-                    "name": f"焊工乙{i}",
+                    "name": f"焊工乙{han_number(i)}",
                     "id_number": valid_id(),
                     "employment": {
                         "employer_uscc": plant_uscc,

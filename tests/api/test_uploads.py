@@ -21,6 +21,7 @@ from tests.conftest import ClientFactory
 from tests.factories import (
     SYSTEM,
     Batch,
+    han_number,
     login,
     make_batch,
     make_body,
@@ -49,7 +50,7 @@ class TestEnrolmentUpload:
     ) -> None:
         body, batch, admin = _setup(session, settings)
         lines = ["name,id_number,employer_uscc,employer_name"]
-        lines += [f"员工{i},{valid_id()},{body.uscc},本厂" for i in range(1000)]
+        lines += [f"员工{han_number(i)},{valid_id()},{body.uscc},本厂" for i in range(1000)]
         lines[700] = f"员工700,{valid_id()[:17]}Y,{body.uscc},本厂"
         response = client.post(
             f"/api/v1/sessions/{batch.exam.id}/candidates/upload",
@@ -68,7 +69,7 @@ class TestEnrolmentUpload:
         body, batch, admin = _setup(session, settings)
         client = client_for(settings.model_copy(update={"max_upload_bytes": 2048}))
         lines = ["name,id_number,employer_uscc,employer_name"] + [
-            f"员工{i},{valid_id()},{body.uscc},本厂" for i in range(200)
+            f"员工{han_number(i)},{valid_id()},{body.uscc},本厂" for i in range(200)
         ]
         response = client.post(
             f"/api/v1/sessions/{batch.exam.id}/candidates/upload",
@@ -86,7 +87,7 @@ class TestEnrolmentUpload:
         assert sheet is not None
         sheet.append(["name", "id_number", "employer_uscc", "employer_name"])
         for i in range(5):
-            sheet.append([f"员工{i}", valid_id(), body.uscc, body.name])
+            sheet.append([f"员工{han_number(i)}", valid_id(), body.uscc, body.name])
         data = io.BytesIO()
         book.save(data)
         response = client.post(
@@ -119,7 +120,7 @@ class TestImportResultsCommand:
             make_filing(s, settings, body=body)
             batch = make_batch(s, settings, body=body, grade=GradeCode.JUNIOR, assessors=2)
             cards = [a.card_number for a in batch.assessors]
-            people = [(f"工人{i}", valid_id()) for i in range(4)]
+            people = [(f"工人{han_number(i)}", valid_id()) for i in range(4)]
             existing = make_person(s, settings, employer=body, actor=SYSTEM)
             session_id = batch.exam.id
             uscc = body.uscc
