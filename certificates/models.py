@@ -69,6 +69,8 @@ class Certificate(SQLModel, table=True):
     print_serial: int = 1
     kid: str = Field(max_length=32)
     token: str = Field(max_length=512)
+    # A random value in v2 tokens, hashed with the number in the revocation list (None: issued as v1, not reissued).
+    status_ref: str | None = Field(default=None, max_length=24)
     status: CertificateStatus = Field(
         default=CertificateStatus.VALID, sa_type=enum_type(CertificateStatus, "certificate_status")
     )
@@ -93,6 +95,16 @@ class CertificatePrint(SQLModel, table=True):
     issued_at: dt.datetime = Field(sa_type=UTCDateTime())
     voided_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())
     void_reason: str | None = Field(default=None, max_length=2000)
+
+
+class HolderCheck(SQLModel, table=True):
+    """Online holder checks of one certificate holder in the current window (shared by every API process)."""
+
+    __tablename__ = "holder_check"
+
+    person_id: uuid.UUID = Field(foreign_key="person.id", primary_key=True)
+    window_started_at: dt.datetime = Field(sa_type=UTCDateTime())
+    attempts: int = 0
 
 
 class SerialCounter(SQLModel, table=True):

@@ -86,6 +86,26 @@ def is_postgres(database_url: str) -> bool:
 
 
 @pytest.fixture
+def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same kind as the test database."""
+    if is_sqlite_url(database_url):
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    url = sa.engine.make_url(database_url)
+    name = f"{url.database}_scratch"
+    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """Settings for one test: development, the test database, a private key directory."""
     return Settings(

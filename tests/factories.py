@@ -45,6 +45,14 @@ def valid_uscc(region: str = "440300") -> str:
     return first17 + uscc_check_char(first17)
 
 
+_site_codes = itertools.count(900_000)
+
+
+def fresh_site_code() -> str:
+    """A site code no factory body uses (bodies made through the API need one to have a filing approved)."""
+    return f"{next(_site_codes):06d}"
+
+
 def make_body(session: Session, *, actor: Actor = SYSTEM, **overrides: Any) -> EvaluationBody:
     """Register a body (default: an ordinary Shenzhen manufacturer)."""
     n = next(_sequence)

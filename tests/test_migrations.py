@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from api.metadata import load_all_models
 from registry import schema
-from registry.db import is_sqlite_url, make_engine
-
-
-@pytest.fixture
-def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the same kind as the test database."""
-    if is_sqlite_url(database_url):
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-        return
-    url = sa.engine.make_url(database_url)
-    name = f"{url.database}_scratch"
-    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+from registry.db import make_engine
 
 
 def _diff(url: str) -> list[object]:

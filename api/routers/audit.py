@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import SQLModel
 
 from api.deps import SessionDep
+from api.pagination import BeforeSeq
 from api.security import CurrentActor, RegulatorActor
 from registry.audit import service
 from registry.audit.models import AuditEventPublic
@@ -35,7 +36,7 @@ def list_events(
     entity_id: str | None = None,
     action: str | None = None,
     body_id: uuid.UUID | None = None,
-    before_seq: int | None = None,
+    before_seq: BeforeSeq = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEventPublic]:
     """List audit events newest first; page with before_seq. Body admins see only their body's events."""

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
+from api.pagination import Offset
 from api.security import CurrentActor
 from registry.awards import service
 from registry.awards.models import AppointmentCreate, AppointmentPublic, AwardBasis, AwardPublic
@@ -26,7 +27,7 @@ def list_awards(
     grade: GradeCode | None = None,
     basis: AwardBasis | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[AwardPublic]:
     """List awards: a worker's own lifelong record, a body's awards and people, or all (regulator)."""
     rows = service.list_awards(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from sqlmodel import SQLModel
 
 from api.deps import SessionDep
+from api.pagination import Offset
 from registry import grades
 from registry.catalogue import service
 from registry.catalogue.models import (
@@ -26,6 +27,7 @@ from registry.catalogue.models import (
     Sector,
     SourceCitation,
 )
+from registry.fields import Day
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
@@ -70,7 +72,7 @@ def search_occupations(
     complete: Annotated[bool | None, Query(description="only occupations whose standard defines 五级…一级")] = None,
     sector: Sector | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> OccupationPage:
     """Search the occupation catalogue by code or name; filter by complete ladder or sector."""
     rows, total = service.search_occupations(session, q=q, complete=complete, sector=sector, limit=limit, offset=offset)
@@ -114,7 +116,7 @@ def lookup_equivalences(
     education: Annotated[str | None, Query(description="reverse look-up by education code, e.g. bachelor")] = None,
     title: Annotated[str | None, Query(description="reverse look-up by title code, e.g. engineer")] = None,
     as_of: Annotated[
-        dt.date | None, Query(description="date (YYYY-MM-DD) the entries must be in force; default today")
+        Day | None, Query(description="date (YYYY-MM-DD, 1900–2100) the entries must be in force; default today")
     ] = None,
 ) -> EquivalenceList:
     """Look up what a grade is treated as equal to (比照), or which grades an education level or title matches.

@@ -28,7 +28,7 @@ from registry.bodies.service import get_body
 from registry.catalogue.service import get_occupation
 from registry.clock import today, utcnow
 from registry.db import get_for_update
-from registry.errors import NotFound, RuleViolation
+from registry.errors import InvalidInput, NotFound, RuleViolation
 from registry.filings.service import OutsideFilingScope, draft_in_force, require_scope
 from registry.grades import GradeCode
 from registry.people.models import Employment
@@ -89,6 +89,17 @@ def replace_competition_rules(
 ) -> list[CompetitionRule]:
     """Replace the competition-promotion table (regulator), audited."""
     require_regulator(actor)
+    seen: dict[tuple[str, int], int] = {}
+    for index, row in enumerate(rows):
+        key = (row.tier.value, row.max_rank)
+        if key in seen:  # the table has one row per tier and rank (a unique key): say which rows clash
+            first, tier, rank = seen[key] + 1, row.tier.value, row.max_rank
+            raise InvalidInput(
+                f"第 {index + 1} 行与第 {first} 行的竞赛级别和名次相同（{tier}，前 {rank} 名）",
+                f"row {index + 1} repeats the tier and rank of row {first} ({tier}, top {rank})",
+                extra={"field": f"[{index}]"},
+            )
+        seen[key] = index
     before = [snapshot(r, fields=("tier", "max_rank", "max_grade", "status")) for r in competition_rules(session)]
     session.exec(delete(CompetitionRule))
     new = [CompetitionRule(**row.model_dump()) for row in rows]

@@ -75,7 +75,12 @@ class EvaluationBody(BodyBase, table=True):
     """An enterprise or organisation that evaluates skills, identified by its USCC."""
 
     __tablename__ = "evaluation_body"
-    __table_args__ = (sa.CheckConstraint("cert_category IN ('Y', 'S')", name="cert_category"),)
+    __table_args__ = (
+        sa.CheckConstraint("cert_category IN ('Y', 'S')", name="cert_category"),
+        # A site code names one body of its province (certificate numbers carry province + site); the formats of
+        # site and ministry codes are CHECKs in migration 0005 (dialect-specific SQL, not compared by Alembic).
+        sa.UniqueConstraint("province_code", "site_code"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     uscc: str = Field(min_length=18, max_length=18, sa_column_kwargs={"unique": True})

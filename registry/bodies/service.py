@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from registry.actor import Actor, require_body_access, require_regulator
 from registry.audit.service import changes, record, snapshot
 from registry.bodies.models import (
     BODY_ADMIN_EDITABLE,
+    NUMBERING_FIELDS,
     BodyCreate,
     BodyKind,
     BodyStatus,
@@ -54,6 +56,23 @@ class InvalidUSCC(InvalidInput):
     code = "invalid_uscc"
 
 
+class SiteCodeTaken(Conflict):
+    """Another body of the province holds this site code, or numbered certificates with it."""
+
+    code = "site_code_taken"
+
+
+class ReasonRequired(InvalidInput):
+    """Changing how a body's certificates are numbered, once it has issued some, needs a reason on the record."""
+
+    code = "reason_required"
+
+
+# registry may not import certificates (certificates builds on registry); these two checks read the certificate
+# table by name: whether a body has issued certificates, and whether a site code ever numbered another body's.
+_CERTIFICATE = sa.table("certificate", sa.column("body_id"), sa.column("number"))
+
+
 def normalise_uscc(value: str, *, field: str = "uscc") -> str:
     """Upper-case and validate a USCC, or raise InvalidUSCC naming the field and the reason."""
     uscc = value.strip().upper()
@@ -80,11 +99,63 @@ def _check_region(session: Session, province_code: str, city_code: str | None) -
             )
 
 
+def _has_certificates(session: Session, body_id: uuid.UUID) -> bool:
+    statement = sa.select(sa.literal(1)).select_from(_CERTIFICATE).where(_CERTIFICATE.c.body_id == body_id).limit(1)
+    return session.execute(statement).first() is not None
+
+
+def _check_site_code(session: Session, *, body_id: uuid.UUID | None, province_code: str, site_code: str) -> None:
+    """A site code names one body of its province, for good: held by another body, or ever on another body's
+    certificate numbers (Y/S + ministry + province + site…, or XT + province + site…), it is refused."""
+    holder = session.exec(
+        select(EvaluationBody.name).where(
+            EvaluationBody.province_code == province_code,
+            EvaluationBody.site_code == site_code,
+            col(EvaluationBody.id) != body_id,
+        )
+    ).first()
+    numbered = session.execute(
+        sa.select(sa.literal(1))
+        .select_from(_CERTIFICATE)
+        .where(
+            sa.or_(
+                _CERTIFICATE.c.number.like(f"_____{province_code}{site_code}%"),
+                _CERTIFICATE.c.number.like(f"XT{province_code}{site_code}%"),
+            ),
+            _CERTIFICATE.c.body_id != body_id if body_id is not None else sa.true(),
+        )
+        .limit(1)
+    ).first()
+    if holder is not None or numbered is not None:
+        owner = f"（{holder}）" if holder else "（曾用于其他机构的证书编号）"
+        owner_en = f" ({holder})" if holder else " (it numbered another body's certificates)"
+        raise SiteCodeTaken(
+            f"站点代码 {site_code} 在省份 {province_code} 已被占用{owner}，证书编号不能与其他机构重叠",
+            f"site code {site_code} of province {province_code} is taken{owner_en}: numbers may not overlap",
+            extra={"field": "site_code"},
+        )
+
+
+def _flush_codes(session: Session, site_code: str | None) -> None:
+    """Flush, turning a concurrent registration of the same site code (the unique key) into SiteCodeTaken."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise SiteCodeTaken(
+            f"站点代码 {site_code} 刚被其他机构占用",
+            f"site code {site_code} was just taken",
+            extra={"field": "site_code"},
+        ) from None
+
+
 def create_body(session: Session, *, actor: Actor, data: BodyCreate) -> EvaluationBody:
     """Register an evaluation body (regulator); the USCC must be valid and not yet registered."""
     require_regulator(actor)
     uscc = normalise_uscc(data.uscc)
     _check_region(session, data.province_code, data.city_code)
+    if data.site_code is not None:
+        _check_site_code(session, body_id=None, province_code=data.province_code, site_code=data.site_code)
     if session.exec(select(EvaluationBody.id).where(EvaluationBody.uscc == uscc)).first() is not None:
         raise BodyExists(
             f"统一社会信用代码 {uscc} 的机构已登记",
@@ -101,7 +172,7 @@ def create_body(session: Session, *, actor: Actor, data: BodyCreate) -> Evaluati
         updated_at=now,
     )
     session.add(body)
-    session.flush()
+    _flush_codes(session, data.site_code)
     record(
         session,
         actor=actor,
@@ -143,10 +214,15 @@ def list_bodies(
 
 
 def update_body(session: Session, *, actor: Actor, body_id: uuid.UUID, data: BodyUpdate) -> EvaluationBody:
-    """Change a body's fields; body admins may change only their own contact details."""
+    """Change a body's fields; body admins may change only their own contact details.
+
+    Site codes stay unique per province for good (see _check_site_code). Once the body has issued certificates,
+    changing how its numbers are made (category, ministry or site code) needs a reason, kept on the audit record.
+    """
     get_body(session, actor=actor, body_id=body_id)
     require_body_access(actor, body_id)
     fields = data.model_dump(exclude_unset=True)
+    reason: str | None = fields.pop("reason", None)
     if not actor.is_regulator:
         forbidden = sorted(set(fields) - BODY_ADMIN_EDITABLE)
         if forbidden:
@@ -158,11 +234,21 @@ def update_body(session: Session, *, actor: Actor, body_id: uuid.UUID, data: Bod
     body: EvaluationBody = get_for_update(session, EvaluationBody, body_id)
     if "city_code" in fields:
         _check_region(session, body.province_code, fields["city_code"])
+    renumbered = sorted(name for name in NUMBERING_FIELDS & set(fields) if fields[name] != getattr(body, name))
+    if renumbered and reason is None and _has_certificates(session, body.id):
+        raise ReasonRequired(
+            f"本机构已发证，修改 {', '.join(renumbered)} 会改变今后的证书编号，须填写原因 reason（记入审计日志）",
+            f"the body has issued certificates: changing {', '.join(renumbered)} changes future certificate "
+            "numbers and needs a reason (kept on the audit record)",
+            extra={"field": "reason", "fields": renumbered},
+        )
+    if "site_code" in renumbered:
+        _check_site_code(session, body_id=body.id, province_code=body.province_code, site_code=fields["site_code"])
     before = snapshot(body)
     for name, value in fields.items():
         setattr(body, name, value)
     body.updated_at = utcnow()
-    session.flush()
+    _flush_codes(session, body.site_code)
     old, new = changes(before, snapshot(body))
     if new:
         record(
@@ -174,6 +260,7 @@ def update_body(session: Session, *, actor: Actor, body_id: uuid.UUID, data: Bod
             body_id=body.id,
             before=old,
             after=new,
+            reason=reason,
         )
     return body
 

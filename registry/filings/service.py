@@ -18,7 +18,7 @@ from registry.catalogue.models import City, Occupation, Province
 from registry.catalogue.service import get_occupation
 from registry.clock import today, utcnow
 from registry.db import get_for_update
-from registry.errors import InvalidInput, NotFound, RuleViolation
+from registry.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from registry.filings.models import (
     FILING_STATUS_ZH,
     CatalogueEntry,
@@ -66,10 +66,16 @@ class FilingRulesFailed(RuleViolation):
     code = "filing_rules_failed"
 
 
-class FilingNotEditable(InvalidInput):
-    """Only drafts can be changed."""
+class FilingNotEditable(Conflict):
+    """Only drafts can be changed (a conflict with the filing's state, 409 like every other)."""
 
     code = "filing_not_editable"
+
+
+class SiteCodeRequired(Conflict):
+    """The body has no site code: its certificates could not be numbered, so its filing cannot be approved."""
+
+    code = "site_code_required"
 
 
 class OutsideFilingScope(RuleViolation):
@@ -302,6 +308,15 @@ def decide_filing(
     target = FilingStatus.APPROVED if approve else FilingStatus.REJECTED
     FILING_TRANSITIONS.check(filing.status, target)
     if approve:
+        body = session.get(EvaluationBody, filing.body_id)
+        if body is not None and body.site_code is None:
+            # Every certificate number (national, and the apprentice records' XT numbers) carries the body's site
+            # code; approving without one would let batches and awards run and fail only at issuing.
+            raise SiteCodeRequired(
+                f"{body.name} 尚未由省级人社部门分配 6 位站点代码，不能批准备案",
+                f"{body.name} has no 6-digit site code assigned by the province: the filing cannot be approved",
+                extra={"body_id": str(body.id), "field": "site_code"},
+            )
         decision = evaluate_filing(session, filing, settings=settings)
         if not decision.allowed:
             raise _refuse(decision, verb_zh="不能批准", verb_en="cannot approve")

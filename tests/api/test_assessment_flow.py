@@ -10,7 +10,7 @@ from sqlmodel import Session
 from registry.clock import today
 from registry.settings import Settings
 from tests.conftest import ClientFactory
-from tests.factories import PASSWORD, han_number, login, make_user, valid_id, valid_uscc
+from tests.factories import PASSWORD, fresh_site_code, han_number, login, make_user, valid_id, valid_uscc
 
 TODAY = today().isoformat()
 METHODS = ["theory_exam", "skill_operation", "comprehensive_review", "performance_review", "process_assessment"]
@@ -49,6 +49,7 @@ def test_batch_of_thirty_and_direct_recognitions(
                     "name": name,
                     "kind": "employer",
                     "province_code": "44",
+                    "site_code": fresh_site_code(),
                     "city_code": "440600",
                     "is_manufacturing": True,
                     **attributes,

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import app as cli
 from registry.settings import get_settings
-from tests.factories import PASSWORD, valid_uscc
+from tests.factories import PASSWORD, fresh_site_code, valid_uscc
 
 LINES_WELDER = [
     {
@@ -56,6 +56,7 @@ def test_two_bodies_file_and_reach_the_catalogue(live: TestClient) -> None:
                 "name": name,
                 "kind": "employer",
                 "province_code": "44",
+                "site_code": fresh_site_code(),
                 "city_code": "440600",
                 "is_manufacturing": True,
                 **attributes,
