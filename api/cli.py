@@ -253,15 +253,22 @@ def verify_command(
         Path | None, typer.Option(exists=True, dir_okay=False, help="saved /api/v1/verify/revocations")
     ] = None,
     max_age_hours: Annotated[int, typer.Option(help="oldest revocation list trusted for a status")] = 168,
-    holder_name: Annotated[str | None, typer.Option(help="check the holder: full name")] = None,
-    holder_id: Annotated[str | None, typer.Option(help="check the holder: ID number")] = None,
+    holder_name: Annotated[str | None, typer.Option(help="check the holder: full name (v1 tokens only)")] = None,
+    holder_id: Annotated[str | None, typer.Option(help="check the holder: ID number (v1 tokens only)")] = None,
 ) -> None:
-    """Verify a certificate offline with saved keys (and revocation list); exit 0 only when valid."""
+    """Verify a certificate offline with saved keys (and revocation list).
+
+    Exit 0 only when valid (and, when a holder was given, it matched); 1 when not valid or the holder does not
+    match; 3 when a holder check was asked for but can only be done online (v2 tokens).
+    """
     import datetime as dt
     import json
 
-    from certificates.verification import Verdict, check_holder, verify_offline
+    from certificates.verification import Verdict, check_holder_offline, verify_offline
 
+    if (holder_name is None) != (holder_id is None):
+        typer.secho("错误 / error: --holder-name 与 --holder-id 须同时给出 / give both", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2)
     raw = token.strip().rsplit("/v/", 1)[-1].split("?", 1)[0]
     listed = json.loads(revocations.read_text(encoding="utf-8")) if revocations else None
     result = verify_offline(
@@ -270,7 +277,25 @@ def verify_command(
         revocations=listed,
         max_age=dt.timedelta(hours=max_age_hours),
     )
-    typer.echo(f"{result.verdict_zh} / {result.verdict_en}")
+    holder: bool | None = None
+    if holder_name is not None and holder_id is not None and result.claims is not None:
+        holder = check_holder_offline(result.claims, holder_name, holder_id)
+    asked = holder_name is not None and result.claims is not None
+    # The first line is the answer: never "genuine and valid" when a holder check the user asked for failed or
+    # could not be done — someone reading only that line must not take the certificate for the holder's.
+    if asked and holder is False:
+        typer.echo("持证人不一致 / Holder does NOT match")
+    elif asked and holder is None:
+        typer.echo("持证人未核验：此证书只能在线核验持证人 / Holder NOT checked: online only for this certificate")
+    else:
+        suffix = ("，持证人一致", ", holder matches") if asked and holder else ("", "")
+        typer.echo(f"{result.verdict_zh}{suffix[0]} / {result.verdict_en}{suffix[1]}")
+    if asked and holder is not True:
+        typer.echo(f"  证书本身 / the certificate itself: {result.verdict_zh} / {result.verdict_en}")
+    if asked and holder is None:
+        typer.echo(
+            "  在线核对 / check online: open the link and use the holder form, or POST /api/v1/verify/{token}/holder"
+        )
     for check in result.checks:
         mark = {True: "✓", False: "✗", None: "?"}[check.ok]
         typer.echo(f"  {mark} {check.zh} / {check.en}")
@@ -282,13 +307,10 @@ def verify_command(
         )
     if result.status_as_of is None and result.claims is not None:
         typer.echo("  状态未核实：请提供 --revocations / status not checked: pass --revocations")
-    if holder_name and holder_id and result.claims is not None:
-        matched = check_holder(result.claims, holder_name, holder_id)
-        typer.echo("  持证人一致 / holder matches" if matched else "  持证人不一致 / holder does NOT match")
-        if not matched:
-            raise typer.Exit(code=1)
-    if result.verdict != Verdict.VALID:
+    if result.verdict != Verdict.VALID or holder is False:
         raise typer.Exit(code=1)
+    if asked and holder is None:
+        raise typer.Exit(code=3)
 
 
 @app.command("demo")

@@ -64,7 +64,6 @@ def _serve(url: str, key_dir: str, port: int) -> subprocess.Popen[bytes]:
         "REGISTRY_DATABASE_URL": url,
         "REGISTRY_KEY_DIR": key_dir,
         "REGISTRY_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "REGISTRY_HOLDER_BINDING_LOG2N": "1",
     }
     command = [
         sys.executable,

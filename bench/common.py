@@ -64,20 +64,19 @@ def _prepare(url: str) -> None:
 
 
 def bench_settings(url: str, key_dir: Path) -> Settings:
-    """Development settings for a benchmark database (cheap holder bindings: set-up is not what is measured)."""
+    """Development settings for a benchmark database (cheap password hashing: set-up is not what is measured)."""
     return Settings(
         env="development",
         database_url=url,
         key_dir=key_dir,
         public_url="https://registry.example.gov.cn",
-        holder_binding_log2n=1,
         argon2_time_cost=1,
         argon2_memory_kib=64,
     )
 
 
 def person_rows(settings: Settings, n: int, *, start: int = 0) -> list[dict[str, object]]:
-    """n person rows for a bulk insert (fictional identities, real encryption and bindings)."""
+    """n person rows for a bulk insert (fictional identities, real encryption and look-up hashes)."""
     now = dt.datetime.now(dt.UTC)
     rows = []
     for i in range(start, start + n):
@@ -91,7 +90,7 @@ def person_rows(settings: Settings, n: int, *, start: int = 0) -> list[dict[str,
                 "id_number_hmac": pii.lookup_hash(settings, "resident_id", number),
                 "id_masked": number[:4] + "*" * 10 + number[-4:],
                 "birth_on": None,
-                "holder_binding": pii.holder_binding(f"工人{i}", number, log2_n=1),
+                "holder_binding": None,
                 "created_by_body_id": None,
                 "created_at": now,
             }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import secrets
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -47,7 +48,7 @@ from registry.grades import GradeCode
 from registry.people.models import ID_TYPE_ZH, Person
 from registry.settings import Settings
 from registry.transitions import TransitionTable
-from registry.validators import mask_name
+from registry.validators import mask_id_public, mask_name
 
 CERTIFICATE_TRANSITIONS = TransitionTable(
     "证书 certificate",
@@ -146,11 +147,9 @@ def _number_parts(body: EvaluationBody, grade: GradeCode, year: int, settings: S
         ) from None
 
 
-def _binding(session: Session, person: Person, settings: Settings) -> str:
-    if person.holder_binding is None:  # people registered before bindings existed
-        number = pii.decrypt(settings, person.id_number_enc, context=person.id_type.value)
-        person.holder_binding = pii.holder_binding(person.name, number, log2_n=settings.holder_binding_log2n)
-    return person.holder_binding
+def new_status_ref() -> str:
+    """A fresh random value for a v2 token, keying the certificate in the revocation list (96 bits)."""
+    return secrets.token_urlsafe(12)
 
 
 def issue_certificates(
@@ -238,6 +237,7 @@ def issue_certificates(
             person = people[award.person_id]
             number = numbering.format_number(parts, serial)
             serial += 1
+            status_ref = new_status_ref()
             claims = Claims(
                 number=number,
                 level=parts.level,
@@ -245,7 +245,7 @@ def issue_certificates(
                 body_uscc=bodies[award.body_id].uscc,
                 issued_on=day,
                 name_masked=mask_name(person.name),
-                holder_binding=_binding(session, person, settings),
+                status_ref=status_ref,
                 print_serial=1,
             )
             token = signing.sign(signer, claims.encode())
@@ -270,6 +270,7 @@ def issue_certificates(
                     "print_serial": 1,
                     "kid": signer.kid,
                     "token": token,
+                    "status_ref": status_ref,
                     "status": CertificateStatus.VALID,
                     "revocation_reason": None,
                     "status_note": None,
@@ -418,6 +419,8 @@ def reissue(session: Session, *, actor: Actor, number: str, note: str, settings:
     old.voided_at, old.void_reason = now, note
     signer = signing.load_signer(settings.key_dir)
     certificate.print_serial += 1
+    # A reissue is also how a v1 print (with its offline-guessable holder binding) is replaced by a v2 token.
+    certificate.status_ref = certificate.status_ref or new_status_ref()
     claims = Claims(
         number=certificate.number,
         level=numbering.level_code(
@@ -427,7 +430,7 @@ def reissue(session: Session, *, actor: Actor, number: str, note: str, settings:
         body_uscc=body.uscc,
         issued_on=certificate.issued_on,
         name_masked=mask_name(person.name),
-        holder_binding=_binding(session, person, settings),
+        status_ref=certificate.status_ref,
         print_serial=certificate.print_serial,
     )
     certificate.token = signing.sign(signer, claims.encode())
@@ -497,7 +500,7 @@ def certificate_face(session: Session, certificate: Certificate, settings: Setti
     assert person is not None and body is not None
     info = grades.info(certificate.grade)
     apprentice = certificate.grade == GradeCode.APPRENTICE
-    id_display = person.id_masked
+    id_display = mask_id_public(person.id_type.value, person.id_masked)
     if settings.cert_id_display == "full":
         id_display = pii.decrypt(settings, person.id_number_enc, context=person.id_type.value)
     watermark = {CertificateStatus.REVOKED: "已撤销 REVOKED", CertificateStatus.SUSPENDED: "已暂停 SUSPENDED"}.get(

@@ -1,8 +1,15 @@
 """The certificate token's claim set, pure: encode to and decode from the JWS payload.
 
 The payload is a compact JSON array, not a JWT object, so the whole verification link stays within a version-14
-QR code: [version, number, level, occupation, body USCC, issue date (YYYYMMDD), masked name, holder binding,
-print serial]. No raw personal data: the name is masked and the ID number only enters the salted binding.
+QR code: [version, number, level, occupation, body USCC, issue date (YYYYMMDD), masked name, <v-specific>,
+print serial].
+
+- Version 2 (issued now): the v-specific field is `status_ref`, a random per-certificate value the revocation
+  list hashes with the number. Nothing in it is derived from the ID number: the holder is confirmed online
+  only, where attempts are counted (certificates.holder).
+- Version 1 (issued before): the v-specific field is the holder binding, scrypt(name + ID number). It still
+  verifies, and `registry verify` still checks a holder against it offline — which is exactly why a shared v1
+  link lets a patient attacker confirm a guessed ID number offline; reissuing replaces it with a v2 token.
 """
 
 from __future__ import annotations
@@ -11,7 +18,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+KNOWN_VERSIONS = frozenset({1, 2})
 
 
 class BadClaims(ValueError):
@@ -28,40 +36,48 @@ class Claims:
     body_uscc: str
     issued_on: dt.date
     name_masked: str
-    holder_binding: str
+    status_ref: str  # v2: random per certificate; v1: the holder binding (see the module docstring)
     print_serial: int
+    version: int = FORMAT_VERSION
+
+    @property
+    def holder_binding(self) -> str | None:
+        """The v1 holder binding (an offline oracle for guessed ID numbers), None on v2 tokens."""
+        return self.status_ref if self.version == 1 else None
 
     def encode(self) -> bytes:
         """The JWS payload bytes."""
         values = [
-            FORMAT_VERSION,
+            self.version,
             self.number,
             self.level,
             self.occupation_code,
             self.body_uscc,
             int(f"{self.issued_on:%Y%m%d}"),
             self.name_masked,
-            self.holder_binding,
+            self.status_ref,
             self.print_serial,
         ]
         return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
 
     @classmethod
     def decode(cls, payload: bytes) -> Claims:
-        """Read a payload made by encode()."""
+        """Read a payload made by encode(), of any known version."""
         try:
             values = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise BadClaims("payload is not JSON") from None
-        if not isinstance(values, list) or len(values) != 9 or values[0] != FORMAT_VERSION:
+        if not isinstance(values, list) or len(values) != 9 or values[0] not in KNOWN_VERSIONS:
             raise BadClaims("unknown claim set")
-        _, number, level, occupation, uscc, day, name, binding, serial = values
+        version, number, level, occupation, uscc, day, name, ref, serial = values
+        if type(version) is not int:  # JSON true == 1 in Python: the version must be a real integer
+            raise BadClaims("unknown claim set")
         try:
             issued = dt.datetime.strptime(str(day), "%Y%m%d").date()  # noqa: DTZ007 - a calendar date
         except ValueError:
             raise BadClaims("bad issue date") from None
-        if not all(isinstance(v, str) for v in (number, level, occupation, uscc, name, binding)):
+        if not all(isinstance(v, str) for v in (number, level, occupation, uscc, name, ref)):
             raise BadClaims("bad field types")
-        if not isinstance(serial, int) or serial < 1:
+        if type(serial) is not int or serial < 1:
             raise BadClaims("bad print serial")
-        return cls(number, level, occupation, uscc, issued, name, binding, serial)
+        return cls(number, level, occupation, uscc, issued, name, ref, serial, version)

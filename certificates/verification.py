@@ -33,6 +33,7 @@ from registry.grades import GradeCode
 from registry.keys import derive_key
 from registry.people.models import Person
 from registry.settings import Settings
+from registry.validators import mask_id_public
 
 REVOCATIONS_FORMAT = "xbj-revocations/1"
 MAX_LIST_AGE = dt.timedelta(days=7)
@@ -213,7 +214,9 @@ class _Record:
     filing_starts_on: dt.date | None
     filing_ends_on: dt.date | None
     occupation_name: str | None
+    id_type: str
     id_masked: str
+    token: str
 
 
 def _record(session: Session, number: str) -> _Record | None:
@@ -243,7 +246,9 @@ def _record(session: Session, number: str) -> _Record | None:
             f.c.starts_on,
             f.c.ends_on,
             o.c.name_zh,
+            p.c.id_type,
             p.c.id_masked,
+            c.c.token,
         )
         .select_from(
             c.join(b, b.c.id == c.c.body_id)
@@ -270,6 +275,8 @@ def _record(session: Session, number: str) -> _Record | None:
         row[10],
         row[11],
         row[12],
+        row[13],
+        row[14],
     )
 
 
@@ -289,6 +296,9 @@ def verify_online(session: Session, *, token: str, settings: Settings) -> Verifi
         and record.occupation_code == claims.occupation_code
         and record.issued_on == claims.issued_on
         and _grade_of_level(claims.level, letters) == record.grade
+        # The current print has exactly one valid string, the one issued: an ECDSA signature's twin (s → n−s)
+        # of a token signed before signing became low-s only is refused here (see certificates.signing).
+        and (claims.print_serial != record.print_serial or token.strip() == record.token)
     )
     if not consistent:
         return _invalid(
@@ -335,7 +345,7 @@ def verify_online(session: Session, *, token: str, settings: Settings) -> Verifi
         )
     )
     fields = _fields(claims, True, record.occupation_name or "", record.body_name, letters)
-    fields["id_masked"] = record.id_masked
+    fields["id_masked"] = mask_id_public(record.id_type, record.id_masked)
     if reason is not None:
         fields["revocation_reason"] = reason.value
     return VerificationResult(verdict, checks, fields, status_as_of=utcnow(), status_source="registry", claims=claims)
@@ -359,8 +369,10 @@ def lookup(session: Session, *, number: str, name: str, settings: Settings) -> V
     return None if token is None else verify_online(session, token=token, settings=settings)
 
 
-def check_holder(claims: Claims, name: str, id_number: str) -> bool:
-    """Whether a typed name and ID number match the token's holder binding."""
+def check_holder_offline(claims: Claims, name: str, id_number: str) -> bool | None:
+    """Whether a name and ID number match a v1 token's holder binding; None for v2 tokens (online only)."""
+    if claims.holder_binding is None:
+        return None
     return pii.check_holder_binding(claims.holder_binding, name, id_number)
 
 
@@ -371,27 +383,41 @@ def _list_salt(settings: Settings, day: dt.date) -> str:
     return hmac.new(derive_key(settings, "revocation-list"), day.isoformat().encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def number_hash(salt: str, number: str, binding: str) -> str:
-    """The keyed hash a revocation list uses: number and holder binding, so numbers cannot be enumerated from it."""
-    message = f"{number}|{binding}".encode()
+def number_hash(salt: str, number: str, status_ref: str) -> str:
+    """The keyed hash a revocation list uses: number and the token's status reference, so numbers cannot be
+    enumerated from it (v2 tokens: a random value; v1 tokens: their holder binding)."""
+    message = f"{number}|{status_ref}".encode()
     return hmac.new(bytes.fromhex(salt), message, hashlib.sha256).hexdigest()[:32]
 
 
 def revocation_list(session: Session, *, settings: Settings) -> dict[str, Any]:
     """The signed list of revoked, suspended and reissued certificates, for offline verifiers.
 
-    Entries hash the number together with the holder binding from the token: an offline verifier holding a
-    token can look it up, but walking a site's serial range does not reveal which numbers are listed.
+    Entries hash the number together with the status reference in the token: an offline verifier holding a
+    token can look it up, but walking a site's serial range does not reveal which numbers are listed. A
+    certificate first issued with a v1 token is listed under its holder binding too, so old prints still
+    show as superseded or revoked; nothing about the ID number can be read from either entry.
     """
     now = utcnow()
     salt = _list_salt(settings, now.date())
-    rows = session.exec(
-        select(Certificate.number, Certificate.status, Certificate.print_serial, Person.holder_binding)
+    rows = session.execute(
+        sa.select(
+            col(Certificate.number),
+            col(Certificate.status),
+            col(Certificate.print_serial),
+            col(Certificate.status_ref),
+            col(Person.holder_binding),
+        )
         .join(Person, col(Person.id) == col(Certificate.person_id))
         .where((col(Certificate.status) != CertificateStatus.VALID) | (col(Certificate.print_serial) > 1))
     ).all()
     entries = sorted(
-        ({"h": number_hash(salt, n, b or ""), "s": CertificateStatus(s).value, "ps": ps} for n, s, ps, b in rows),
+        (
+            {"h": number_hash(salt, number, ref), "s": CertificateStatus(status).value, "ps": serial}
+            for number, status, serial, status_ref, binding in rows
+            for ref in (status_ref, binding)
+            if ref
+        ),
         key=lambda e: e["h"],
     )
     payload = {
@@ -473,7 +499,7 @@ def verify_offline(
         return VerificationResult(
             Verdict.STATUS_UNKNOWN, checks, fields, status_as_of=as_of, status_source="revocation_list", claims=claims
         )
-    hashed = number_hash(str(document["salt"]), claims.number, claims.holder_binding)
+    hashed = number_hash(str(document["salt"]), claims.number, claims.status_ref)
     entry = next((e for e in document.get("entries", []) if isinstance(e, dict) and e.get("h") == hashed), None)
     verdict = Verdict.VALID
     if entry is not None:

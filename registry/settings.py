@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     assessors_min_high: int = Field(default=3, ge=1)
     assessors_min_low: int = Field(default=2, ge=1)
     max_upload_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
-    # scrypt cost (log2 N) of the holder binding in certificate tokens; tests may lower it, production refuses to.
-    holder_binding_log2n: int = Field(default=14, ge=1, le=17)
+    # Online holder checks (name + ID number) per certificate holder in a rolling 24 hours, across every
+    # API process: what stops a distributed sweep of the ~1,000 numbers left once birth date and district are known.
+    holder_checks_per_day: int = Field(default=10, ge=1, le=1000)
     # Years since the prerequisite grade, per target grade; overrides the §9 defaults (outside knowledge).
     eligibility_min_years: dict[str, int] = Field(default_factory=dict)
     lookup_rate_per_minute: int = Field(default=10, ge=1)
@@ -57,8 +58,6 @@ class Settings(BaseSettings):
                     f"{MIN_SECRET_LENGTH} characters outside development "
                     "(生产环境必须设置随机的 REGISTRY_SECRET_KEY)"
                 )
-            if self.holder_binding_log2n < 14:
-                raise ValueError("holder binding cost below scrypt N=2^14 is refused outside development")
             if self.argon2_time_cost < 2 or self.argon2_memory_kib < 19 * 1024:
                 raise ValueError("argon2 cost below the OWASP floor (t=2, m=19 MiB) is refused outside development")
         return self

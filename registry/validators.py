@@ -171,6 +171,18 @@ def mask_id(id_type: str, value: str) -> str:
     return mask_resident_id(value) if id_type == "resident_id" else mask_document(value)
 
 
+def mask_id_public(id_type: str, masked: str) -> str:
+    """The ID number as anyone may see it (verification answers, 公示, certificate PDFs by default).
+
+    It keeps no digit of the birth date, the sequence or the check digit: with the holder's birth date and home
+    district known (the threat model in the README), the staff mask 4401**********1234 plus those completes the
+    whole number. A resident ID keeps its first 4 digits (province and city), other documents nothing.
+    """
+    if id_type == "resident_id" and len(masked) == 18:
+        return masked[:4] + "*" * 14
+    return "*" * len(masked)
+
+
 def mask_name(name: str) -> str:
     """Mask a name to a fixed shape that hides its length: 张*三, 李* (two characters), * (one)."""
     name = name.strip()

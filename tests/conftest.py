@@ -116,7 +116,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         public_url="https://registry.test",
         argon2_time_cost=1,  # fast hashing in tests; production refuses costs this low
         argon2_memory_kib=64,
-        holder_binding_log2n=4,
     )
 
 
@@ -197,7 +196,6 @@ def committed_url(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("REGISTRY_PUBLIC_URL", "https://registry.test")
     monkeypatch.setenv("REGISTRY_ARGON2_TIME_COST", "1")
     monkeypatch.setenv("REGISTRY_ARGON2_MEMORY_KIB", "64")
-    monkeypatch.setenv("REGISTRY_HOLDER_BINDING_LOG2N", "4")
     get_settings.cache_clear()
     try:
         yield database_url

@@ -339,3 +339,33 @@ def make_certificate(
     outcome = issue_certificates(session, actor=SYSTEM, award_ids=[award.id], settings=settings)
     ((_, number, _),) = outcome.issued
     return get_certificate(session, actor=SYSTEM, number=number)
+
+
+def as_v1_print(session: Session, settings: Settings, certificate: Any) -> str:
+    """Re-sign a certificate's current print as the registry did before v2 tokens (holder binding inside).
+
+    For tests of the prints already out there: their offline holder check keeps working, and the revocation
+    list still keys them. Returns the v1 token (also stored as the certificate's token).
+    """
+    from certificates import signing
+    from certificates.tokens import Claims
+    from registry import pii
+
+    person = session.get(Person, certificate.person_id)
+    assert person is not None
+    number = pii.decrypt(settings, person.id_number_enc, context=person.id_type.value)
+    person.holder_binding = pii.holder_binding(person.name, number, log2_n=4)
+    claims = Claims.decode(token_payload(certificate.token))
+    v1 = Claims(**{**claims.__dict__, "status_ref": person.holder_binding, "version": 1})
+    certificate.token = signing.sign(signing.load_signer(settings.key_dir), v1.encode())
+    certificate.status_ref = None
+    session.flush()
+    return str(certificate.token)
+
+
+def token_payload(token: str) -> bytes:
+    """The JWS payload of a token, as anyone holding the link can read it (no key needed)."""
+    import base64
+
+    segment = token.split(".")[1]
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))

@@ -56,7 +56,6 @@ def test_demo_is_refused_in_production(committed_url: str, monkeypatch: pytest.M
     monkeypatch.setenv("REGISTRY_SECRET_KEY", "p" * 48)
     monkeypatch.setenv("REGISTRY_ARGON2_TIME_COST", "2")
     monkeypatch.setenv("REGISTRY_ARGON2_MEMORY_KIB", str(19 * 1024))
-    monkeypatch.setenv("REGISTRY_HOLDER_BINDING_LOG2N", "14")
     get_settings.cache_clear()
     result = CliRunner().invoke(cli, ["demo"])
     assert result.exit_code == 1

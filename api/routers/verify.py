@@ -13,11 +13,37 @@ from api.errors import error_body
 from api.ratelimit import SlidingWindow, client_key
 from api.templating import TEMPLATES
 from certificates import signing
-from certificates.verification import VerificationResult, check_holder, revocation_list, verify_online
+from certificates.holder import HolderChecksExhausted, check_holder_online
+from certificates.verification import VerificationResult, revocation_list, verify_online
 from certificates.verification import lookup as lookup_certificate
 from registry.fields import line
 
 router = APIRouter(tags=["verification"])
+
+
+class HolderCheckIn(SQLModel):
+    """The holder's full name and ID number, compared online (never stored, never in a URL)."""
+
+    name: Annotated[str, line(64)] = Field(max_length=64)
+    id_number: Annotated[str, line(32)] = Field(max_length=32)
+
+
+class HolderCheckOut(SQLModel):
+    """Whether the name and ID number are the certificate holder's (null: no genuine certificate to compare)."""
+
+    matched: bool | None
+    holder_zh: str
+    holder_en: str
+    verdict: str
+    verdict_zh: str
+    verdict_en: str
+
+
+HOLDER_TEXT = {
+    True: ("姓名和证件号码与本证书持证人一致", "the name and ID number are the holder's"),
+    False: ("姓名和证件号码与本证书持证人不一致", "the name and ID number do NOT match the holder"),
+    None: ("证书无法验证，未核对持证人", "the certificate cannot be verified: the holder was not checked"),
+}
 
 
 class LookupIn(SQLModel):
@@ -37,14 +63,33 @@ def _lang(request: Request) -> str:
 
 
 def _page(
-    request: Request, result: VerificationResult, token: str, *, holder: bool | None = None, status_code: int = 200
+    request: Request,
+    result: VerificationResult,
+    token: str,
+    *,
+    holder: bool | str | None = None,
+    limited: HolderChecksExhausted | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
+    headers = {"Cache-Control": "no-store"}
+    if limited is not None:
+        headers["Retry-After"] = str(limited.extra["retry_after"])
     return TEMPLATES.TemplateResponse(
         request,
         "verify.html",
-        {"r": result, "token": token, "lang": _lang(request), "holder": holder},
+        {
+            "r": result,
+            "token": token,
+            "lang": _lang(request),
+            "holder": holder,
+            "limited_zh": limited.zh if limited else "",
+            "limited_en": limited.en if limited else "",
+        },
         status_code=status_code,
-        headers={"Cache-Control": "no-store"},
+        headers={
+            "Cache-Control": "no-store",
+            **({"Retry-After": str(limited.extra["retry_after"])} if limited else {}),
+        },
     )
 
 
@@ -63,23 +108,46 @@ def verification_page(request: Request, session: SessionDep, settings: SettingsD
 @router.post("/v/{token}/holder", response_class=HTMLResponse, include_in_schema=False)
 def verification_holder(
     request: Request,
-    session: ReadSessionDep,
+    session: SessionDep,
     settings: SettingsDep,
     token: str,
     name: Annotated[str, Form(max_length=64)],
     id_number: Annotated[str, Form(max_length=32)],
 ) -> HTMLResponse:
-    """Confirm the holder: does the typed name + ID number match the certificate's binding? (rate-limited)"""
+    """Confirm the holder online: is the typed name + ID number theirs? (limited per client and per holder)"""
     _limit(request, settings)
-    result = verify_online(session, token=token, settings=settings)
-    matched = check_holder(result.claims, name, id_number) if result.claims else False
-    return _page(request, result, token, holder=matched)
+    try:
+        outcome = check_holder_online(session, token=token, name=name, id_number=id_number, settings=settings)
+    except HolderChecksExhausted as exhausted:
+        result = verify_online(session, token=token, settings=settings)
+        return _page(request, result, token, holder="limited", limited=exhausted, status_code=429)
+    return _page(request, outcome.result, token, holder=bool(outcome.matched))
 
 
 @router.get("/api/v1/verify/revocations")
 def revocations(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """The signed list of revoked, suspended and reissued certificates (keyed hashes, not numbers)."""
     return JSONResponse(revocation_list(session, settings=settings), headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.post("/api/v1/verify/{token}/holder", response_model=HolderCheckOut)
+def verify_holder(
+    request: Request, session: SessionDep, settings: SettingsDep, token: str, data: HolderCheckIn
+) -> HolderCheckOut:
+    """Check that a name and ID number are the certificate holder's — online only, counted per client and per
+    holder (REGISTRY_HOLDER_CHECKS_PER_DAY); the token carries nothing that could confirm a guess offline."""
+    _limit(request, settings)
+    outcome = check_holder_online(session, token=token, name=data.name, id_number=data.id_number, settings=settings)
+    zh, en = HOLDER_TEXT[outcome.matched]
+    r = outcome.result
+    return HolderCheckOut(
+        matched=outcome.matched,
+        holder_zh=zh,
+        holder_en=en,
+        verdict=r.verdict.value,
+        verdict_zh=r.verdict_zh,
+        verdict_en=r.verdict_en,
+    )
 
 
 @router.get("/api/v1/verify/{token}", response_class=JSONResponse)

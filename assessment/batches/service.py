@@ -66,7 +66,7 @@ from registry.rules import Decision
 from registry.settings import Settings
 from registry.tabular import Row, RowError, raise_row_errors
 from registry.transitions import TransitionTable
-from registry.validators import mask_name
+from registry.validators import mask_id_public, mask_name
 
 SESSION_TRANSITIONS = TransitionTable(
     "考务批次 exam batch",
@@ -1108,7 +1108,7 @@ def publicity(session: Session, *, session_id: uuid.UUID) -> PublicityList:
             PublicityEntry(
                 candidate_id=c.id,
                 name_masked=mask_name(p.name),
-                id_masked=p.id_masked,
+                id_masked=mask_id_public(p.id_type.value, p.id_masked),  # public: no digit beyond the city
                 total=str(scoring.from_tenths(c.total_tenths)) if c.total_tenths is not None else None,
                 passed=c.passed,
             )

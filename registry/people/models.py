@@ -48,7 +48,9 @@ class Person(SQLModel, table=True):
     id_number_hmac: str = Field(max_length=64)
     id_masked: str = Field(max_length=64)
     birth_on: dt.date | None = None
-    holder_binding: str | None = Field(default=None, max_length=64)  # put in certificate tokens; see registry.pii
+    # The v1 tokens' scrypt binding, kept only so the revocation list can still key those tokens; never computed
+    # for people registered since v2 (see certificates.tokens).
+    holder_binding: str | None = Field(default=None, max_length=64)
     created_by_body_id: uuid.UUID | None = Field(default=None, foreign_key="evaluation_body.id")
     created_at: dt.datetime = Field(sa_type=UTCDateTime())
 

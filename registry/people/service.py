@@ -108,7 +108,6 @@ def register_person(session: Session, *, actor: Actor, data: PersonCreate, setti
             id_number_hmac=pii.lookup_hash(settings, data.id_type.value, number),
             id_masked=mask_id(data.id_type.value, number),
             birth_on=resident_id_birth_date(number) if data.id_type == IdType.RESIDENT_ID else None,
-            holder_binding=pii.holder_binding(data.name, number, log2_n=settings.holder_binding_log2n),
             created_by_body_id=actor.body_id,
             created_at=utcnow(),
         )
@@ -121,7 +120,9 @@ def register_person(session: Session, *, actor: Actor, data: PersonCreate, setti
             entity_type="person",
             entity_id=person.id,
             body_id=actor.body_id,
-            after=snapshot(person, fields=("name", "id_type", "id_masked", "birth_on")),
+            # No ID-derived data on the permanent record (the regulator opens the person for the number): the
+            # staff mask plus a birth date left ~9 candidates for the whole number.
+            after=snapshot(person, fields=("name", "id_type")),
         )
     else:
         person = existing

@@ -16,7 +16,9 @@ from tests.factories import login, make_user
 
 # (method, url, keyword arguments, where the guard says the character was)
 ISSUE_CASES = [
-    pytest.param("POST", "/api/v1/verify/lookup", {"json": {"number": "X", "name": "\u0000"}}, "body.name", id="lookup"),
+    pytest.param(
+        "POST", "/api/v1/verify/lookup", {"json": {"number": "X", "name": "\u0000"}}, "body.name", id="lookup"
+    ),
     pytest.param("POST", "/verify", {"data": {"number": "X", "name": "\x00"}}, "form.name", id="lookup form"),
     pytest.param(
         "POST", "/api/v1/auth/token", {"data": {"username": "a\x00b", "password": "x"}}, "form.username", id="login"

@@ -77,6 +77,7 @@ PUBLIC = {
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/api/v1/verify/{token}"),
     ("POST", "/api/v1/verify/lookup"),
+    ("POST", "/api/v1/verify/{token}/holder"),
     ("GET", "/api/v1/verify/revocations"),
     ("POST", "/api/v1/sessions/{session_id}/objections"),
 } | HTML_PAGES
