@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links, QR codes and the demo's printout follow the port actually served (REGISTRY_PUBLIC_URL wins when set).
+RUN_PUBLIC_URL := http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
 
 .PHONY: run test lint fmt bench demo clean help
@@ -31,8 +33,9 @@ $(VENV)/.dev-installed: pyproject.toml | $(VENV)/.created
 
 run: $(VENV)/.run-installed
 	@mkdir -p var
-	$(BIN)/registry db upgrade
-	$(BIN)/registry demo
+	export REGISTRY_PUBLIC_URL="$${REGISTRY_PUBLIC_URL:-$(RUN_PUBLIC_URL)}" && \
+	$(BIN)/registry db upgrade && \
+	$(BIN)/registry demo && \
 	$(BIN)/registry serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev-installed

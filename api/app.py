@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import install_error_handlers
 from api.guard import TextGuard
@@ -52,6 +53,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.lookups = SlidingWindow()
     install_error_handlers(app)
     app.add_middleware(TextGuard)
+    if settings.forwarded_allow_ips:
+        # Only a listed proxy may name the client (X-Forwarded-For, right-most untrusted address): the per-client
+        # rate limits count against request.client. `registry serve` turns uvicorn's own handling off so this is
+        # the one place it happens, whatever server runs the app.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.include_router(health.router)
     app.include_router(catalogue.router)
     app.include_router(auth.router)

@@ -20,7 +20,7 @@ from registry.catalogue.service import import_occupations
 from registry.clock import utcnow
 from registry.db import get_engine, session_scope
 from registry.errors import DomainError
-from registry.settings import get_settings
+from registry.settings import InvalidSettings, get_settings
 from registry.tabular import read_table
 
 app = typer.Typer(help="新八级工 Registry command line.", no_args_is_help=True, add_completion=False)
@@ -337,21 +337,44 @@ def serve(
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     migrate: Annotated[bool, typer.Option(help="migrate and load reference data first")] = True,
 ) -> None:
-    """Serve the API and pages (migrates the database first)."""
+    """Serve the API and pages (migrates the database first).
+
+    Without REGISTRY_PUBLIC_URL the public URL (links, QR codes) is this host and port, so `make run PORT=8101`
+    prints and signs links that work.
+    """
+    import os
+
     import uvicorn
 
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - naming a bind-all, not binding
+    base = f"http://{shown}:{port}"
+    os.environ.setdefault("REGISTRY_PUBLIC_URL", base)
+    get_settings.cache_clear()
     if migrate:
         migrate_and_load()
-    base = f"http://{host}:{port}"
     typer.echo(f"新八级工 Registry on {base}")
+    if get_settings().public_base != base:
+        typer.echo(f"  public URL  {get_settings().public_base} (links and QR codes)")
     typer.echo(f"  home        {base}/")
     typer.echo(f"  API docs    {base}/docs")
     typer.echo(f"  grades      {base}/api/v1/grades")
     typer.echo(f"  比照 look-up {base}/api/v1/equivalences?grade=technician")
     sys.stdout.flush()
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,  # the app trusts only REGISTRY_FORWARDED_ALLOW_IPS (see api.app)
+    )
 
 
 def main() -> None:
     """Entry point of the `registry` console script."""
-    app()
+    try:
+        app()
+    except InvalidSettings as error:  # the message names settings, never their values
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        sys.exit(1)

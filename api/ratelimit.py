@@ -1,8 +1,9 @@
 """A per-client sliding-window rate limit for public look-ups (in process memory).
 
 One API process keeps its own counts; behind a load balancer with several processes, each enforces the limit
-separately, and the client address must come from a trusted proxy header (configure uvicorn's
---forwarded-allow-ips). A shared store (Redis) is the step up when that matters.
+separately. The client address is the connecting peer, or — only when that peer is a proxy listed in
+REGISTRY_FORWARDED_ALLOW_IPS — the address it forwards (api.app installs the proxy-header middleware). A shared
+store (Redis) is the step up when that matters; the holder check's per-holder budget is already shared (database).
 """
 
 from __future__ import annotations
@@ -46,5 +47,5 @@ class SlidingWindow:
 
 
 def client_key(request: Request) -> str:
-    """The client address the limit is counted against."""
+    """The client address the limit is counted against (a trusted proxy's X-Forwarded-For already applied)."""
     return request.client.host if request.client else "unknown"

@@ -80,6 +80,7 @@ def _serve(url: str, key_dir: str, port: int) -> subprocess.Popen[bytes]:
         "--log-level",
         "warning",
         "--no-access-log",
+        "--no-proxy-headers",  # as `registry serve` runs it: only REGISTRY_FORWARDED_ALLOW_IPS names clients
     ]
     server = subprocess.Popen(command, env=env)
     for _ in range(100):

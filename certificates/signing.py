@@ -28,6 +28,10 @@ from registry.clock import CHINA_TZ
 from registry.errors import Conflict
 
 ALGORITHM = "ES256"
+# The order of P-256. An ECDSA signature (r, s) verifies with s and with n − s alike; signing only the low one
+# (s ≤ n/2) gives each certificate print one valid token string.
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+HALF_ORDER = P256_ORDER // 2
 REVOCATIONS_TYPE = "xc-rl"
 MAX_HEADER = 512
 TOKEN_TYPE = "xc"  # noqa: S105 - a short type tag (the token must fit a version-14 QR), not a secret
@@ -56,6 +60,9 @@ class KeyInfo:
     valid_to: dt.date | None
     status: str  # active | retired
     public_jwk: dict[str, Any]
+    # Keys made since low-s signing: their tokens with a high s are refused. Older keys signed with either, so
+    # both forms of their tokens verify offline; online only the stored token string is accepted for a print.
+    low_s: bool = False
 
     def covers(self, day: dt.date) -> bool:
         """Whether day falls inside the key's window."""
@@ -71,11 +78,16 @@ class KeyInfo:
             "status": self.status,
             "valid_from": self.valid_from.isoformat(),
             "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            **({"low_s": True} if self.low_s else {}),
         }
 
 
 def _b64(value: int) -> str:
-    return base64.urlsafe_b64encode(value.to_bytes(32, "big")).rstrip(b"=").decode()
+    return _b64raw(value.to_bytes(32, "big"))
+
+
+def _b64raw(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _read_manifest(key_dir: Path) -> list[dict[str, Any]]:
@@ -101,6 +113,7 @@ def _info(entry: dict[str, Any]) -> KeyInfo:
         valid_to=dt.date.fromisoformat(entry["valid_to"]) if entry.get("valid_to") else None,
         status=entry["status"],
         public_jwk=entry["public_jwk"],
+        low_s=bool(entry.get("low_s", False)),
     )
 
 
@@ -129,6 +142,7 @@ def _new_key(key_dir: Path, now: dt.datetime) -> dict[str, Any]:
         "valid_to": None,
         "status": "active",
         "public_jwk": {"kty": "EC", "crv": "P-256", "x": _b64(numbers.x), "y": _b64(numbers.y)},
+        "low_s": True,
     }
 
 
@@ -202,9 +216,20 @@ def load_signer(key_dir: Path) -> Signer:
     return _signer(str(key_dir), manifest.stat().st_mtime_ns)
 
 
+def _signature_s(segment: str) -> int | None:
+    raw = _b64decode(segment)
+    return int.from_bytes(raw[32:], "big") if len(raw) == 64 else None
+
+
 def sign(signer: Signer, payload: bytes, *, typ: str = TOKEN_TYPE) -> str:
-    """Return a compact JWS (ES256) over payload with kid and typ in the header."""
-    return jws.sign(payload, signer.key, headers={"kid": signer.kid, "typ": typ}, algorithm=ALGORITHM)
+    """Return a compact JWS (ES256) over payload with kid and typ in the header, its signature in low-s form."""
+    token: str = jws.sign(payload, signer.key, headers={"kid": signer.kid, "typ": typ}, algorithm=ALGORITHM)
+    header, body, signature = token.split(".")
+    raw = _b64decode(signature)
+    s = int.from_bytes(raw[32:], "big")
+    if s > HALF_ORDER:
+        signature = _b64raw(raw[:32] + (P256_ORDER - s).to_bytes(32, "big"))
+    return f"{header}.{body}.{signature}"
 
 
 class TokenRejected(Exception):
@@ -253,6 +278,13 @@ def verify(token: str, keys: dict[str, KeyInfo], *, typ: str = TOKEN_TYPE) -> tu
         raise TokenRejected(
             "signature", "签名无效：证书内容被篡改或伪造", "invalid signature: tampered or forged"
         ) from None
+    high = (_signature_s(parts[2]) or 0) > HALF_ORDER
+    if high and key.low_s:
+        raise TokenRejected(
+            "signature",
+            "签名值不是规范形式（高 s 值），不是本系统签发的令牌字符串",
+            "the signature is not in canonical low-s form: not a token string this registry issued",
+        )
     return payload, key
 
 
@@ -270,5 +302,6 @@ def keys_from_jwks(document: dict[str, Any]) -> dict[str, KeyInfo]:
             valid_to=dt.date.fromisoformat(entry["valid_to"]) if entry.get("valid_to") else None,
             status=entry.get("status", "active"),
             public_jwk=public,
+            low_s=bool(entry.get("low_s", False)),
         )
     return keys

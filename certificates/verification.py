@@ -296,13 +296,24 @@ def verify_online(session: Session, *, token: str, settings: Settings) -> Verifi
         and record.occupation_code == claims.occupation_code
         and record.issued_on == claims.issued_on
         and _grade_of_level(claims.level, letters) == record.grade
-        # The current print has exactly one valid string, the one issued: an ECDSA signature's twin (s → n−s)
-        # of a token signed before signing became low-s only is refused here (see certificates.signing).
-        and (claims.print_serial != record.print_serial or token.strip() == record.token)
     )
     if not consistent:
         return _invalid(
             [*checks, Check("record", False, "证书内容与登记记录不一致", "the token disagrees with the record")]
+        )
+    if claims.print_serial == record.print_serial and token.strip() != record.token:
+        # The current print has exactly one valid string, the one issued: the ECDSA twin (s → n − s) of a token
+        # signed before signing became low-s only verifies cryptographically, and is refused here.
+        return _invalid(
+            [
+                *checks,
+                Check(
+                    "record",
+                    False,
+                    "此令牌字符串不是为本印件签发的那一个（签名值被改写）",
+                    "this token string is not the one issued for this print (its signature was rewritten)",
+                ),
+            ]
         )
     checks.append(Check("record", True, "与登记记录一致", "matches the registry record"))
     in_window = (

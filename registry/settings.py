@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 - the placeholder production refuses
 MIN_SECRET_LENGTH = 32
+
+
+class InvalidSettings(RuntimeError):
+    """The environment's REGISTRY_* settings are refused; the message names them, never their values."""
 
 
 class Settings(BaseSettings):
@@ -47,6 +52,21 @@ class Settings(BaseSettings):
     cert_id_display: Literal["masked", "full"] = "masked"
     special_letter: str = Field(default="T", pattern=r"^[B-Z]$")  # A is the apprentice records' level
     chief_letter: str = Field(default="C", pattern=r"^[B-Z]$")
+    # Reverse proxies whose X-Forwarded-For names the client (comma-separated IPs or networks, or "*"); none by
+    # default, so a client can never pick the address its rate limits are counted against.
+    forwarded_allow_ips: str = ""
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _ips_or_networks(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            if item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"{item!r} is not an IP address or network (不是 IP 地址或网段)") from None
+        return ",".join(items)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -70,5 +90,16 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Return the process settings, read once."""
-    return Settings()
+    """Return the process settings, read once; refused ones raise InvalidSettings, which never shows a value.
+
+    pydantic's own error text echoes the input (a refused production secret ended up on stderr), so only the
+    setting names and reasons are kept, and the original error is not chained.
+    """
+    try:
+        return Settings()
+    except ValidationError as error:
+        reasons = "; ".join(
+            f"REGISTRY_{'_'.join(str(p) for p in e['loc']).upper() or 'SETTINGS'}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False, include_context=False)
+        )
+        raise InvalidSettings(f"设置无效 / invalid settings: {reasons}") from None
