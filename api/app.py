@@ -9,6 +9,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import install_error_handlers
 from api.guard import TextGuard
+from api.openapi import install_openapi
 from api.ratelimit import SlidingWindow
 from api.routers import (
     assessors,
@@ -34,7 +35,8 @@ DESCRIPTION = """
 (学徒工 … 首席技师): reference catalogue, equivalence look-ups (比照), filings, assessment, certificates and
 their verification.
 
-Errors are always `{"error": code, "detail": message}` with `detail_zh` / `detail_en`.
+Errors are always `{"error": code, "detail": "中文 / English", "detail_zh", "detail_en", …}` (schema ErrorOut;
+a 422 adds `fields`, schema ValidationErrorOut), and every operation lists the error statuses it can answer.
 """
 
 
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(certificates.router)
     app.include_router(verify.router)
     app.include_router(audit.router)
+
+    install_openapi(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> HTMLResponse:

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from api.deps import SessionDep
+from api.openapi import errors
 from api.security import CurrentActor, RegulatorActor
 from assessment.assessors import service
 from assessment.assessors.models import AssessorCreate, AssessorKind, AssessorPublic
@@ -14,7 +15,7 @@ from assessment.assessors.models import AssessorCreate, AssessorKind, AssessorPu
 router = APIRouter(prefix="/api/v1/assessors", tags=["assessors"])
 
 
-@router.post("", response_model=AssessorPublic, status_code=201)
+@router.post("", response_model=AssessorPublic, status_code=201, responses=errors(404, 409))
 def register_assessor(session: SessionDep, actor: RegulatorActor, data: AssessorCreate) -> AssessorPublic:
     """Issue a card (regulator): occupations, highest grade assessable, grade held, validity."""
     return service.assessor_view(session, service.register_assessor(session, actor=actor, data=data))

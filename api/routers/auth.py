@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 from api.deps import SessionDep, SettingsDep
 from api.errors import error_body
+from api.openapi import errors
 from api.security import CurrentActor, RegulatorActor, create_access_token
 from registry.accounts import service
 from registry.accounts.models import UserCreate, UserPublic
@@ -26,7 +27,7 @@ class TokenOut(SQLModel):
     expires_in: int
 
 
-@router.post("/auth/token", response_model=TokenOut, responses={401: {}, 429: {}})
+@router.post("/auth/token", response_model=TokenOut, responses=errors(401, 429))
 def login(
     session: SessionDep, settings: SettingsDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenOut | JSONResponse:
@@ -58,7 +59,7 @@ def me(session: SessionDep, actor: CurrentActor) -> UserPublic:
     return UserPublic.model_validate(service.get_user(session, actor.user_id), from_attributes=True)
 
 
-@router.post("/users", response_model=UserPublic, status_code=201)
+@router.post("/users", response_model=UserPublic, status_code=201, responses=errors(404, 409))
 def create_user(session: SessionDep, settings: SettingsDep, actor: RegulatorActor, data: UserCreate) -> UserPublic:
     """Create an account (regulator): a body admin must name their body."""
     user = service.create_user(session, actor=actor, data=data, settings=settings)

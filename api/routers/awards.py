@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
+from api.openapi import errors
 from api.pagination import Offset
 from api.security import CurrentActor
 from registry.awards import service
@@ -44,7 +45,7 @@ def list_awards(
     return service.award_views(session, actor=actor, awards=rows)
 
 
-@router.post("/appointments", response_model=AppointmentPublic, status_code=201)
+@router.post("/appointments", response_model=AppointmentPublic, status_code=201, responses=errors(404, 409))
 def create_appointment(session: SessionDep, actor: CurrentActor, data: AppointmentCreate) -> AppointmentPublic:
     """Appoint a holder to a post (评聘); separate from the award, as some equivalences need it (004:288)."""
     appointment = service.create_appointment(session, actor=actor, data=data)

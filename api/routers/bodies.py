@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from sqlmodel import SQLModel
 
 from api.deps import SessionDep
+from api.openapi import errors
 from api.security import CurrentActor, RegulatorActor
 from registry.audit.models import AuditEventPublic
 from registry.audit.service import list_events
@@ -44,7 +45,7 @@ def catalogue(session: SessionDep) -> list[CatalogueEntry]:
     return public_catalogue(session)
 
 
-@router.post("/bodies", response_model=BodyPublic, status_code=201)
+@router.post("/bodies", response_model=BodyPublic, status_code=201, responses=errors(409))
 def create_body(session: SessionDep, actor: RegulatorActor, data: BodyCreate) -> BodyPublic:
     """Register an evaluation body (regulator); the USCC is checked (GB 32100) and must be new."""
     return _public(service.create_body(session, actor=actor, data=data))
@@ -69,13 +70,13 @@ def get_body(session: SessionDep, actor: CurrentActor, body_id: uuid.UUID) -> Bo
     return _public(service.get_body(session, actor=actor, body_id=body_id))
 
 
-@router.patch("/bodies/{body_id}", response_model=BodyPublic)
+@router.patch("/bodies/{body_id}", response_model=BodyPublic, responses=errors(409))
 def update_body(session: SessionDep, actor: CurrentActor, body_id: uuid.UUID, data: BodyUpdate) -> BodyPublic:
     """Change a body; its admins may change only contact details, the regulator anything but the USCC."""
     return _public(service.update_body(session, actor=actor, body_id=body_id, data=data))
 
 
-@router.post("/bodies/{body_id}/suspend", response_model=BodyPublic)
+@router.post("/bodies/{body_id}/suspend", response_model=BodyPublic, responses=errors(409))
 def suspend_body(session: SessionDep, actor: RegulatorActor, body_id: uuid.UUID, data: StatusChange) -> BodyPublic:
     """Suspend a body (regulator); it leaves the catalogue and may not assess or issue."""
     return _public(
@@ -83,7 +84,7 @@ def suspend_body(session: SessionDep, actor: RegulatorActor, body_id: uuid.UUID,
     )
 
 
-@router.post("/bodies/{body_id}/reinstate", response_model=BodyPublic)
+@router.post("/bodies/{body_id}/reinstate", response_model=BodyPublic, responses=errors(409))
 def reinstate_body(session: SessionDep, actor: RegulatorActor, body_id: uuid.UUID, data: StatusChange) -> BodyPublic:
     """Lift a suspension (regulator)."""
     return _public(
@@ -91,7 +92,7 @@ def reinstate_body(session: SessionDep, actor: RegulatorActor, body_id: uuid.UUI
     )
 
 
-@router.post("/bodies/{body_id}/revoke", response_model=BodyPublic)
+@router.post("/bodies/{body_id}/revoke", response_model=BodyPublic, responses=errors(409))
 def revoke_body(session: SessionDep, actor: RegulatorActor, body_id: uuid.UUID, data: StatusChange) -> BodyPublic:
     """Revoke a body's evaluation qualification (取消评价资质, 002:27); final."""
     return _public(

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
+from api.openapi import errors
 from api.security import CurrentActor
 from assessment.batches.service import award_ids_of_session
 from certificates import service
@@ -25,10 +26,11 @@ from registry.grades import GradeCode
 from registry.settings import Settings
 
 router = APIRouter(prefix="/api/v1/certificates", tags=["certificates"])
+BINARY = {"type": "string", "format": "binary"}
 EXPORT_PAGE = 200
 
 
-@router.post("/issue", response_model=IssueResult)
+@router.post("/issue", response_model=IssueResult, responses=errors(404, 409))
 def issue(session: SessionDep, settings: SettingsDep, actor: CurrentActor, data: IssueIn) -> IssueResult:
     """Issue certificates for awards (or a whole closed batch); idempotent per award, inside the filing only."""
     award_ids = data.award_ids
@@ -72,7 +74,11 @@ def list_certificates(
     return [service.certificate_view(session, actor=actor, certificate=c, settings=settings) for c in rows]
 
 
-@router.get("/export.zip", response_class=StreamingResponse)
+@router.get(
+    "/export.zip",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {"schema": BINARY}}, "description": "PDFs + manifest.csv"}},
+)
 def export_zip(
     settings: SettingsDep,
     actor: CurrentActor,
@@ -98,7 +104,11 @@ def get_certificate(session: SessionDep, settings: SettingsDep, actor: CurrentAc
     return service.certificate_view(session, actor=actor, certificate=certificate, settings=settings)
 
 
-@router.get("/{number}/pdf", response_class=Response)
+@router.get(
+    "/{number}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {"schema": BINARY}}, "description": "the current print"}},
+)
 def certificate_pdf(session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str) -> Response:
     """Download the current print as PDF (revoked or suspended ones carry a watermark)."""
     certificate = service.get_certificate(session, actor=actor, number=number)
@@ -114,7 +124,7 @@ def _changed(session: SessionDep, settings: Settings, actor: Actor, number: str)
     return service.certificate_view(session, actor=actor, certificate=certificate, settings=settings)
 
 
-@router.post("/{number}/suspend", response_model=CertificatePublic)
+@router.post("/{number}/suspend", response_model=CertificatePublic, responses=errors(409))
 def suspend(
     session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str, data: StatusIn
 ) -> CertificatePublic:
@@ -123,7 +133,7 @@ def suspend(
     return _changed(session, settings, actor, number)
 
 
-@router.post("/{number}/reinstate", response_model=CertificatePublic)
+@router.post("/{number}/reinstate", response_model=CertificatePublic, responses=errors(409))
 def reinstate(
     session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str, data: StatusIn
 ) -> CertificatePublic:
@@ -132,7 +142,7 @@ def reinstate(
     return _changed(session, settings, actor, number)
 
 
-@router.post("/{number}/revoke", response_model=CertificatePublic)
+@router.post("/{number}/revoke", response_model=CertificatePublic, responses=errors(409))
 def revoke(
     session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str, data: RevokeIn
 ) -> CertificatePublic:
@@ -143,7 +153,7 @@ def revoke(
     return _changed(session, settings, actor, number)
 
 
-@router.post("/{number}/reissue", response_model=CertificatePublic)
+@router.post("/{number}/reissue", response_model=CertificatePublic, responses=errors(409))
 def reissue(
     session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str, data: StatusIn
 ) -> CertificatePublic:

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from api.deps import SessionDep, SettingsDep
+from api.openapi import errors
 from api.security import CurrentActor, RegulatorActor
 from registry.bodies.models import StatusChange
 from registry.filings import service
@@ -15,7 +16,7 @@ from registry.filings.models import FilingCreate, FilingDecision, FilingIn, Fili
 router = APIRouter(prefix="/api/v1/filings", tags=["filings"])
 
 
-@router.post("", response_model=FilingPublic, status_code=201)
+@router.post("", response_model=FilingPublic, status_code=201, responses=errors(404))
 def create_filing(session: SessionDep, settings: SettingsDep, actor: CurrentActor, data: FilingCreate) -> FilingPublic:
     """Draft a programme for a body: ceiling, validity window, scope lines (occupation, grade, methods)."""
     filing = service.create_filing(session, actor=actor, data=data)
@@ -42,7 +43,7 @@ def get_filing(session: SessionDep, settings: SettingsDep, actor: CurrentActor, 
     return service.filing_view(session, filing=filing, settings=settings)
 
 
-@router.put("/{filing_id}", response_model=FilingPublic)
+@router.put("/{filing_id}", response_model=FilingPublic, responses=errors(409))
 def update_filing(
     session: SessionDep, settings: SettingsDep, actor: CurrentActor, filing_id: uuid.UUID, data: FilingIn
 ) -> FilingPublic:
@@ -51,7 +52,7 @@ def update_filing(
     return service.filing_view(session, filing=filing, settings=settings)
 
 
-@router.post("/{filing_id}/submit", response_model=FilingPublic)
+@router.post("/{filing_id}/submit", response_model=FilingPublic, responses=errors(409))
 def submit_filing(
     session: SessionDep, settings: SettingsDep, actor: CurrentActor, filing_id: uuid.UUID
 ) -> FilingPublic:
@@ -60,7 +61,7 @@ def submit_filing(
     return service.filing_view(session, filing=filing, settings=settings)
 
 
-@router.post("/{filing_id}/decision", response_model=FilingPublic)
+@router.post("/{filing_id}/decision", response_model=FilingPublic, responses=errors(409))
 def decide_filing(
     session: SessionDep, settings: SettingsDep, actor: RegulatorActor, filing_id: uuid.UUID, data: FilingDecision
 ) -> FilingPublic:
@@ -83,7 +84,7 @@ def _status(
     return service.filing_view(session, filing=filing, settings=settings)
 
 
-@router.post("/{filing_id}/suspend", response_model=FilingPublic)
+@router.post("/{filing_id}/suspend", response_model=FilingPublic, responses=errors(409))
 def suspend_filing(
     session: SessionDep, settings: SettingsDep, actor: RegulatorActor, filing_id: uuid.UUID, data: StatusChange
 ) -> FilingPublic:
@@ -91,7 +92,7 @@ def suspend_filing(
     return _status(session, settings, actor, filing_id, FilingStatus.SUSPENDED, data.reason)
 
 
-@router.post("/{filing_id}/reinstate", response_model=FilingPublic)
+@router.post("/{filing_id}/reinstate", response_model=FilingPublic, responses=errors(409))
 def reinstate_filing(
     session: SessionDep, settings: SettingsDep, actor: RegulatorActor, filing_id: uuid.UUID, data: StatusChange
 ) -> FilingPublic:
@@ -99,7 +100,7 @@ def reinstate_filing(
     return _status(session, settings, actor, filing_id, FilingStatus.APPROVED, data.reason)
 
 
-@router.post("/{filing_id}/revoke", response_model=FilingPublic)
+@router.post("/{filing_id}/revoke", response_model=FilingPublic, responses=errors(409))
 def revoke_filing(
     session: SessionDep, settings: SettingsDep, actor: RegulatorActor, filing_id: uuid.UUID, data: StatusChange
 ) -> FilingPublic:

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from api.deps import SessionDep, SettingsDep
+from api.openapi import errors
 from api.security import CurrentActor, RegulatorActor
 from assessment.recognition import service
 from assessment.recognition.models import (
@@ -21,7 +22,7 @@ from assessment.recognition.models import (
 router = APIRouter(prefix="/api/v1", tags=["recognition"])
 
 
-@router.post("/recognitions", response_model=RecognitionPublic, status_code=201)
+@router.post("/recognitions", response_model=RecognitionPublic, status_code=201, responses=errors(404, 409))
 def apply(session: SessionDep, settings: SettingsDep, actor: CurrentActor, data: RecognitionIn) -> RecognitionPublic:
     """Apply for a direct recognition; the rules decide at once and cite the clause (a refusal stores nothing)."""
     return service.recognition_view(service.apply_for_recognition(session, actor=actor, data=data, settings=settings))
@@ -42,7 +43,7 @@ def get_recognition(session: SessionDep, actor: CurrentActor, recognition_id: uu
     return service.recognition_view(service.get_recognition(session, actor=actor, recognition_id=recognition_id))
 
 
-@router.post("/recognitions/{recognition_id}/decision", response_model=RecognitionPublic)
+@router.post("/recognitions/{recognition_id}/decision", response_model=RecognitionPublic, responses=errors(409))
 def decide(
     session: SessionDep,
     settings: SettingsDep,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, UploadFile
 from sqlmodel import Field, SQLModel
 
 from api.deps import SessionDep, SettingsDep
+from api.openapi import errors
 from api.security import CurrentActor, OptionalActor
 from api.uploads import read_upload
 from assessment.batches import service
@@ -51,7 +52,7 @@ def _view(session: SessionDep, exam: ExamSession) -> SessionPublic:
     return service.session_view(session, exam)
 
 
-@router.post("/sessions", response_model=SessionPublic, status_code=201)
+@router.post("/sessions", response_model=SessionPublic, status_code=201, responses=errors(404, 409))
 def create_session(
     session: SessionDep, settings: SettingsDep, actor: CurrentActor, data: SessionCreate
 ) -> SessionPublic:
@@ -73,13 +74,13 @@ def get_session(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID)
     return _view(session, service.get_session(session, actor=actor, session_id=session_id))
 
 
-@router.post("/sessions/{session_id}/open", response_model=SessionPublic)
+@router.post("/sessions/{session_id}/open", response_model=SessionPublic, responses=errors(409))
 def open_session(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID) -> SessionPublic:
     """Open a planned batch for scoring."""
     return _view(session, service.open_session(session, actor=actor, session_id=session_id))
 
 
-@router.post("/sessions/{session_id}/cancel", response_model=SessionPublic)
+@router.post("/sessions/{session_id}/cancel", response_model=SessionPublic, responses=errors(409))
 def cancel_session(
     session: SessionDep, actor: CurrentActor, session_id: uuid.UUID, data: StatusChange
 ) -> SessionPublic:
@@ -87,7 +88,9 @@ def cancel_session(
     return _view(session, service.cancel_session(session, actor=actor, session_id=session_id, reason=data.reason))
 
 
-@router.post("/sessions/{session_id}/candidates", response_model=CandidatePublic, status_code=201)
+@router.post(
+    "/sessions/{session_id}/candidates", response_model=CandidatePublic, status_code=201, responses=errors(409)
+)
 def enrol(
     session: SessionDep, settings: SettingsDep, actor: CurrentActor, session_id: uuid.UUID, data: EnrolIn
 ) -> CandidatePublic:
@@ -97,7 +100,12 @@ def enrol(
     return next(c for c in service.candidate_views(session, actor=actor, exam=exam) if c.id == candidate.id)
 
 
-@router.post("/sessions/{session_id}/candidates/upload", response_model=UploadResult, status_code=201)
+@router.post(
+    "/sessions/{session_id}/candidates/upload",
+    response_model=UploadResult,
+    status_code=201,
+    responses=errors(409, 413),
+)
 def enrol_upload(
     session: SessionDep,
     settings: SettingsDep,
@@ -119,7 +127,9 @@ def list_candidates(session: SessionDep, actor: CurrentActor, session_id: uuid.U
     return service.candidate_views(session, actor=actor, exam=exam)
 
 
-@router.put("/sessions/{session_id}/candidates/{candidate_id}/scores", response_model=CandidatePublic)
+@router.put(
+    "/sessions/{session_id}/candidates/{candidate_id}/scores", response_model=CandidatePublic, responses=errors(409)
+)
 def record_scores(
     session: SessionDep, actor: CurrentActor, session_id: uuid.UUID, candidate_id: uuid.UUID, data: ScoresIn
 ) -> CandidatePublic:
@@ -129,7 +139,7 @@ def record_scores(
     return next(c for c in service.candidate_views(session, actor=actor, exam=exam) if c.id == candidate_id)
 
 
-@router.post("/sessions/{session_id}/scores/upload", response_model=UploadResult)
+@router.post("/sessions/{session_id}/scores/upload", response_model=UploadResult, responses=errors(409, 413))
 def upload_scores(
     session: SessionDep,
     settings: SettingsDep,
@@ -144,20 +154,23 @@ def upload_scores(
     return UploadResult(rows=len(rows), created=count)
 
 
-@router.post("/sessions/{session_id}/attest", response_model=SessionPublic)
+@router.post("/sessions/{session_id}/attest", response_model=SessionPublic, responses=errors(409))
 def attest(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID, data: AttestIn) -> SessionPublic:
     """The batch's supervisor attests the exam and complete scoring (open → scored)."""
     return _view(session, service.attest_session(session, actor=actor, session_id=session_id, note=data.note))
 
 
-@router.post("/sessions/{session_id}/finalize", response_model=SessionPublic)
+@router.post("/sessions/{session_id}/finalize", response_model=SessionPublic, responses=errors(409))
 def finalize(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID) -> SessionPublic:
     """Compute results and lock the scores; refused with missing scores or no attestation."""
     return _view(session, service.finalize_session(session, actor=actor, session_id=session_id))
 
 
 @router.post(
-    "/sessions/{session_id}/candidates/{candidate_id}/corrections", response_model=CorrectionPublic, status_code=201
+    "/sessions/{session_id}/candidates/{candidate_id}/corrections",
+    response_model=CorrectionPublic,
+    status_code=201,
+    responses=errors(409),
 )
 def correct_score(
     session: SessionDep, actor: CurrentActor, session_id: uuid.UUID, candidate_id: uuid.UUID, data: CorrectionIn
@@ -175,13 +188,15 @@ def list_corrections(session: SessionDep, actor: CurrentActor, session_id: uuid.
     return service.corrections(session, actor=actor, session_id=session_id)
 
 
-@router.post("/sessions/{session_id}/publish", response_model=SessionPublic)
+@router.post("/sessions/{session_id}/publish", response_model=SessionPublic, responses=errors(409))
 def publish(session: SessionDep, settings: SettingsDep, actor: CurrentActor, session_id: uuid.UUID) -> SessionPublic:
     """Publish the results (公示) for REGISTRY_PUBLICITY_DAYS days."""
     return _view(session, service.publish_session(session, actor=actor, session_id=session_id, settings=settings))
 
 
-@router.post("/sessions/{session_id}/objections", response_model=ObjectionPublic, status_code=201)
+@router.post(
+    "/sessions/{session_id}/objections", response_model=ObjectionPublic, status_code=201, responses=errors(409)
+)
 def file_objection(
     session: SessionDep, actor: OptionalActor, session_id: uuid.UUID, data: ObjectionIn
 ) -> ObjectionPublic:
@@ -196,7 +211,9 @@ def list_objections(session: SessionDep, actor: CurrentActor, session_id: uuid.U
     return service.objections(session, actor=actor, session_id=session_id)
 
 
-@router.post("/sessions/{session_id}/objections/{objection_id}/decision", response_model=ObjectionPublic)
+@router.post(
+    "/sessions/{session_id}/objections/{objection_id}/decision", response_model=ObjectionPublic, responses=errors(409)
+)
 def decide_objection(
     session: SessionDep, actor: CurrentActor, session_id: uuid.UUID, objection_id: uuid.UUID, data: ObjectionDecisionIn
 ) -> ObjectionPublic:
@@ -207,7 +224,7 @@ def decide_objection(
     return ObjectionPublic.model_validate(objection, from_attributes=True)
 
 
-@router.post("/sessions/{session_id}/close", response_model=SessionPublic)
+@router.post("/sessions/{session_id}/close", response_model=SessionPublic, responses=errors(409))
 def close(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID) -> SessionPublic:
     """Close after 公示: passing candidates without an upheld objection receive grade awards."""
     return _view(session, service.close_session(session, actor=actor, session_id=session_id))

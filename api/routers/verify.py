@@ -2,23 +2,89 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.errors import error_body
+from api.openapi import errors
 from api.ratelimit import SlidingWindow, client_key
 from api.templating import TEMPLATES
 from certificates import signing
 from certificates.holder import HolderChecksExhausted, check_holder_online
-from certificates.verification import VerificationResult, revocation_list, verify_online
+from certificates.verification import Verdict, VerificationResult, revocation_list, verify_online
 from certificates.verification import lookup as lookup_certificate
 from registry.fields import line
 
 router = APIRouter(tags=["verification"])
+
+
+class CheckOut(SQLModel):
+    """One check of a verification and its outcome (ok null: not performed)."""
+
+    code: str
+    ok: bool | None
+    zh: str
+    en: str
+
+
+class VerificationOut(SQLModel):
+    """A verification answer: the verdict first, every check, the certificate's public fields, status freshness."""
+
+    verdict: Verdict
+    verdict_zh: str
+    verdict_en: str
+    checks: list[CheckOut]
+    fields: dict[str, Any] = Field(description="number, masked holder name and ID (4401**************), grade, …")
+    status_as_of: dt.datetime | None
+    status_source: str | None
+
+
+class PublicKeyOut(SQLModel):
+    """A certificate signing key as the JWKS lists it (ES256 on P-256), with its validity window."""
+
+    model_config = ConfigDict(extra="allow")  # type: ignore[assignment]
+
+    kty: str
+    crv: str
+    x: str
+    y: str
+    kid: str
+    use: str
+    alg: str
+    status: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    low_s: bool = Field(default=False, description="tokens with a high ECDSA s are refused (keys made since)")
+
+
+class JwksOut(SQLModel):
+    """The public keys, active and retired."""
+
+    keys: list[PublicKeyOut]
+
+
+class RevocationEntryOut(SQLModel):
+    """A listed certificate: keyed hash of number + status reference, its status and current print serial."""
+
+    h: str
+    s: str
+    ps: int
+
+
+class RevocationListOut(SQLModel):
+    """The signed revocation list (`jws` carries the same document, signed with the certificate key)."""
+
+    jws: str
+    format: str
+    issued_at: dt.datetime
+    salt: str
+    entries: list[RevocationEntryOut]
 
 
 class HolderCheckIn(SQLModel):
@@ -93,7 +159,7 @@ def _page(
     )
 
 
-@router.get("/.well-known/jwks.json")
+@router.get("/.well-known/jwks.json", responses={200: {"model": JwksOut}})
 def jwks(settings: SettingsDep) -> JSONResponse:
     """The public keys certificates are signed with, active and retired, with their validity windows."""
     return JSONResponse(signing.jwks_document(settings.key_dir), headers={"Cache-Control": "public, max-age=300"})
@@ -124,13 +190,13 @@ def verification_holder(
     return _page(request, outcome.result, token, holder=bool(outcome.matched))
 
 
-@router.get("/api/v1/verify/revocations")
+@router.get("/api/v1/verify/revocations", responses={200: {"model": RevocationListOut}, **errors(409)})
 def revocations(session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """The signed list of revoked, suspended and reissued certificates (keyed hashes, not numbers)."""
     return JSONResponse(revocation_list(session, settings=settings), headers={"Cache-Control": "public, max-age=300"})
 
 
-@router.post("/api/v1/verify/{token}/holder", response_model=HolderCheckOut)
+@router.post("/api/v1/verify/{token}/holder", response_model=HolderCheckOut, responses=errors(429))
 def verify_holder(
     request: Request, session: SessionDep, settings: SettingsDep, token: str, data: HolderCheckIn
 ) -> HolderCheckOut:
@@ -150,7 +216,7 @@ def verify_holder(
     )
 
 
-@router.get("/api/v1/verify/{token}", response_class=JSONResponse)
+@router.get("/api/v1/verify/{token}", response_class=JSONResponse, responses={200: {"model": VerificationOut}})
 def verify_json(session: SessionDep, settings: SettingsDep, token: str) -> JSONResponse:
     """The same verification as the page, as JSON."""
     # as_dict() is JSON-ready already: handing it over directly skips FastAPI's encoder on the hottest path.
@@ -160,7 +226,7 @@ def verify_json(session: SessionDep, settings: SettingsDep, token: str) -> JSONR
 NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存在", "no certificate matches this number and name")
 
 
-@router.post("/api/v1/verify/lookup", responses={404: {}, 429: {}})
+@router.post("/api/v1/verify/lookup", responses={200: {"model": VerificationOut}, **errors(404, 429)})
 def lookup(request: Request, session: ReadSessionDep, settings: SettingsDep, data: LookupIn) -> Any:
     """Check a certificate by number + holder name; both must match (rate-limited per client)."""
     _limit(request, settings)
