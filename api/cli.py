@@ -159,6 +159,8 @@ def users_create(
 
     from pydantic import ValidationError
 
+    from registry.fields import error_text
+
     settings = get_settings()
     try:
         data = UserCreate(
@@ -169,8 +171,13 @@ def users_create(
             body_id=uuid.UUID(body_id) if body_id else None,
             person_id=uuid.UUID(person_id) if person_id else None,
         )
-    except (ValidationError, ValueError) as exc:
-        typer.secho(f"错误 / error: {exc}", fg=typer.colors.RED, err=True)
+    except ValidationError as exc:
+        # Field, reason, both languages — never the value (pydantic's own text would echo the password).
+        for field, zh, en in (error_text(e) for e in exc.errors(include_input=False)):
+            typer.secho(f"错误 / error: {field}: {zh} / {en}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from None
+    except ValueError:
+        typer.secho("错误 / error: --body-id / --person-id 应为 UUID / must be UUIDs", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
     try:
         with session_scope(get_engine(settings.database_url)) as session:

@@ -60,6 +60,12 @@ class TestSecretsAreNeverEchoed:
         assert exited.value.code == 1
         assert "REGISTRY_SECRET_KEY" in output.err and SECRET not in output.err + output.out
 
+    def test_a_refused_password_is_not_echoed_by_users_create(self, committed_url: str) -> None:
+        result = CliRunner().invoke(cli, ["users", "create", "--username", "Ｒoot\u202e", "--password", "shortpw"])
+        assert result.exit_code == 1
+        assert "username" in result.output and "password" in result.output
+        assert "shortpw" not in result.output and "input_value" not in result.output
+
     def test_pydantic_itself_would_have_echoed_it(self) -> None:
         # Why get_settings filters: the raw error shows the input, secret included.
         with pytest.raises(ValidationError) as raw:
