@@ -8,6 +8,7 @@ without it a temporary SQLite file is used. Tests that must really commit (CLI, 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -202,3 +203,10 @@ def committed_url(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: 
     finally:
         get_settings.cache_clear()
         wipe_data(database_url)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the fuzz run's counts (operations, cases, failures) when it ran."""
+    fuzz = sys.modules.get("tests.api.test_fuzz")
+    if fuzz is not None and fuzz.OPERATIONS:
+        terminalreporter.write_line(fuzz.summary())
