@@ -1190,11 +1190,8 @@ def _issue_real(url: str, settings: Settings, awards: dict[dt.date, list[str]], 
         suspended = numbers[cut[0] : cut[0] + cut[1]]
         reissued = numbers[cut[0] + cut[1] : cut[0] + cut[1] + cut[2]]
         with session_scope(engine) as s:
-            tokens_now = dict(
-                s.execute(sa.select(Certificate.number, Certificate.token).where(col(Certificate.number).in_(reissued)))
-                .tuples()
-                .all()
-            )
+            selected = sa.select(Certificate.number, Certificate.token).where(col(Certificate.number).in_(reissued))
+            tokens_now = dict(s.execute(selected).all())
             for number in revoked:
                 set_status(
                     s,
