@@ -45,6 +45,7 @@ TARGET_CONNECTIONS = 32
 WARM_UP_SECONDS = 3.0
 VERDICT_SAMPLE = 300
 ROOT = Path(__file__).resolve().parent.parent
+ENDPOINTS = ("bare", "healthz", "verify_json", "verify_page")
 
 
 def _env_ints(name: str, default: str) -> list[int]:
@@ -75,7 +76,9 @@ def _get(url: str, timeout: float = 5) -> tuple[int, bytes]:
 
 
 @contextmanager
-def _server(command: Sequence[str], env: dict[str, str], ready_url: str, log: Path) -> Iterator[None]:
+def _server(
+    command: Sequence[str], env: dict[str, str], ready_url: str, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start a server in its own process group, wait until ready_url answers 200, stop it afterwards."""
     with log.open("ab") as log_file:
         process = subprocess.Popen(
@@ -96,7 +99,7 @@ def _server(command: Sequence[str], env: dict[str, str], ready_url: str, log: Pa
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{ready_url} did not answer within 90 s; see {log}")
             time.sleep(0.3)
-        yield
+        yield process
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -154,9 +157,8 @@ def check_verdicts(base: str, tokens: Sequence[RealToken], sample: int = VERDICT
 def _all_runs(runs: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every wrk run's figures in the results."""
     for result in runs.values():
-        for by_count in result.values():
-            if isinstance(by_count, dict):
-                yield from (run for run in by_count.values() if isinstance(run, dict))
+        for name in ENDPOINTS:
+            yield from result.get(name, {}).values()
 
 
 def _measure_workers(
@@ -174,12 +176,14 @@ def _measure_workers(
     bare_port, registry_port = _ports()
     bare_base, registry_base = f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{registry_port}"
     env = _server_env(settings, registry_port)
-    endpoints = ["bare", "healthz", "verify_json", "verify_page"] if full else ["bare", "healthz", "verify_json"]
+    endpoints = list(ENDPOINTS if full else ENDPOINTS[:3])
     counts = connections if full else [max(connections)]
     runs: dict[str, dict[str, Any]] = {name: {} for name in endpoints}
     with (
         _server(_bare_command(bare_port, workers), env, f"{bare_base}{BARE_PATH}", log_dir / "bare.log"),
-        _server(_registry_command(registry_port, workers), env, f"{registry_base}/healthz", log_dir / "registry.log"),
+        _server(
+            _registry_command(registry_port, workers), env, f"{registry_base}/healthz", log_dir / "registry.log"
+        ) as registry,
     ):
         checked = check_verdicts(registry_base, tokens)
         for name in ("verify_json", "verify_page"):  # connections, pools and caches warm, as in service
@@ -192,7 +196,87 @@ def _measure_workers(
                 load = round(os.getloadavg()[0], 2)
                 result = run_wrk(base, paths[name], connections=count, seconds=seconds)
                 runs[name][str(count)] = {**result.as_dict(), "load_1min_before": load}
+        profile_dir = os.environ.get("BENCH_VERIFY_PROFILE")
+        if profile_dir and full:
+            runs["profile"] = _profile(registry, registry_base, paths["verify_json"], Path(profile_dir), settings)
     return {"workers": workers, "verdicts_checked": checked, **runs}
+
+
+def _profile(
+    server: subprocess.Popen[bytes], base: str, paths: Path, folder: Path, settings: Settings
+) -> dict[str, Any]:
+    """An extra, unmeasured verify run at 32 connections with py-spy on every worker (BENCH_VERIFY_PROFILE=dir).
+
+    Writes py-spy's raw stacks (on-CPU, and with idle threads) and samples the database sessions' states, for
+    finding where the time goes; py-spy (pip install py-spy) is not a project dependency.
+    """
+    import shutil
+    import threading
+
+    import sqlalchemy as sa
+
+    from registry.db import make_engine
+
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        raise RuntimeError("BENCH_VERIFY_PROFILE needs py-spy (pip install py-spy into the virtualenv)")
+    folder.mkdir(parents=True, exist_ok=True)
+    seconds = 12
+    states: list[dict[str, int]] = []
+    stop = threading.Event()
+    engine = make_engine(settings.database_url, pool_size=1)
+    database = sa.engine.make_url(settings.database_url).database
+
+    def sample_sessions() -> None:
+        with engine.connect() as conn:
+            while not stop.wait(0.5):
+                rows = conn.execute(
+                    sa.text(
+                        "SELECT coalesce(state, '?') || coalesce(':' || wait_event_type, ''), count(*) "
+                        "FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid() GROUP BY 1"
+                    ),
+                    {"db": database},
+                ).all()
+                states.append({str(k): int(v) for k, v in rows})
+                conn.rollback()
+
+    spies = [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--pid",
+                str(server.pid),
+                "--subprocesses",
+                "--duration",
+                str(seconds - 2),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--nonblocking",
+                *extra,
+                "--output",
+                str(folder / name),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, extra in (("verify-cpu.txt", []), ("verify-idle.txt", ["--idle"]))
+    ]
+    sampler = threading.Thread(target=sample_sessions)
+    sampler.start()
+    try:
+        result = run_wrk(base, paths, connections=TARGET_CONNECTIONS, seconds=seconds)
+    finally:
+        stop.set()
+        sampler.join()
+        engine.dispose()
+        for spy_process in spies:
+            spy_process.wait(timeout=60)
+    peak = max(states, key=lambda s: sum(s.values()), default={})
+    (folder / "sessions.json").write_text(json.dumps(states, indent=1), encoding="utf-8")
+    return {"under_py_spy": result.as_dict(), "folder": str(folder), "database_sessions_at_peak": peak}
 
 
 def _summary(runs: dict[str, Any], connections: Sequence[int]) -> dict[str, Any]:
