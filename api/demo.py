@@ -46,6 +46,7 @@ from registry.awards.legacy import record_legacy_award
 from registry.awards.models import (
     AppointmentCreate,
     AwardBasis,
+    AwardStatus,
     CertificateFamily,
     GradeAward,
     LegacyAwardIn,
@@ -956,6 +957,7 @@ def _legacy_links(session: Session, settings: Settings) -> list[str]:
         select(LegacyCertificate.original_number, Person.name)
         .join(GradeAward, col(GradeAward.id) == col(LegacyCertificate.award_id))
         .join(Person, col(Person.id) == col(GradeAward.person_id))
+        .where(GradeAward.status == AwardStatus.ACTIVE)
         .order_by(col(LegacyCertificate.original_number))
     ).first()
     if row is None:
