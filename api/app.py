@@ -20,6 +20,7 @@ from api.routers import (
     health,
     people,
     recognitions,
+    rules,
     sessions,
     verify,
 )
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(catalogue.router)
+    app.include_router(rules.router)
     app.include_router(auth.router)
     app.include_router(bodies.router)
     app.include_router(filings.router)

@@ -136,6 +136,31 @@ def import_results_command(
     typer.echo(f"{summary.rows} rows: {summary.enrolled} candidates enrolled, {summary.scores} scores recorded")
 
 
+@import_app.command("legacy")
+def import_legacy_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or .xlsx file")],
+) -> None:
+    """Record certificates issued before the registry (id_number,name,occupation_code,grade,family,
+    issuing_authority,original_number,awarded_on,evidence_ref[,id_type,work_type,evidence_kind,
+    evidence_description]) as the regulator; one bad row and nothing changes."""
+    from registry.awards.legacy import LEGACY_COLUMNS, LEGACY_OPTIONAL, import_legacy
+
+    settings = get_settings()
+    try:
+        rows = read_table(file.read_bytes(), filename=file.name, required=LEGACY_COLUMNS, optional=LEGACY_OPTIONAL)
+        with (
+            session_scope(get_engine(settings.database_url)) as session,
+            typer.progressbar(length=len(rows), label="recording legacy certificates") as bar,
+        ):
+            summary = import_legacy(
+                session, actor=Actor.system("cli"), rows=rows, settings=settings, progress=bar.update
+            )
+    except DomainError as error:
+        _fail(error)
+        return
+    typer.echo(f"{summary.rows} rows: {summary.active} legacy awards recorded (they count at once)")
+
+
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Option(help="login name (lower case)")],

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import NoReturn
 
-from registry.errors import InvalidInput
+from registry.errors import DomainError, InvalidInput
 
 MAX_ERRORS_SHOWN = 20
 
@@ -121,3 +121,18 @@ def raise_row_errors(errors: Sequence[RowError], *, total_rows: int) -> NoReturn
         + (f"; and {more} more" if more > 0 else ""),
         extra={"errors": [asdict(e) for e in errors], "bad_rows": lines, "total_rows": total_rows},
     )
+
+
+def row_error(row: Row, error: Exception) -> RowError:
+    """Describe why one row was refused: a domain error's own words, a pydantic error's first field, or the text."""
+    from pydantic import ValidationError
+
+    if isinstance(error, DomainError):
+        field = error.extra.get("field")
+        return RowError(row.line, str(field) if field else None, error.zh, error.en)
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        return RowError(row.line, field, f"数据格式错误：{field} {first['msg']}", f"malformed {field}: {first['msg']}")
+    message = str(error).splitlines()[0][:200]
+    return RowError(row.line, None, f"数据格式错误：{message}", f"malformed value: {message}")

@@ -22,7 +22,7 @@ router = APIRouter(tags=["verification"])
 class LookupIn(SQLModel):
     """A certificate number and the holder's full name; both must match."""
 
-    number: str = Field(max_length=32)
+    number: str = Field(max_length=64)
     name: str = Field(max_length=64)
 
 
@@ -114,7 +114,7 @@ def lookup_form(
     request: Request,
     session: ReadSessionDep,
     settings: SettingsDep,
-    number: Annotated[str, Form(max_length=32)],
+    number: Annotated[str, Form(max_length=64)],
     name: Annotated[str, Form(max_length=64)],
 ) -> HTMLResponse:
     """The look-up form's answer (rate-limited; the same answer for unknown numbers and wrong names)."""
