@@ -94,14 +94,16 @@ GRADE_WEIGHTS = {
     GradeCode.SENIOR: 26.0,
     GradeCode.TECHNICIAN: 10.5,
     GradeCode.SENIOR_TECHNICIAN: 4.5,
-    GradeCode.SPECIAL_TECHNICIAN: 0.7,
-    GradeCode.CHIEF_TECHNICIAN: 0.3,
+    GradeCode.SPECIAL_TECHNICIAN: 3.0,  # only qualifying Guangdong employers file these (001:44), and they do
+    GradeCode.CHIEF_TECHNICIAN: 1.5,
 }
 PROVINCE_WEIGHTS = {"44": 55, "32": 8, "33": 8, "31": 5, "37": 5, "11": 4, "51": 5, "42": 5, "35": 5}
 KIND_WEIGHTS = {BodyKind.EMPLOYER: 62, BodyKind.CHAIN_BODY: 4, BodyKind.SOCIAL_ORG: 24, BodyKind.SCHOOL: 10}
 REVOKED_SHARE, SUSPENDED_SHARE, REISSUED_SHARE = 0.015, 0.01, 0.015
 FAIL_SHARE = 0.11
 RETURNING_SHARE = 0.12
+LEGACY_SHARE = 0.03  # people who bring a certificate from before the registry (legacy award, no new certificate)
+LEGACY_GRADES = (GradeCode.JUNIOR, GradeCode.INTERMEDIATE, GradeCode.SENIOR, GradeCode.TECHNICIAN)
 REVOCATION_REASONS = (
     (RevocationReason.FRAUDULENT_EVALUATION, 40),
     (RevocationReason.ISSUED_IN_ERROR, 25),
@@ -191,12 +193,15 @@ class TableWriter:
             if column.name in generated or column.nullable or column.server_default is not None:
                 continue
             default = column.default
+            as_json = isinstance(column.type, sa.JSON)  # COPY takes JSON columns as text
             if default is not None and getattr(default, "is_scalar", False):
                 value = default.arg  # type: ignore[attr-defined]
-                constants.append(value.value if hasattr(value, "value") else value)
+                value = value.value if hasattr(value, "value") else value
+                constants.append(json.dumps(value) if as_json else value)
                 constant_names.append(column.name)
             elif default is not None and getattr(default, "is_callable", False):
-                factories.append(functools.partial(default.arg, None))  # type: ignore[attr-defined]
+                factory = functools.partial(default.arg, None)  # type: ignore[attr-defined]
+                factories.append(functools.partial(_json_of, factory) if as_json else factory)
                 factory_names.append(column.name)
             else:
                 raise VolumeError(
@@ -224,6 +229,10 @@ class TableWriter:
     def copy_statement(self) -> str:
         """COPY … FROM STDIN for this table's columns."""
         return f"COPY {self.table.name} ({', '.join(self.columns)}) FROM STDIN"
+
+
+def _json_of(factory: Callable[[], Any]) -> str:
+    return json.dumps(factory())
 
 
 class CopyLoader:
@@ -650,6 +659,8 @@ class Generator:
         self.id_numbers: set[str] = set()
         self.real_awards: dict[dt.date, list[str]] = collections.defaultdict(list)
         self.certificates = 0
+        self.legacy = 0
+        self.legacy_serial = 0
         grade_list = list(GRADE_WEIGHTS)
         self.grade_cum = {
             top: (
@@ -831,6 +842,8 @@ class Generator:
                 person = _Person(self._person(body, batch.exam_on, real=is_real), set())
                 if not is_real:
                     returning.append(person)
+                    if rng.random() < LEGACY_SHARE:
+                        self._legacy(batch, person)
             person.held.add(held_key)
             award_id = _uuid(rng)
             candidate = self._candidate(batch, session_id, person.id, award_id) if session_id else None
@@ -847,6 +860,8 @@ class Generator:
                 "basis_ref": candidate["id"] if candidate else None,
                 "status": "active",
                 "revoked_reason": None,
+                "revocation_reason": None,
+                "status_changed_at": None,
                 "created_at": dt.datetime.combine(batch.awarded_on, dt.time(18), CHINA_TZ),
             }
             certificate = None if is_real else self._certificate(body, award, batch.issued_on)
@@ -857,6 +872,63 @@ class Generator:
             else:
                 add("certificate", certificate)
                 self._prints(certificate)
+
+    def _legacy(self, batch: _Batch, person: _Person) -> None:
+        """An earlier certificate of a lower grade, from before the registry, recorded as a legacy award."""
+        rng = self.rng
+        lower = [g for g in LEGACY_GRADES if grades.ordinal(g) < grades.ordinal(batch.grade)]
+        if not lower:
+            return
+        grade = rng.choice(lower)
+        awarded_on = dt.date(rng.randint(2008, 2019), rng.randint(1, 12), rng.randint(1, 28))
+        roll = rng.random()
+        status = "active" if roll < 0.85 else "pending" if roll < 0.95 else "rejected"
+        by_body = status != "active" or roll < 0.4  # recorded by the employer: pending until the regulator decides
+        recorded = batch.stamp - dt.timedelta(days=rng.randint(10, 300))
+        award_id = _uuid(rng)
+        self.loader.add(
+            "grade_award",
+            {
+                "id": award_id,
+                "person_id": person.id,
+                "body_id": None,
+                "filing_id": None,
+                "occupation_code": batch.occupation,
+                "work_type": "",
+                "grade": grade.value,
+                "awarded_on": awarded_on,
+                "basis": "legacy",
+                "basis_ref": None,
+                "status": status,
+                "revoked_reason": "材料无法核实" if status == "rejected" else None,
+                "revocation_reason": None,
+                "status_changed_at": None,
+                "created_at": recorded,
+            },
+        )
+        self.legacy_serial += 1
+        number = f"{awarded_on.year}{batch.body.province}{self.legacy_serial:011d}"
+        self.loader.add(
+            "legacy_certificate",
+            {
+                "id": _uuid(rng),
+                "award_id": award_id,
+                "family": "qualification" if awarded_on.year < 2019 else "skill_level",
+                "issuing_authority": f"{REGION_ZH[batch.body.province]}职业技能鉴定指导中心",
+                "original_number": number,
+                "number_key": number,
+                "evidence": json.dumps(
+                    [{"kind": "证书扫描件", "ref": f"档案-{award_id[:8]}", "description": ""}], ensure_ascii=False
+                ),
+                "recorded_by_body_id": batch.body.id if by_body else None,
+                "decision_note": "经核查" if by_body and status != "pending" else None,
+                "decided_at": recorded + dt.timedelta(days=12) if by_body and status != "pending" else None,
+                "created_at": recorded,
+            },
+        )
+        if status != "rejected":
+            person.held.add((batch.occupation, grade.value))
+        self.legacy += 1
 
     def _candidate(self, batch: _Batch, session_id: str, person_id: str, award_id: str | None) -> dict[str, Any]:
         high = grades.at_least(batch.grade, GradeCode.TECHNICIAN)
@@ -941,7 +1013,11 @@ class Generator:
             )
             status, note, changed = "revoked", "经核查撤销", later
             if reason in {RevocationReason.FRAUDULENT_EVALUATION, RevocationReason.AWARD_WITHDRAWN}:
-                award["status"], award["revoked_reason"] = "revoked", "证书撤销，等级同时撤销"
+                # as certificates.service.revoke_award cascades: the award revoked, its certificate with it
+                award["status"], award["revoked_reason"], award["status_changed_at"] = "revoked", "等级撤销", later
+                award["revocation_reason"] = (
+                    "fraudulent_evaluation" if reason == RevocationReason.FRAUDULENT_EVALUATION else "issued_in_error"
+                )
         elif roll < revoked_share + SUSPENDED_SHARE:
             status, note, changed = "suspended", "核查期间暂停", later
         elif roll < revoked_share + SUSPENDED_SHARE + REISSUED_SHARE:
