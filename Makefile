@@ -10,13 +10,13 @@ PORT ?= 8000
 RUN_PUBLIC_URL := http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
 
-.PHONY: run test lint fmt bench demo clean help
+.PHONY: run test lint fmt bench wrk demo clean help
 
 help:
 	@echo "make run    - install, migrate ./var/registry.db, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install with dev extras and run the whole suite (REGISTRY_TEST_DATABASE_URL selects PostgreSQL)"
 	@echo "make lint   - ruff, mypy (strict) and import-linter"
-	@echo "make bench  - run the benchmarks in bench/ (JSON on stdout)"
+	@echo "make bench  - run the benchmarks in bench/ (JSON on stdout; the verify benchmark needs wrk and PostgreSQL)"
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,21 @@ fmt: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The verification benchmark drives the server with wrk (a C load generator, Debian package `wrk`): installed
+# here when missing and we may (root with apt-get), otherwise the benchmark stops saying how to install it.
 bench: $(VENV)/.dev-installed
+	@command -v wrk >/dev/null 2>&1 || [ -n "$$BENCH_WRK" ] || $(MAKE) --no-print-directory wrk
 	$(BIN)/python -m bench
+
+wrk:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing wrk (apt-get install wrk) for the verification benchmark"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null 2>&1 \
+		|| { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }; \
+	else \
+		echo "wrk (C HTTP load generator) is not installed: run 'sudo apt-get install wrk' (Debian/Ubuntu)" \
+			"or 'brew install wrk' (macOS), or set BENCH_WRK to its path" >&2; \
+	fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

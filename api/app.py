@@ -23,6 +23,7 @@ from api.routers import (
     health,
     people,
     recognitions,
+    rules,
     sessions,
     verify,
 )
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.include_router(health.router)
     app.include_router(catalogue.router)
+    app.include_router(rules.router)
     app.include_router(auth.router)
     app.include_router(bodies.router)
     app.include_router(filings.router)

@@ -136,6 +136,31 @@ def import_results_command(
     typer.echo(f"{summary.rows} rows: {summary.enrolled} candidates enrolled, {summary.scores} scores recorded")
 
 
+@import_app.command("legacy")
+def import_legacy_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or .xlsx file")],
+) -> None:
+    """Record certificates issued before the registry (id_number,name,occupation_code,grade,family,
+    issuing_authority,original_number,awarded_on,evidence_ref[,id_type,work_type,evidence_kind,
+    evidence_description]) as the regulator; one bad row and nothing changes."""
+    from registry.awards.legacy import LEGACY_COLUMNS, LEGACY_OPTIONAL, import_legacy
+
+    settings = get_settings()
+    try:
+        rows = read_table(file.read_bytes(), filename=file.name, required=LEGACY_COLUMNS, optional=LEGACY_OPTIONAL)
+        with (
+            session_scope(get_engine(settings.database_url)) as session,
+            typer.progressbar(length=len(rows), label="recording legacy certificates") as bar,
+        ):
+            summary = import_legacy(
+                session, actor=Actor.system("cli"), rows=rows, settings=settings, progress=bar.update
+            )
+    except DomainError as error:
+        _fail(error)
+        return
+    typer.echo(f"{summary.rows} rows: {summary.active} legacy awards recorded (they count at once)")
+
+
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Option(help="login name (lower case)")],
@@ -341,7 +366,7 @@ def demo() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes (uvicorn --workers)")] = 1,
     migrate: Annotated[bool, typer.Option(help="migrate and load reference data first")] = True,
 ) -> None:
     """Serve the API and pages (migrates the database first).
@@ -350,8 +375,6 @@ def serve(
     prints and signs links that work.
     """
     import os
-
-    import uvicorn
 
     shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - naming a bind-all, not binding
     base = f"http://{shown}:{port}"
@@ -367,15 +390,19 @@ def serve(
     typer.echo(f"  grades      {base}/api/v1/grades")
     typer.echo(f"  比照 look-up {base}/api/v1/equivalences?grade=technician")
     sys.stdout.flush()
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        proxy_headers=False,  # the app trusts only REGISTRY_FORWARDED_ALLOW_IPS (see api.app)
-    )
+    run_uvicorn("api.app:create_app", host=host, port=port, workers=workers)
+
+
+def run_uvicorn(factory: str, *, host: str, port: int, workers: int) -> None:
+    """Serve the ASGI app built by factory ("module:function") the way `registry serve` does.
+
+    The one uvicorn set-up (worker processes, log level, access log): the verification benchmark serves its bare
+    baseline route through this too, so the ratio it reports compares like with like. uvicorn's own proxy-header
+    handling is off (it trusts 127.0.0.1 by default): the app trusts only REGISTRY_FORWARDED_ALLOW_IPS (api.app).
+    """
+    import uvicorn
+
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=False)
 
 
 def main() -> None:

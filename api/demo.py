@@ -42,8 +42,18 @@ from certificates.service import get_certificate, issue_certificates, reissue, s
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
-from registry.awards.models import AppointmentCreate, AwardBasis, GradeAward
-from registry.awards.service import create_appointment, create_award
+from registry.awards.legacy import record_legacy_award
+from registry.awards.models import (
+    AppointmentCreate,
+    AwardBasis,
+    AwardStatus,
+    CertificateFamily,
+    GradeAward,
+    LegacyAwardIn,
+    LegacyCertificate,
+    LegacyEvidence,
+)
+from registry.awards.service import create_appointment
 from registry.bodies.models import BodyCreate, BodyKind, BodyStatus, ChainMemberIn, EvaluationBody
 from registry.bodies.service import create_body, replace_chain_members, set_body_status
 from registry.catalogue.service import search_occupations
@@ -53,6 +63,7 @@ from registry.filings.models import Filing, FilingCreate, FilingStatus, ScopeLin
 from registry.filings.rules import EvaluationMethod as M
 from registry.filings.service import create_filing, decide_filing, set_filing_status, submit_filing
 from registry.grades import GradeCode as G
+from registry.grades import info as grade_info
 from registry.people.models import EmploymentIn, Person, PersonCreate
 from registry.people.service import register_person
 from registry.settings import Settings
@@ -433,18 +444,43 @@ class People:
         return person
 
 
-def _legacy(session: Session, person: Person, body: EvaluationBody, occupation: str, grade: G, on: dt.date) -> None:
-    create_award(
+LEGACY_AUTHORITY = "广东省职业技能鉴定指导中心"
+
+
+def _legacy(
+    session: Session,
+    person: Person,
+    occupation: str,
+    grade: G,
+    on: dt.date,
+    *,
+    actor: Actor = SYSTEM,
+    authority: str = LEGACY_AUTHORITY,
+) -> GradeAward:
+    """Record a certificate the worker got before the registry (职业资格证书 before 2020, else 职业技能等级证书)."""
+    family = CertificateFamily.QUALIFICATION if on.year < 2020 else CertificateFamily.SKILL_LEVEL
+    number = f"{on:%y}44{grade_level_digit(grade)}{person.id.int % 10**9:09d}"
+    award, _ = record_legacy_award(
         session,
-        actor=SYSTEM,
-        person_id=person.id,
-        body_id=body.id,
-        occupation_code=occupation,
-        grade=grade,
-        basis=AwardBasis.LEGACY,
-        basis_ref=None,
-        awarded_on=on,
+        actor=actor,
+        data=LegacyAwardIn(
+            person_id=person.id,
+            occupation_code=occupation,
+            grade=grade,
+            family=family,
+            issuing_authority=authority,
+            original_number=number,
+            awarded_on=on,
+            evidence=[LegacyEvidence(kind="原证书扫描件", ref=f"档案 LEG-{number}", description="原件已核验")],
+        ),
     )
+    return award
+
+
+def grade_level_digit(grade: G) -> str:
+    """The national level digit (5…1) of a grade, 0 when it has none."""
+    level = grade_info(grade).national_level
+    return str(level) if level else "0"
 
 
 def _card(
@@ -564,6 +600,7 @@ def _recognise(
     evidence: str,
     *,
     waived: list[Waiver] | None = None,
+    justifications: dict[Waiver, str] | None = None,
     methods: list[str] | None = None,
     competition: CompetitionResult | None = None,
     decide: bool | None = True,
@@ -580,6 +617,7 @@ def _recognise(
             path=path,
             triggers=[trigger],
             waived=waived or [],
+            justifications=justifications or {},
             methods=methods or [],
             competition=competition,
             evidence=[Evidence(kind="evidence", ref=f"档案 {path.value}-{person.id.hex[:6]}", description=evidence)],
@@ -610,7 +648,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
     workers = [people.register(session, settings, plant, dispatched=i % 5 == 0) for i in range(40)]
     juniors = workers[10:18]
     for person in juniors:
-        _legacy(session, person, plant, "6-18-02-04", G.JUNIOR, dt.date(2021, 6, 30))
+        _legacy(session, person, "6-18-02-04", G.JUNIOR, dt.date(2021, 6, 30))
     _batch(
         session,
         settings,
@@ -731,7 +769,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
 
     # Direct recognitions under several paths (DR-A, DR-D, DR-G, DR-E pending, DR-C rejected).
     veteran = workers[38]
-    _legacy(session, veteran, plant, "6-18-02-04", G.INTERMEDIATE, dt.date(2019, 7, 1))
+    _legacy(session, veteran, "6-18-02-04", G.INTERMEDIATE, dt.date(2019, 7, 1))
     _recognise(
         session,
         settings,
@@ -757,6 +795,34 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         waived=[Waiver.WORK_YEARS],
         decide=None,
     )
+    # DR-E may skip a grade with the 等级 waiver claimed and justified (002:22); DR-A may not.
+    skipper = workers[37]
+    _legacy(session, skipper, "6-18-02-04", G.JUNIOR, dt.date(2021, 6, 30))
+    _recognise(
+        session,
+        settings,
+        plant,
+        skipper,
+        "6-18-02-04",
+        G.SENIOR,
+        Path.DR_E,
+        Trigger.T6,
+        "省级职业技能大赛焊工赛项优胜，牵头解决薄板焊接变形问题",
+        waived=[Waiver.GRADE, Waiver.WORK_YEARS],
+        justifications={
+            Waiver.GRADE: "自2023年起独立承担高级工岗位的压力容器焊接，三年业绩考核均为优秀",
+            Waiver.WORK_YEARS: "入职未满规定年限，但技能水平经车间技能比武验证",
+        },
+    )
+    # A body enters a worker's pre-registry certificate: it counts only once the regulator confirms it.
+    _legacy(
+        session,
+        workers[36],
+        "6-18-01-01",
+        G.INTERMEDIATE,
+        dt.date(2018, 6, 30),
+        actor=Actor(label="admin.plant", role=Role.BODY_ADMIN, body_id=plant.id),
+    )
     engineers = [people.register(session, settings, chain, since=dt.date(2010, 7, 1)) for _ in range(5)]
     world.people["dr-d"] = engineers[0]
     _recognise(
@@ -772,7 +838,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         waived=[Waiver.SEQUENTIAL],
         methods=["performance_review", "process_assessment"],
     )
-    _legacy(session, engineers[1], chain, "6-18-02-04", G.SENIOR, dt.date(2020, 12, 1))
+    _legacy(session, engineers[1], "6-18-02-04", G.SENIOR, dt.date(2020, 12, 1))
     _recognise(
         session,
         settings,
@@ -787,7 +853,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
             name="第三届广东省职业技能大赛焊工赛项", tier=CompetitionTier.PROVINCIAL, rank=2, year=2026
         ),
     )
-    _legacy(session, engineers[2], chain, "6-18-02-04", G.TECHNICIAN, dt.date(2018, 12, 1))
+    _legacy(session, engineers[2], "6-18-02-04", G.TECHNICIAN, dt.date(2018, 12, 1))
     _recognise(
         session,
         settings,
@@ -802,7 +868,7 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
         decide=False,
     )
     # A 特级技师 recognised under DR-D and appointed to the post (评聘).
-    _legacy(session, engineers[3], chain, "6-31-01-03", G.SENIOR_TECHNICIAN, dt.date(2017, 12, 1))
+    _legacy(session, engineers[3], "6-31-01-03", G.SENIOR_TECHNICIAN, dt.date(2017, 12, 1))
     special = _recognise(
         session,
         settings,
@@ -859,7 +925,7 @@ def _seed_certificates(session: Session, settings: Settings) -> dict[str, str]:
         number=revoked,
         target=CertificateStatus.REVOKED,
         reason=RevocationReason.FRAUDULENT_EVALUATION,
-        note="双随机抽查查实考务造假，依法撤销（000:53）",
+        note="抽查查实考务造假（虚假评价，000:53 要求严肃查处）：撤销本证书，其等级随之撤销",
     )
     set_status(
         session, actor=SYSTEM, number=suspended, target=CertificateStatus.SUSPENDED, note="收到实名举报，核查期间暂停"
@@ -886,6 +952,19 @@ def _demo_links(session: Session, settings: Settings) -> list[str]:
     return lines
 
 
+def _legacy_links(session: Session, settings: Settings) -> list[str]:
+    row = session.exec(
+        select(LegacyCertificate.original_number, Person.name)
+        .join(GradeAward, col(GradeAward.id) == col(LegacyCertificate.award_id))
+        .join(Person, col(Person.id) == col(GradeAward.person_id))
+        .where(GradeAward.status == AwardStatus.ACTIVE)
+        .order_by(col(LegacyCertificate.original_number))
+    ).first()
+    if row is None:
+        return []
+    return [f"  pre-registry certificate: {settings.public_base}/verify  number {row[0]} + name {row[1]}"]
+
+
 def load_demo(session: Session, settings: Settings) -> list[str]:
     """Load the demo data (once; later runs change nothing) and return lines telling the user where to look."""
     if settings.env == "production":
@@ -902,8 +981,9 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         "demo data "
         + ("loaded" if already is None else "already present")
         + f": 8 grades, {occupations} occupations, 7 evaluation bodies, filings and exam batches in every state,",
-        "  awards from closed batches, direct recognitions (DR-A, DR-C, DR-D, DR-E, DR-G), an appointment,",
-        "  certificates (one revoked, one suspended, one reissued)",
+        "  awards from closed batches, direct recognitions (DR-A, DR-C, DR-D, DR-E with a grade skip, DR-G),",
+        "  pre-registry (legacy) certificates (one awaiting the regulator), an appointment,",
+        "  certificates (one revoked for fraud with its award, one suspended, one reissued)",
         f"  log in at {base}/docs (Authorize) — password for every demo account: {DEMO_PASSWORD}",
         "    regulator          广东省人社厅（演示）",
         "    admin.chain        粤海智能装备集团 (chain lead, 首席技师 filing)",
@@ -911,6 +991,8 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         "    admin.ecochain     产教评技能生态链评价中心 · admin.social · admin.school",
         "    assessor.k1 · supervisor.r1 · worker.demo   (assessor, supervisor, a worker's lifelong record)",
         *_demo_links(session, settings),
+        *_legacy_links(session, settings),
+        f"  rules (why a refusal): {base}/api/v1/rules",
         f"  public catalogue:  {base}/api/v1/bodies",
         f"  公示 (publicity):   {base}/api/v1/publicity/{published}",
         f"  occupations:       {base}/api/v1/occupations?q=6-18",

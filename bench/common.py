@@ -33,21 +33,21 @@ def postgres_available() -> bool:
 
 
 @contextmanager
-def scratch_database(kind: str) -> Iterator[str]:
-    """A fresh, migrated database with reference data; dropped afterwards."""
+def scratch_database(kind: str, *, admin_url: str = PG_ADMIN) -> Iterator[str]:
+    """A fresh, migrated database with reference data (PostgreSQL: registry_bench_*); dropped afterwards."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{Path(folder) / 'bench.db'}"
-            _prepare(url)
+            prepare(url)
             yield url
         return
     name = f"registry_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(PG_ADMIN)
+    admin = make_engine(admin_url)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
-        _prepare(url)
+        prepare(url)
         yield url
     finally:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -55,7 +55,8 @@ def scratch_database(kind: str) -> Iterator[str]:
         admin.dispose()
 
 
-def _prepare(url: str) -> None:
+def prepare(url: str) -> None:
+    """Migrate url to the newest schema and load the shipped reference data."""
     schema.upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as session:

@@ -37,7 +37,8 @@ from certificates.tokens import Claims
 from registry import grades, pii
 from registry.actor import Actor, Role, require_body_access
 from registry.audit.service import PendingEvent, record, record_many
-from registry.awards.models import AwardBasis, AwardStatus, GradeAward
+from registry.awards import service as awards
+from registry.awards.models import AwardBasis, AwardRevocationReason, AwardStatus, GradeAward
 from registry.bodies.models import EvaluationBody
 from registry.catalogue.models import Occupation
 from registry.clock import today, utcnow
@@ -187,7 +188,7 @@ def issue_certificates(
             extra={"award_ids": sorted(set(bad))[:100]},
         )
     todo = [awards[i] for i in ids if i not in existing]
-    for body_id in {a.body_id for a in todo}:
+    for body_id in {a.awarding_body() for a in todo}:
         require_body_access(actor, body_id)
 
     def scope_key(award: GradeAward) -> tuple[str, str, str, str]:
@@ -197,7 +198,7 @@ def issue_certificates(
         first = next(same_scope)
         require_scope(
             session,
-            body_id=first.body_id,
+            body_id=first.awarding_body(),
             occupation_code=first.occupation_code,
             grade=first.grade,
             on=day,
@@ -225,7 +226,7 @@ def issue_certificates(
 
     signer = signing.load_signer(settings.key_dir)
     now = utcnow()
-    part_of = {a.id: _number_parts(bodies[a.body_id], GradeCode(a.grade), day.year, settings) for a in todo}
+    part_of = {a.id: _number_parts(bodies[a.awarding_body()], GradeCode(a.grade), day.year, settings) for a in todo}
     by_parts: dict[numbering.NumberParts, list[GradeAward]] = {}
     for award in todo:
         by_parts.setdefault(part_of[award.id], []).append(award)
@@ -242,7 +243,7 @@ def issue_certificates(
                 number=number,
                 level=parts.level,
                 occupation_code=award.occupation_code,
-                body_uscc=bodies[award.body_id].uscc,
+                body_uscc=bodies[award.awarding_body()].uscc,
                 issued_on=day,
                 name_masked=mask_name(person.name),
                 status_ref=status_ref,
@@ -362,18 +363,23 @@ def _require_manager(actor: Actor, certificate: Certificate) -> None:
     require_body_access(actor, certificate.body_id)
 
 
-def set_status(
+# A certificate revoked for these reasons takes its award with it (the grade was never genuinely earned).
+AWARD_FALLS_WITH_CERTIFICATE = {
+    RevocationReason.FRAUDULENT_EVALUATION: AwardRevocationReason.FRAUDULENT_EVALUATION,
+    RevocationReason.AWARD_WITHDRAWN: AwardRevocationReason.OTHER,
+}
+
+
+def _change_status(
     session: Session,
     *,
     actor: Actor,
-    number: str,
+    certificate: Certificate,
     target: CertificateStatus,
     note: str,
     reason: RevocationReason | None = None,
-) -> Certificate:
-    """Suspend, reinstate or revoke (final, with reason code) a certificate; audited."""
-    certificate = get_certificate(session, actor=actor, number=number, lock=True)
-    _require_manager(actor, certificate)
+) -> None:
+    """Move a locked certificate along its transition table and audit it."""
     CERTIFICATE_TRANSITIONS.check(certificate.status, target)
     before = certificate.status
     certificate.status = target
@@ -398,7 +404,60 @@ def set_status(
         after={"status": target, "reason": certificate.revocation_reason},
         reason=note,
     )
+
+
+def set_status(
+    session: Session,
+    *,
+    actor: Actor,
+    number: str,
+    target: CertificateStatus,
+    note: str,
+    reason: RevocationReason | None = None,
+) -> Certificate:
+    """Suspend, reinstate or revoke (final, with reason code) a certificate; audited.
+
+    A revocation for fraudulent evaluation (虚假评价) or a withdrawn award also revokes the award, in the same
+    transaction: the grade then counts for nothing (prerequisites, appointments, 比照).
+    """
+    certificate = get_certificate(session, actor=actor, number=number, lock=True)
+    _require_manager(actor, certificate)
+    _change_status(session, actor=actor, certificate=certificate, target=target, note=note, reason=reason)
+    award_reason = AWARD_FALLS_WITH_CERTIFICATE.get(reason) if reason else None
+    if target == CertificateStatus.REVOKED and award_reason is not None:
+        award = session.get(GradeAward, certificate.award_id)
+        if award is not None and award.status == AwardStatus.ACTIVE:
+            awards.revoke_award(
+                session, actor=actor, award_id=award.id, reason=award_reason, note=f"证书 {certificate.number}：{note}"
+            )
     return certificate
+
+
+def revoke_award(
+    session: Session, *, actor: Actor, award_id: uuid.UUID, reason: AwardRevocationReason, note: str
+) -> GradeAward:
+    """Revoke an award and every certificate documenting it, in one transaction, each change audited."""
+    award = awards.revoke_award(session, actor=actor, award_id=award_id, reason=reason, note=note)
+    certificate_reason = (
+        RevocationReason.FRAUDULENT_EVALUATION
+        if reason == AwardRevocationReason.FRAUDULENT_EVALUATION
+        else RevocationReason.AWARD_WITHDRAWN
+    )
+    for certificate_id in session.exec(
+        select(Certificate.id).where(
+            Certificate.award_id == award.id, col(Certificate.status) != CertificateStatus.REVOKED
+        )
+    ).all():
+        certificate = get_for_update(session, Certificate, certificate_id)
+        _change_status(
+            session,
+            actor=actor,
+            certificate=certificate,
+            target=CertificateStatus.REVOKED,
+            note=f"等级已撤销 / award revoked: {note}",
+            reason=certificate_reason,
+        )
+    return award
 
 
 def reissue(session: Session, *, actor: Actor, number: str, note: str, settings: Settings) -> Certificate:

@@ -24,7 +24,16 @@ from certificates import numbering, signing
 from certificates.models import REASON_ZH, STATUS_ZH, Certificate, CertificateStatus, RevocationReason
 from certificates.tokens import BadClaims, Claims
 from registry import grades, pii
-from registry.awards.models import GradeAward
+from registry.awards.legacy import LegacyMatch, find_legacy
+from registry.awards.models import (
+    AWARD_REASON_ZH,
+    AWARD_STATUS_ZH,
+    FAMILY_EN,
+    FAMILY_ZH,
+    AwardRevocationReason,
+    AwardStatus,
+    GradeAward,
+)
 from registry.bodies.models import BodyStatus, EvaluationBody
 from registry.catalogue.models import Occupation
 from registry.clock import CHINA_TZ, as_utc, utcnow
@@ -33,7 +42,7 @@ from registry.grades import GradeCode
 from registry.keys import derive_key
 from registry.people.models import Person
 from registry.settings import Settings
-from registry.validators import mask_id_public
+from registry.validators import mask_id_public, mask_name
 
 REVOCATIONS_FORMAT = "xbj-revocations/1"
 MAX_LIST_AGE = dt.timedelta(days=7)
@@ -48,6 +57,8 @@ class Verdict(StrEnum):
     SUPERSEDED = "superseded"
     INVALID = "invalid"
     STATUS_UNKNOWN = "status_unknown"
+    LEGACY = "legacy"  # a pre-registry certificate this registry records but did not issue (look-up only)
+    LEGACY_UNCONFIRMED = "legacy_unconfirmed"  # … recorded by a body, not yet confirmed by the regulator
 
 
 VERDICT_ZH = {
@@ -57,6 +68,8 @@ VERDICT_ZH = {
     Verdict.SUPERSEDED: "已换发（此印件作废）",
     Verdict.INVALID: "无法验证",
     Verdict.STATUS_UNKNOWN: "签名真实，状态未能核实",
+    Verdict.LEGACY: "历史证书登记记录（非本系统签发）",
+    Verdict.LEGACY_UNCONFIRMED: "历史证书登记记录，待人社部门确认（非本系统签发）",
 }
 VERDICT_EN = {
     Verdict.VALID: "Genuine and valid",
@@ -65,6 +78,8 @@ VERDICT_EN = {
     Verdict.SUPERSEDED: "Superseded by a reissue (this print is void)",
     Verdict.INVALID: "Cannot be verified",
     Verdict.STATUS_UNKNOWN: "Signature genuine, status not checked",
+    Verdict.LEGACY: "Pre-registry record (not issued here)",
+    Verdict.LEGACY_UNCONFIRMED: "Pre-registry record, unconfirmed (not issued here)",
 }
 
 
@@ -217,6 +232,8 @@ class _Record:
     id_type: str
     id_masked: str
     token: str
+    award_status: AwardStatus
+    award_reason: AwardRevocationReason | None
 
 
 def _record(session: Session, number: str) -> _Record | None:
@@ -249,6 +266,8 @@ def _record(session: Session, number: str) -> _Record | None:
             p.c.id_type,
             p.c.id_masked,
             c.c.token,
+            a.c.status.label("award_status"),
+            a.c.revocation_reason.label("award_reason"),
         )
         .select_from(
             c.join(b, b.c.id == c.c.body_id)
@@ -277,6 +296,8 @@ def _record(session: Session, number: str) -> _Record | None:
         row[12],
         row[13],
         row[14],
+        AwardStatus(row[15]),
+        AwardRevocationReason(row[16]) if row[16] else None,
     )
 
 
@@ -338,7 +359,22 @@ def verify_online(session: Session, *, token: str, settings: Settings) -> Verifi
             + ("" if active else " (the certificate's own status follows)"),
         )
     )
-    if record.status == CertificateStatus.REVOKED:
+    award_stands = record.award_status == AwardStatus.ACTIVE
+    award_reason = f"（原因：{AWARD_REASON_ZH[record.award_reason]}）" if record.award_reason else ""
+    checks.append(
+        Check(
+            "award",
+            award_stands,
+            "证书所记载的等级有效"
+            if award_stands
+            else f"证书所记载的等级{AWARD_STATUS_ZH[record.award_status]}{award_reason}",
+            "the grade the certificate documents stands"
+            if award_stands
+            else f"the grade the certificate documents is {record.award_status.value}"
+            + (f" (reason: {record.award_reason.value})" if record.award_reason else ""),
+        )
+    )
+    if record.status == CertificateStatus.REVOKED or not award_stands:
         verdict = Verdict.REVOKED
     elif record.status == CertificateStatus.SUSPENDED:
         verdict = Verdict.SUSPENDED
@@ -357,27 +393,102 @@ def verify_online(session: Session, *, token: str, settings: Settings) -> Verifi
     )
     fields = _fields(claims, True, record.occupation_name or "", record.body_name, letters)
     fields["id_masked"] = mask_id_public(record.id_type, record.id_masked)
+    fields["award_status"] = record.award_status.value
     if reason is not None:
         fields["revocation_reason"] = reason.value
     return VerificationResult(verdict, checks, fields, status_as_of=utcnow(), status_source="registry", claims=claims)
 
 
 def lookup(session: Session, *, number: str, name: str, settings: Settings) -> VerificationResult | None:
-    """Verify the certificate with this number and holder name, or None — the same for every kind of miss."""
+    """Verify the certificate (or legacy record) with this number and holder name, or None — the same for every miss.
+
+    A number this registry issued is verified in full; otherwise a pre-registry certificate the registry records
+    (legacy) is reported as exactly that: recorded here, issued elsewhere, not signed by this registry.
+    """
     number, name = number.strip().upper(), name.strip()
     try:
         number.encode("utf-8")
         name.encode("utf-8")
     except UnicodeEncodeError:
         return None
-    if not numbering.is_well_formed(number):
-        return None
-    token = session.exec(
-        select(Certificate.token)
-        .join(Person, col(Person.id) == col(Certificate.person_id))
-        .where(Certificate.number == number, Person.name == name)
-    ).first()
-    return None if token is None else verify_online(session, token=token, settings=settings)
+    if numbering.is_well_formed(number):
+        token = session.exec(
+            select(Certificate.token)
+            .join(Person, col(Person.id) == col(Certificate.person_id))
+            .where(Certificate.number == number, Person.name == name)
+        ).first()
+        if token is not None:
+            return verify_online(session, token=token, settings=settings)
+    match = find_legacy(session, number=number, name=name)
+    return None if match is None else legacy_result(session, match)
+
+
+def legacy_result(session: Session, match: LegacyMatch) -> VerificationResult:
+    """Say plainly what a legacy record is: a certificate issued elsewhere, recorded here, with its standing."""
+    award, legacy, person = match.award, match.legacy, match.person
+    info = grades.info(award.grade)
+    occupation = session.get(Occupation, award.occupation_code)
+    family_zh, family_en = FAMILY_ZH[legacy.family], FAMILY_EN[legacy.family]
+    checks = [
+        Check(
+            "record",
+            True,
+            f"本系统登记有此{family_zh}：{legacy.issuing_authority}颁发，原编号 {legacy.original_number}",
+            f"this registry records a {family_en} issued by {legacy.issuing_authority}, "
+            f"number {legacy.original_number}",
+        ),
+        Check(
+            "issuer",
+            None,
+            "原证书不是本系统签发，本系统未对其签名；原件真伪请向原发证机构核实",
+            "the original was not issued or signed by this registry; check the paper with its issuing authority",
+        ),
+    ]
+    if award.status == AwardStatus.PENDING:
+        verdict = Verdict.LEGACY_UNCONFIRMED
+        checks.append(
+            Check(
+                "confirmed",
+                None,
+                "由评价机构登记，尚待人社部门确认；确认前不计入本系统",
+                "recorded by a body and not yet confirmed by the regulator; it counts for nothing until then",
+            )
+        )
+    elif award.status == AwardStatus.REVOKED:
+        verdict = Verdict.REVOKED
+        reason = award.revocation_reason
+        checks.append(
+            Check(
+                "status",
+                False,
+                "该等级记录已撤销" + (f"（原因：{AWARD_REASON_ZH[reason]}）" if reason else ""),
+                "the grade on record is revoked" + (f" (reason: {reason.value})" if reason else ""),
+            )
+        )
+    else:
+        verdict = Verdict.LEGACY
+        checks.append(
+            Check("confirmed", True, "等级记录经人社部门确认，有效", "the grade on record is confirmed and stands")
+        )
+    fields: dict[str, Any] = {
+        "number": legacy.original_number,
+        "holder_name_masked": mask_name(person.name),
+        "grade": award.grade.value,
+        "grade_zh": info.name_zh,
+        "national_level_zh": info.national_level_zh,
+        "occupation_code": award.occupation_code,
+        "occupation_name_zh": occupation.name_zh if occupation else "",
+        "body_uscc": "",
+        "body_name": legacy.issuing_authority,
+        "issued_on": award.awarded_on.isoformat(),
+        "print_serial": None,
+        "id_masked": mask_id_public(person.id_type.value, person.id_masked),  # public: see the README threat model
+        "in_registry": True,
+        "legacy_family": legacy.family.value,
+        "legacy_family_zh": family_zh,
+        "award_status": award.status.value,
+    }
+    return VerificationResult(verdict, checks, fields, status_as_of=utcnow(), status_source="registry")
 
 
 def check_holder_offline(claims: Claims, name: str, id_number: str) -> bool | None:

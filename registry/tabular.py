@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import NoReturn
 
-from registry.errors import InvalidInput
+from registry.errors import DomainError, InvalidInput
 from registry.text import control_problem
 
 MAX_ERRORS_SHOWN = 20
@@ -129,3 +129,20 @@ def raise_row_errors(errors: Sequence[RowError], *, total_rows: int) -> NoReturn
         + (f"; and {more} more" if more > 0 else ""),
         extra={"errors": [asdict(e) for e in errors], "bad_rows": lines, "total_rows": total_rows},
     )
+
+
+def row_error(row: Row, error: Exception) -> RowError:
+    """Describe why one row was refused: a domain error's own words, a pydantic error's first field, or the text."""
+    from pydantic import ValidationError
+
+    from registry.fields import error_text
+
+    if isinstance(error, DomainError):
+        field = error.extra.get("field")
+        return RowError(row.line, str(field) if field else None, error.zh, error.en)
+    if isinstance(error, ValidationError):
+        # The field's own Chinese text (registry.fields), not the English message inside a Chinese frame.
+        field, zh, en = error_text(error.errors()[0])
+        return RowError(row.line, field or None, f"{field}：{zh}", f"{field}: {en}")
+    message = str(error).splitlines()[0][:200]
+    return RowError(row.line, None, f"数据格式错误：{message}", f"malformed value: {message}")

@@ -18,7 +18,8 @@ from assessment.batches.service import create_session, open_session
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
-from registry.awards.models import AwardBasis, GradeAward
+from registry.awards.legacy import FAMILY_GRADES, record_legacy_award
+from registry.awards.models import AwardBasis, CertificateFamily, GradeAward, LegacyAwardIn, LegacyEvidence
 from registry.awards.service import create_award
 from registry.bodies.models import BodyCreate, BodyKind, EvaluationBody
 from registry.bodies.service import create_body
@@ -267,27 +268,53 @@ def make_batch(
     return Batch(exam, staff, supervisor)
 
 
+_legacy_numbers = itertools.count(1)
+
+
+def legacy_data(
+    person: Person,
+    *,
+    grade: GradeCode = GradeCode.SENIOR,
+    occupation_code: str = "6-18-02-04",
+    on: dt.date = dt.date(2020, 6, 30),
+    family: CertificateFamily = CertificateFamily.QUALIFICATION,
+    number: str | None = None,
+) -> LegacyAwardIn:
+    """A legacy certificate as recorded (default: a 2020 职业资格证书 for 焊工 高级工)."""
+    return LegacyAwardIn(
+        person_id=person.id,
+        occupation_code=occupation_code,
+        grade=grade,
+        family=family,
+        issuing_authority="广东省职业技能鉴定指导中心",
+        original_number=number or f"1544{next(_legacy_numbers):010d}",
+        awarded_on=on,
+        evidence=[LegacyEvidence(kind="原证书扫描件", ref="档案 2020-117")],
+    )
+
+
 def give_award(
     session: Session,
     *,
     person: Person,
-    body: EvaluationBody,
+    body: EvaluationBody | None = None,
     grade: GradeCode,
     occupation_code: str = "6-18-02-04",
     on: dt.date = dt.date(2026, 3, 1),
 ) -> GradeAward:
-    """Record an award directly (the body's filing must cover it on the day)."""
-    return create_award(
+    """Give a person a grade as a legacy record the regulator makes (it counts at once; no filing needed)."""
+    del body  # legacy records have no awarding body
+    award, _ = record_legacy_award(
         session,
         actor=SYSTEM,
-        person_id=person.id,
-        body_id=body.id,
-        occupation_code=occupation_code,
-        grade=grade,
-        basis=AwardBasis.LEGACY,
-        basis_ref=None,
-        awarded_on=on,
+        data=legacy_data(person, grade=grade, occupation_code=occupation_code, on=on, family=_family(grade, on)),
     )
+    return award
+
+
+def _family(grade: GradeCode, on: dt.date) -> CertificateFamily:
+    qualification = grade in FAMILY_GRADES[CertificateFamily.QUALIFICATION] and on.year < 2020
+    return CertificateFamily.QUALIFICATION if qualification else CertificateFamily.SKILL_LEVEL
 
 
 # ------------------------------------------------------------------------------------------ certificates

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from assessment.batches.eligibility import ELIGIBILITY_RULES, EligibilityFacts, EmploymentFacts
+from assessment.batches.eligibility import DEFAULT_MIN_YEARS, ELIGIBILITY_RULES, EligibilityFacts, EmploymentFacts
 from assessment.recognition.rules import RECOGNITION_RULES, RecognitionFacts
 from registry.grades import GradeCode as G
+from registry.rules import Provenance
 
 BODY = "91440606D0000028X1"
 MEMBER = "91440100D0000213X2"
@@ -61,12 +62,12 @@ ELIGIBILITY_CASES = [
         id="001:46-draft-off-chain-body-assesses-only-its-own-staff",
     ),
     pytest.param(elig(body_kind="social_org", employments=()), set(), id="002:22-social-org-assesses-anyone"),
-    pytest.param(elig(in_scope=False), {"ELIG-SCOPE"}, id="001:44-batch-outside-the-filing"),
-    pytest.param(elig(held=()), {"ELIG-PREREQUISITE"}, id="001:46-grade-by-grade-needs-the-grade-below"),
+    pytest.param(elig(in_scope=False), {"ELIG-SCOPE"}, id="registry-batch-outside-the-filing"),
+    pytest.param(elig(held=()), {"ELIG-PREREQUISITE"}, id="§9-grade-by-grade-needs-the-grade-below"),
     pytest.param(
-        elig(held=((G.JUNIOR, dt.date(2010, 1, 1)),)), {"ELIG-PREREQUISITE"}, id="001:46-two-grades-below-is-not-enough"
+        elig(held=((G.JUNIOR, dt.date(2010, 1, 1)),)), {"ELIG-PREREQUISITE"}, id="§9-two-grades-below-is-not-enough"
     ),
-    pytest.param(elig(target=G.JUNIOR, held=()), set(), id="001:46-junior-needs-no-prior-grade"),
+    pytest.param(elig(target=G.JUNIOR, held=()), set(), id="§9-junior-needs-no-prior-grade"),
     pytest.param(
         elig(held=((G.INTERMEDIATE, dt.date(2024, 1, 1)),)),
         {"ELIG-YEARS"},
@@ -81,15 +82,32 @@ ELIGIBILITY_CASES = [
     pytest.param(
         elig(held=((G.INTERMEDIATE, dt.date(2019, 1, 1)), (G.SENIOR, dt.date(2023, 1, 1)))),
         {"ELIG-NOT-HELD"},
-        id="001:44-already-holds-the-grade",
+        id="registry-already-holds-the-grade",
     ),
-    pytest.param(elig(staff_person_ids=frozenset({"p"})), {"ELIG-RECUSAL"}, id="002:23-assessor-may-not-assess-self"),
+    pytest.param(
+        elig(target=G.SPECIAL_TECHNICIAN, held=((G.SENIOR_TECHNICIAN, dt.date(2025, 1, 1)),)),
+        {"ELIG-YEARS-TOP"},
+        id="registry-two-years-after-senior-technician-before-special-technician",
+    ),
+    pytest.param(
+        elig(target=G.SPECIAL_TECHNICIAN, held=((G.SENIOR_TECHNICIAN, dt.date(2024, 6, 15)),)),
+        set(),
+        id="registry-two-years-are-enough-for-special-technician",
+    ),
+    pytest.param(
+        elig(target=G.CHIEF_TECHNICIAN, held=((G.SPECIAL_TECHNICIAN, dt.date(2026, 1, 1)),), min_years={}),
+        set(),
+        id="registry-top-grade-years-are-configurable",
+    ),
+    pytest.param(
+        elig(staff_person_ids=frozenset({"p"})), {"ELIG-RECUSAL"}, id="§9-recusal-assessor-may-not-assess-self"
+    ),
     pytest.param(
         elig(recusal_same_employer=True, staff_home_usccs=frozenset({BODY})),
         {"ELIG-RECUSAL"},
-        id="002:23-recusal-of-colleagues-when-the-batch-requires-it",
+        id="§9-recusal-of-colleagues-when-the-batch-requires-it",
     ),
-    pytest.param(elig(staff_home_usccs=frozenset({BODY})), set(), id="002:23-colleagues-allowed-by-default"),
+    pytest.param(elig(staff_home_usccs=frozenset({BODY})), set(), id="§9-recusal-colleagues-allowed-by-default"),
 ]
 
 
@@ -99,9 +117,19 @@ class TestEligibilityRules:
         decision = ELIGIBILITY_RULES.evaluate(facts, jurisdiction="44", draft_in_force=facts.draft_in_force)
         assert {r.rule_id for r in decision.failures} == failing
 
-    def test_years_rule_is_marked_outside_knowledge(self) -> None:
-        rule = next(r for r in ELIGIBILITY_RULES.rules if r.id == "ELIG-YEARS")
-        assert rule.provenance.value == "outside_knowledge"
+    def test_years_rule_is_outside_knowledge_and_the_top_grades_years_are_ours(self) -> None:
+        rules = {r.id: r.provenance for r in ELIGIBILITY_RULES.rules}
+        assert (rules["ELIG-YEARS"], rules["ELIG-YEARS-TOP"]) == (Provenance.OUTSIDE, Provenance.REGISTRY)
+
+    def test_the_default_years_are_those_the_readme_shows(self) -> None:
+        assert dict(DEFAULT_MIN_YEARS) == {
+            "intermediate": 2,
+            "senior": 4,
+            "technician": 4,
+            "senior_technician": 4,
+            "special_technician": 2,
+            "chief_technician": 2,
+        }
 
 
 def rec(**changes: Any) -> RecognitionFacts:
@@ -139,6 +167,20 @@ DR_D = {
     "methods": frozenset({"performance_review"}),
 }
 
+DR_G = {
+    "path": "DR-G",
+    "triggers": frozenset({"T7"}),
+    "waived": frozenset(),
+    "has_competition": True,
+    "competition_cap": G.TECHNICIAN,
+}
+DR_E_SKIP = {
+    "path": "DR-E",
+    "triggers": frozenset({"T6"}),
+    "waived": frozenset({"grade", "work_years"}),
+    "justified": frozenset({"grade"}),
+}
+
 RECOGNITION_CASES = [
     pytest.param(rec(), set(), id="000:47-DR-A-senior-with-trigger-and-evidence"),
     pytest.param(
@@ -152,18 +194,18 @@ RECOGNITION_CASES = [
         {"REC-TRIGGERS"},
         id="000:47-DR-A-waives-education-seniority-age-quota-only",
     ),
-    pytest.param(rec(evidence_count=0), {"REC-EVIDENCE"}, id="000:47-evidence-is-required"),
-    pytest.param(rec(target=G.TECHNICIAN), {"REC-SEQUENTIAL"}, id="001:46-DR-A-may-not-skip-a-grade"),
-    pytest.param(rec(held=()), {"REC-SEQUENTIAL"}, id="001:46-no-grade-held-means-no-direct-senior"),
+    pytest.param(rec(evidence_count=0), {"REC-EVIDENCE"}, id="registry-evidence-is-required"),
+    pytest.param(rec(target=G.TECHNICIAN), {"REC-SEQUENTIAL"}, id="000:47-DR-A-may-not-skip-a-grade"),
+    pytest.param(rec(held=()), {"REC-SEQUENTIAL"}, id="000:47-DR-A-no-grade-held-means-no-direct-senior"),
     pytest.param(rec(body_kind="social_org"), {"REC-DR-A"}, id="000:47-DR-A-is-for-enterprises"),
     pytest.param(rec(employed=False), {"REC-EMPLOYED"}, id="002:22-only-the-bodys-own-staff"),
-    pytest.param(rec(in_scope=False), {"REC-SCOPE"}, id="001:44-outside-the-filing"),
+    pytest.param(rec(in_scope=False), {"REC-SCOPE"}, id="registry-outside-the-filing"),
     pytest.param(
         rec(target=G.SPECIAL_TECHNICIAN, held=((G.SENIOR_TECHNICIAN, dt.date(2020, 1, 1)),)),
         {"REC-CEILING"},
-        id="001:44-never-above-the-filing-ceiling",
+        id="registry-never-above-the-filing-ceiling",
     ),
-    pytest.param(rec(held=((G.SENIOR, dt.date(2020, 1, 1)),)), {"REC-NOT-HELD"}, id="001:44-already-holds-it"),
+    pytest.param(rec(held=((G.SENIOR, dt.date(2020, 1, 1)),)), {"REC-NOT-HELD"}, id="registry-already-holds-it"),
     pytest.param(rec(body_status="suspended"), {"REC-BODY-ACTIVE"}, id="002:27-suspended-body"),
     pytest.param(
         rec(path="DR-C", target=G.TECHNICIAN, held=((G.SENIOR, dt.date(2020, 1, 1)),), triggers=frozenset({"T5"})),
@@ -237,7 +279,7 @@ RECOGNITION_CASES = [
             competition_cap=G.TECHNICIAN,
         ),
         set(),
-        id="003:745-DR-G-competition-promotes-one-grade",
+        id="001:36-DR-G-competition-promotes-one-grade",
     ),
     pytest.param(
         rec(
@@ -248,12 +290,85 @@ RECOGNITION_CASES = [
             competition_cap=G.INTERMEDIATE,
         ),
         {"REC-DR-G"},
-        id="003:745-DR-G-capped-by-the-table",
+        id="001:36-DR-G-capped-by-the-table",
     ),
     pytest.param(
         rec(path="DR-G", triggers=frozenset({"T7"}), waived=frozenset(), has_competition=True, competition_cap=None),
         {"REC-DR-G"},
-        id="003:745-DR-G-rank-outside-the-table",
+        id="001:36-DR-G-rank-outside-the-table",
+    ),
+    pytest.param(
+        rec(**{**DR_G, "draft_in_force": False}),
+        {"REC-DRAFT-BASIS"},
+        id="001:36-DR-G-is-draft-and-off-with-the-draft",
+    ),
+    pytest.param(
+        rec(**{**DR_G, "employed": False}),
+        {"REC-DR-G-FILING"},
+        id="registry-DR-G-recorded-by-the-winners-employer",
+    ),
+    pytest.param(
+        rec(**{**DR_G, "in_scope": False}),
+        {"REC-DR-G-FILING"},
+        id="registry-DR-G-needs-the-employers-approved-filing",
+    ),
+    pytest.param(
+        rec(target=G.SENIOR, held=((G.JUNIOR, dt.date(2020, 1, 1)),), **DR_E_SKIP),
+        set(),
+        id="002:22-DR-E-skips-a-grade-with-the-grade-waiver-justified",
+    ),
+    pytest.param(
+        rec(target=G.TECHNICIAN, held=(), **DR_E_SKIP),
+        set(),
+        id="002:22-DR-E-skips-several-grades-with-the-grade-waiver-justified",
+    ),
+    pytest.param(
+        rec(target=G.SENIOR, held=((G.JUNIOR, dt.date(2020, 1, 1)),), **{**DR_E_SKIP, "draft_in_force": False}),
+        set(),
+        id="002:22-DR-E-skips-with-the-draft-off",
+    ),
+    pytest.param(
+        rec(target=G.SENIOR, held=((G.JUNIOR, dt.date(2020, 1, 1)),), **{**DR_E_SKIP, "justified": frozenset()}),
+        {"REC-SEQUENTIAL"},
+        id="002:22-DR-E-grade-waiver-needs-a-justification",
+    ),
+    pytest.param(
+        rec(
+            target=G.SENIOR,
+            held=((G.JUNIOR, dt.date(2020, 1, 1)),),
+            **{**DR_E_SKIP, "waived": frozenset({"work_years"}), "justified": frozenset({"work_years"})},
+        ),
+        {"REC-SEQUENTIAL"},
+        id="002:22-DR-E-without-the-grade-waiver-stays-grade-by-grade",
+    ),
+    pytest.param(
+        rec(
+            target=G.SENIOR_TECHNICIAN,
+            held=((G.SENIOR, dt.date(2020, 1, 1)),),
+            ceiling=G.TECHNICIAN,
+            **DR_E_SKIP,
+        ),
+        {"REC-CEILING"},
+        id="registry-DR-E-skip-never-above-the-filing-ceiling",
+    ),
+    pytest.param(
+        rec(
+            target=G.TECHNICIAN,
+            waived=frozenset({"education", "grade"}),
+            justified=frozenset({"education", "grade"}),
+        ),
+        {"REC-TRIGGERS", "REC-SEQUENTIAL"},
+        id="000:47-DR-A-cannot-waive-the-grade-condition",
+    ),
+    pytest.param(
+        rec(target=G.TECHNICIAN, held=(), **{**DR_D, "is_large": False, "is_listed": True}),
+        set(),
+        id="001:46-DR-D-listed-manufacturer",
+    ),
+    pytest.param(
+        rec(target=G.TECHNICIAN, held=(), **{**DR_D, "is_large": False, "is_listed": True, "is_manufacturing": False}),
+        {"REC-DR-D"},
+        id="001:46-DR-D-listed-company-outside-manufacturing-may-not-(our-reading)",
     ),
 ]
 
@@ -264,5 +379,12 @@ class TestRecognitionRules:
         decision = RECOGNITION_RULES.evaluate(facts, jurisdiction="44", draft_in_force=facts.draft_in_force)
         assert {r.rule_id for r in decision.failures} == failing
 
-    def test_every_rule_cites_a_clause(self) -> None:
-        assert all(rule.source for rule in RECOGNITION_RULES.rules)
+    def test_every_rule_but_a_registry_rule_cites_a_clause(self) -> None:
+        for rule in RECOGNITION_RULES.rules:
+            assert (rule.source is None) == (rule.provenance == Provenance.REGISTRY), rule.id
+
+    def test_a_dr_e_skip_says_it_rests_on_002_22(self) -> None:
+        facts = rec(target=G.SENIOR, held=((G.JUNIOR, dt.date(2020, 1, 1)),), **DR_E_SKIP)
+        decision = RECOGNITION_RULES.evaluate(facts, jurisdiction="44", draft_in_force=True)
+        result = next(r for r in decision.results if r.rule_id == "REC-SEQUENTIAL")
+        assert "002:22" in result.message_zh and result.detail == {"skipped": 1}

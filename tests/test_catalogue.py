@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from pathlib import Path
 
@@ -11,7 +12,16 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from registry.catalogue.loader import load_reference_data
-from registry.catalogue.models import City, Equivalence, Grade, Occupation, Province, SourceStatus
+from registry.catalogue.models import (
+    City,
+    Dimension,
+    Equivalence,
+    Grade,
+    Occupation,
+    ProfessionalTitle,
+    Province,
+    SourceStatus,
+)
 from registry.catalogue.service import import_occupations
 from registry.db import make_engine, session_scope
 from registry.errors import InvalidInput
@@ -55,6 +65,34 @@ class TestReferenceData:
         outside = [e for e in entries if not e.source_ref[:3].isdigit()]
         assert outside
         assert all(e.status == SourceStatus.UNVERIFIED for e in outside)
+
+    @pytest.mark.parametrize(
+        ("document", "window"),
+        [
+            pytest.param("000", (dt.date(2025, 6, 23), dt.date(2027, 12, 31)), id="000-2025-2027"),
+            pytest.param("004", (dt.date(2019, 10, 18), dt.date(2021, 12, 31)), id="004-2019-2021"),
+        ],
+    )
+    def test_each_entry_carries_its_documents_effective_window(
+        self, session: Session, document: str, window: tuple[dt.date, dt.date]
+    ) -> None:
+        entries = [e for e in session.exec(select(Equivalence)).all() if e.source_ref.startswith(f"{document}:")]
+        assert entries
+        assert {(e.effective_on, e.ends_on) for e in entries} == {window}
+
+    def test_004_288_is_pay_and_benefit_parity_not_a_title(self, session: Session) -> None:
+        entries = session.exec(select(Equivalence).where(Equivalence.source_ref == "004:288")).all()
+        assert {e.dimension for e in entries} == {Dimension.PAY_BENEFITS}
+
+    def test_a_title_no_longer_shipped_and_cited_by_nothing_is_removed(self, session: Session) -> None:
+        session.add(
+            ProfessionalTitle(
+                code="professorate_senior_engineer", ordinal=9, name_zh="正高级工程师", name_en="x", tier_zh="正高级"
+            )
+        )
+        session.flush()
+        assert load_reference_data(session)["professional_title"] == 1
+        assert session.get(ProfessionalTitle, "professorate_senior_engineer") is None
 
 
 class TestImportOccupations:

@@ -29,6 +29,7 @@ from registry.settings import Settings, get_settings
 from tests.factories import (
     SYSTEM,
     ensure_signing_key,
+    give_award,
     make_body,
     make_certificate,
     make_filing,
@@ -102,16 +103,11 @@ class TestIssue:
     def test_legacy_awards_get_no_new_certificate(self, session: Session, settings: Settings) -> None:
         ensure_signing_key(settings)
         body, _ = _body_with_filing(session, settings)
-        legacy = create_award(
+        legacy = give_award(
             session,
-            actor=SYSTEM,
-            person_id=make_person(session, settings, employer=body).id,
-            body_id=body.id,
-            occupation_code="6-18-02-04",
+            person=make_person(session, settings, employer=body),
             grade=GradeCode.JUNIOR,
-            basis=AwardBasis.LEGACY,
-            basis_ref=None,
-            awarded_on=dt.date(2015, 1, 1),
+            on=dt.date(2015, 1, 1),
         )
         with pytest.raises(NotIssuable):
             issue_certificates(session, actor=SYSTEM, award_ids=[legacy.id], settings=settings)

@@ -92,17 +92,17 @@ CASES = [
         {"FIL-CEILING-SPECIAL", "FIL-CEILING-SOCIAL"},
         id="§9-school-never-above-senior-technician",
     ),
-    pytest.param(facts(lines=()), {"FIL-SCOPE-PRESENT"}, id="001:44-scope-names-at-least-one-occupation"),
-    pytest.param(facts(lines=(line(None),)), {"FIL-SCOPE-OCCUPATION"}, id="001:44-occupation-must-be-in-catalogue"),
+    pytest.param(facts(lines=()), {"FIL-SCOPE-PRESENT"}, id="registry-scope-names-at-least-one-occupation"),
+    pytest.param(facts(lines=(line(None),)), {"FIL-SCOPE-OCCUPATION"}, id="registry-occupation-must-be-in-catalogue"),
     pytest.param(
         facts(GradeCode.TECHNICIAN, lines=(line(max_grade=GradeCode.SENIOR_TECHNICIAN),)),
         {"FIL-SCOPE-CEILING"},
-        id="001:44-scope-line-may-not-exceed-the-ceiling",
+        id="registry-scope-line-may-not-exceed-the-ceiling",
     ),
     pytest.param(
         facts(lines=(line(HEALTH_MANAGER, GradeCode.JUNIOR),)),
         {"FIL-SCOPE-LEVEL"},
-        id="001:44-grade-must-be-defined-by-the-occupation-standard",
+        id="registry-grade-must-be-defined-by-the-occupation-standard",
     ),
     pytest.param(
         facts(lines=(line(HEALTH_MANAGER, GradeCode.JUNIOR, post_grade_targets=(GradeCode.JUNIOR,)),)),
@@ -112,14 +112,14 @@ CASES = [
     pytest.param(
         facts(S, body=QUALIFIED, lines=(line(INFANT_CARE, S),)),
         {"FIL-SCOPE-LEVEL"},
-        id="001:44-special-technician-needs-a-standard-reaching-level-one",
+        id="registry-special-technician-needs-a-standard-reaching-level-one",
     ),
     pytest.param(
         facts(lines=(line(methods=("oral_exam",)),)),
         {"FIL-SCOPE-METHODS"},
-        id="001:46-methods-come-from-the-allowed-set",
+        id="registry-methods-come-from-the-allowed-set",
     ),
-    pytest.param(facts(lines=(line(methods=()),)), {"FIL-SCOPE-METHODS"}, id="001:46-a-line-names-its-methods"),
+    pytest.param(facts(lines=(line(methods=()),)), {"FIL-SCOPE-METHODS"}, id="registry-a-line-names-its-methods"),
     pytest.param(
         facts(lines=(line(direct_recognition=True),)),
         {"FIL-DR-ANY-LEVEL"},
@@ -131,9 +131,14 @@ CASES = [
         id="001:46-large-manufacturer-may-recognise-every-grade-directly",
     ),
     pytest.param(
-        facts(body=body(is_manufacturing=False, is_listed=True), lines=(line(direct_recognition=True),)),
+        facts(body=body(is_listed=True), lines=(line(direct_recognition=True),)),
         set(),
-        id="001:46-listed-company-may-recognise-every-grade-directly",
+        id="001:46-listed-manufacturer-may-recognise-every-grade-directly",
+    ),
+    pytest.param(
+        facts(body=body(is_manufacturing=False, is_listed=True), lines=(line(direct_recognition=True),)),
+        {"FIL-DR-ANY-LEVEL"},
+        id="001:46-listed-company-outside-manufacturing-may-not-(our-reading)",
     ),
     pytest.param(
         facts(body=BodyFacts(kind="chain_body", status="active"), lines=(line(direct_recognition=True),)),
@@ -148,17 +153,17 @@ CASES = [
     pytest.param(
         facts(S, body=QUALIFIED, draft=False),
         {"FIL-CEILING-NATIONAL"},
-        id="001:44-draft-off-special-ceiling-has-no-basis",
+        id="registry-000:47-003:714-name-special-technicians-but-set-no-ceiling-draft-off",
     ),
     pytest.param(
         facts(body=body(is_large=True), lines=(line(direct_recognition=True),), draft=False),
         {"FIL-DR-BASELINE"},
-        id="001:46-draft-off-direct-recognition-of-every-grade-has-no-basis",
+        id="registry-001:46-draft-off-direct-recognition-of-every-grade-has-no-basis",
     ),
     pytest.param(
         facts(lines=(line(HEALTH_MANAGER, GradeCode.JUNIOR, post_grade_targets=(GradeCode.JUNIOR,)),), draft=False),
         {"FIL-SCOPE-LEVEL"},
-        id="001:44-draft-off-own-post-grades-do-not-count",
+        id="registry-001:44-draft-off-own-post-grades-do-not-count",
     ),
 ]
 
@@ -170,10 +175,21 @@ class TestFilingRules:
         assert {r.rule_id for r in decision.failures} == failing
         assert decision.allowed is (not failing)
 
-    def test_every_rule_cites_a_clause(self) -> None:
+    def test_every_rule_but_a_registry_rule_cites_a_clause(self) -> None:
         for rule in FILING_RULES.rules:
-            assert rule.source, rule.id
+            assert (rule.source is None) == (rule.provenance == Provenance.REGISTRY), rule.id
             assert rule.title_zh and rule.title_en
+
+    def test_the_national_ceiling_says_exactly_what_000_47_and_003_714_do(self) -> None:
+        decision = FILING_RULES.evaluate(facts(S, body=QUALIFIED, draft=False), jurisdiction="11", draft_in_force=False)
+        (failure,) = decision.failures
+        assert failure.rule_id == "FIL-CEILING-NATIONAL" and failure.provenance == Provenance.REGISTRY
+        assert (
+            "000:47" in failure.message_zh
+            and "003:714" in failure.message_zh
+            and "未规定备案上限" in failure.message_zh
+        )
+        assert "set no filing ceiling" in failure.message_en
 
     def test_draft_rules_are_those_of_document_001(self) -> None:
         drafts = [r for r in FILING_RULES.rules if r.provenance == Provenance.DRAFT]

@@ -360,3 +360,16 @@ def test_the_public_mask_is_what_the_publicity_list_shows(
     publish_session(session, actor=SYSTEM, session_id=batch.exam.id, settings=settings)
     (entry,) = client.get(f"/api/v1/publicity/{batch.exam.id}").json()["entries"]
     assert entry["id_masked"] == person.id_masked[:4] + "*" * 14
+
+
+def test_a_legacy_record_look_up_shows_the_public_mask_too(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    from registry.awards.legacy import record_legacy_award
+    from tests.factories import legacy_data
+
+    person = make_person(session, settings, name=NAME, id_number=resident_id(700))
+    record_legacy_award(session, actor=SYSTEM, data=legacy_data(person, number="1544000000770"))
+    answer = client.post("/api/v1/verify/lookup", json={"number": "1544000000770", "name": NAME})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["fields"]["id_masked"] == DISTRICT[:4] + "*" * 14

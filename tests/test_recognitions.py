@@ -186,7 +186,7 @@ class TestAppointments:
     def test_appointment_needs_the_grade(self, session: Session, settings: Settings) -> None:
         body = _chain_lead(session, settings)
         worker = make_person(session, settings, employer=body)
-        with pytest.raises(AppointmentNotAllowed):
+        with pytest.raises(AppointmentNotAllowed) as refused:
             create_appointment(
                 session,
                 actor=SYSTEM,
@@ -199,6 +199,9 @@ class TestAppointments:
                     starts_on=dt.date(2026, 7, 1),
                 ),
             )
+        (rule,) = refused.value.extra["rules"]
+        assert (rule["rule_id"], rule["provenance"], rule["citation"]) == ("AWD-APPOINTMENT-GRADE", "registry", None)
+        assert "登记系统规则" in refused.value.zh and "registry rule" in refused.value.en
 
     def test_holder_is_appointed_to_a_post(self, session: Session, settings: Settings) -> None:
         body = _chain_lead(session, settings)
@@ -227,37 +230,3 @@ class TestLifelongRecord:
         give_award(session, person=someone, body=body, grade=G.JUNIOR)
         worker = Actor(label="w", role=Role.WORKER, person_id=me.id)
         assert {a.person_id for a in list_awards(session, actor=worker)} == {me.id}
-
-
-class TestLegacyAwards:
-    def test_only_the_regulator_imports_legacy_awards(self, session: Session, settings: Settings) -> None:
-        from registry.awards.service import create_award
-        from registry.errors import PermissionDenied
-
-        body = _ordinary(session, settings)
-        worker = make_person(session, settings, employer=body)
-        admin = Actor(label="a", role=Role.BODY_ADMIN, body_id=body.id)
-        with pytest.raises(PermissionDenied):
-            create_award(
-                session,
-                actor=admin,
-                person_id=worker.id,
-                body_id=body.id,
-                occupation_code="6-18-02-04",
-                grade=G.SENIOR,
-                basis=AwardBasis.LEGACY,
-                basis_ref=None,
-                awarded_on=dt.date(2015, 5, 1),
-            )
-        award = create_award(
-            session,
-            actor=SYSTEM,
-            person_id=worker.id,
-            body_id=body.id,
-            occupation_code="6-18-02-04",
-            grade=G.SENIOR,
-            basis=AwardBasis.LEGACY,
-            basis_ref=None,
-            awarded_on=dt.date(2015, 5, 1),
-        )
-        assert award.filing_id is None

@@ -135,7 +135,7 @@ class TestApproval:
 
 class TestMigration:
     def test_the_upgrade_names_bodies_whose_codes_clash_and_changes_nothing(self, scratch_url: str) -> None:
-        schema.upgrade(scratch_url, "20261121_0004")
+        schema.upgrade(scratch_url, "20261121_0006")
         engine = make_engine(scratch_url)
         try:
             with Session(engine) as s:
@@ -150,4 +150,4 @@ class TestMigration:
             schema.upgrade(scratch_url)
         message = str(refused.value)
         assert "甲机构" in message and "乙机构" in message and "丙机构" in message
-        assert schema.current_revision(scratch_url) == "20261121_0004"
+        assert schema.current_revision(scratch_url) == "20261121_0006"

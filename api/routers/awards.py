@@ -1,21 +1,42 @@
-"""Grade awards (the lifelong record) and appointments to posts (评聘)."""
+"""Grade awards (the lifelong record), legacy certificates, revocation, and appointments to posts (评聘)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
+from sqlmodel import SQLModel
 
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from api.openapi import errors
 from api.pagination import Offset
 from api.security import CurrentActor
-from registry.awards import service
-from registry.awards.models import AppointmentCreate, AppointmentPublic, AwardBasis, AwardPublic
+from api.uploads import read_upload
+from certificates import service as certificates
+from registry.awards import legacy, service
+from registry.awards.models import (
+    AppointmentCreate,
+    AppointmentPublic,
+    AwardBasis,
+    AwardDecisionIn,
+    AwardPublic,
+    AwardRevokeIn,
+    AwardStatus,
+    LegacyAwardIn,
+)
 from registry.grades import GradeCode
+from registry.tabular import read_table
 
 router = APIRouter(prefix="/api/v1", tags=["awards"])
+
+
+class LegacyUploadResult(SQLModel):
+    """What a legacy upload did."""
+
+    rows: int
+    active: int
+    pending: int
 
 
 @router.get("/awards", response_model=list[AwardPublic])
@@ -27,6 +48,7 @@ def list_awards(
     occupation_code: str | None = None,
     grade: GradeCode | None = None,
     basis: AwardBasis | None = None,
+    status: AwardStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Offset = 0,
 ) -> list[AwardPublic]:
@@ -39,15 +61,72 @@ def list_awards(
         occupation_code=occupation_code,
         grade=grade,
         basis=basis,
+        status=status,
         limit=limit,
         offset=offset,
     )
     return service.award_views(session, actor=actor, awards=rows)
 
 
+@router.post("/awards/legacy", response_model=AwardPublic, status_code=201, responses=errors(404, 409))
+def record_legacy_award(session: SessionDep, actor: CurrentActor, data: LegacyAwardIn) -> AwardPublic:
+    """Record a certificate issued before the registry (职业资格证书 or 职业技能等级证书).
+
+    The regulator's records count at once; a body admin may record them only for its own staff, and they count
+    (as a prerequisite, for appointments and 比照) only once the regulator confirms them.
+    """
+    award, _ = legacy.record_legacy_award(session, actor=actor, data=data)
+    return service.award_views(session, actor=actor, awards=[award])[0]
+
+
+@router.post(
+    "/awards/legacy/upload", response_model=LegacyUploadResult, status_code=201, responses=errors(404, 409, 413)
+)
+def upload_legacy_awards(
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: CurrentActor,
+    file: Annotated[
+        UploadFile,
+        File(
+            description="CSV or .xlsx: id_number,name,occupation_code,grade,family,issuing_authority,"
+            "original_number,awarded_on,evidence_ref[,id_type,work_type,evidence_kind,evidence_description]"
+        ),
+    ],
+) -> LegacyUploadResult:
+    """Record many legacy certificates from CSV or Excel; one bad row refuses the file, naming every bad row."""
+    data, name = read_upload(file, settings)
+    rows = read_table(data, filename=name, required=legacy.LEGACY_COLUMNS, optional=legacy.LEGACY_OPTIONAL)
+    summary = legacy.import_legacy(session, actor=actor, rows=rows, settings=settings)
+    return LegacyUploadResult(rows=summary.rows, active=summary.active, pending=summary.pending)
+
+
+@router.get("/awards/{award_id}", response_model=AwardPublic)
+def get_award(session: SessionDep, actor: CurrentActor, award_id: uuid.UUID) -> AwardPublic:
+    """Show one award (with its original certificate, for a legacy record)."""
+    award = service.get_award(session, actor=actor, award_id=award_id)
+    return service.award_views(session, actor=actor, awards=[award])[0]
+
+
+@router.post("/awards/{award_id}/decision", response_model=AwardPublic, responses=errors(409))
+def decide_legacy_award(
+    session: SessionDep, actor: CurrentActor, award_id: uuid.UUID, data: AwardDecisionIn
+) -> AwardPublic:
+    """Confirm or reject a legacy record a body entered (regulator)."""
+    award = legacy.decide_legacy_award(session, actor=actor, award_id=award_id, approve=data.approve, note=data.note)
+    return service.award_views(session, actor=actor, awards=[award])[0]
+
+
+@router.post("/awards/{award_id}/revoke", response_model=AwardPublic, responses=errors(409))
+def revoke_award(session: SessionDep, actor: CurrentActor, award_id: uuid.UUID, data: AwardRevokeIn) -> AwardPublic:
+    """Revoke an award (final) and every certificate documenting it; both audited, both shown on verification."""
+    award = certificates.revoke_award(session, actor=actor, award_id=award_id, reason=data.reason, note=data.note)
+    return service.award_views(session, actor=actor, awards=[award])[0]
+
+
 @router.post("/appointments", response_model=AppointmentPublic, status_code=201, responses=errors(404, 409))
 def create_appointment(session: SessionDep, actor: CurrentActor, data: AppointmentCreate) -> AppointmentPublic:
-    """Appoint a holder to a post (评聘); separate from the award, as some equivalences need it (004:288)."""
+    """Appoint a holder to a post (评聘); separate from the award, as some 比照 entries need it (004:288)."""
     appointment = service.create_appointment(session, actor=actor, data=data)
     return AppointmentPublic.model_validate(appointment, from_attributes=True)
 

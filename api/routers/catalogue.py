@@ -14,9 +14,13 @@ from registry import grades
 from registry.catalogue import service
 from registry.catalogue.models import (
     CONDITION_ZH,
+    DIMENSION_EN,
+    DIMENSION_ZH,
     SCOPE_ZH,
     STATUS_ZH,
+    TITLE_TARGETS,
     City,
+    Dimension,
     EducationLevel,
     EquivalencePublic,
     GradePublic,
@@ -41,11 +45,20 @@ class OccupationPage(SQLModel):
     offset: int
 
 
+class Notice(SQLModel):
+    """Something a reader of the answer must know, in both languages."""
+
+    code: str
+    zh: str
+    en: str
+
+
 class EquivalenceList(SQLModel):
-    """Equivalences in force on a date."""
+    """Equivalences in force on a date, and what the answer left out or must not be read as."""
 
     as_of: dt.date
     items: list[EquivalencePublic]
+    notices: list[Notice]
 
 
 @router.get("/grades", response_model=list[GradePublic])
@@ -115,21 +128,30 @@ def lookup_equivalences(
     grade: Annotated[str | None, Query(description="grade code, e.g. technician")] = None,
     education: Annotated[str | None, Query(description="reverse look-up by education code, e.g. bachelor")] = None,
     title: Annotated[str | None, Query(description="reverse look-up by title code, e.g. engineer")] = None,
+    dimension: Annotated[
+        Dimension | None, Query(description="education, title or pay_benefits (pay equal to titled staff)")
+    ] = None,
     as_of: Annotated[
         Day | None, Query(description="date (YYYY-MM-DD, 1900–2100) the entries must be in force; default today")
     ] = None,
 ) -> EquivalenceList:
     """Look up what a grade is treated as equal to (比照), or which grades an education level or title matches.
 
-    Every entry carries its scope, condition, jurisdiction, source clause and status; entries from outside the
-    policy documents have status `unverified`.
+    Every entry carries its dimension (what it gives: treatment set by an education level, or pay and
+    benefits equal to titled staff — never a title or a qualification), scope, condition, jurisdiction,
+    source clause, status and its document's effective window; entries from outside the policy documents have
+    status `unverified`. Entries outside their window on `as_of` are left out and counted in `notices`.
     """
-    views, day = service.lookup_equivalences(session, grade=grade, education=education, title=title, as_of=as_of)
+    answer = service.lookup_equivalences(
+        session, grade=grade, education=education, title=title, dimension=dimension, as_of=as_of
+    )
     items = [
         EquivalencePublic(
             grade=NamedCode(code=v.grade.code, name_zh=v.grade.name_zh, name_en=v.grade.name_en),
             grade_ordinal=v.grade.ordinal,
             dimension=v.entry.dimension,
+            dimension_zh=DIMENSION_ZH[v.entry.dimension],
+            dimension_en=DIMENSION_EN[v.entry.dimension],
             target=NamedCode(code=v.target_code, name_zh=v.target_name_zh, name_en=v.target_name_en),
             scope=v.entry.scope,
             scope_zh=SCOPE_ZH[v.entry.scope],
@@ -144,6 +166,38 @@ def lookup_equivalences(
             note_zh=v.entry.note_zh,
             note_en=v.entry.note_en,
         )
-        for v in views
+        for v in answer.items
     ]
-    return EquivalenceList(as_of=day, items=items)
+    notices: list[Notice] = []
+    if title is not None or any(v.entry.dimension in TITLE_TARGETS for v in answer.items):
+        notices.append(
+            Notice(
+                code="no_title_equivalence",
+                zh="政策文件没有把技能等级认定为职称：004:288 只让受聘者享受与本单位职称人员相当的工资福利待遇"
+                "（pay_benefits），002:23 的双向比照认定尚在研究。",
+                en="No policy document makes a skill grade a professional title: 004:288 only gives appointees pay "
+                "and benefits equal to the employer's titled staff (pay_benefits); 002:23's two-way recognition is "
+                "still being researched.",
+            )
+        )
+    if answer.outside_window:
+        listed = "；".join(
+            f"{v.entry.source_ref} {v.grade.name_zh}→{v.target_name_zh}（{v.entry.effective_on or '…'}—"
+            f"{v.entry.ends_on or '…'}）"
+            for v in answer.outside_window
+        )
+        listed_en = "; ".join(
+            f"{v.entry.source_ref} {v.grade.code}→{v.target_code} ({v.entry.effective_on or '…'}–"
+            f"{v.entry.ends_on or '…'})"
+            for v in answer.outside_window
+        )
+        count = len(answer.outside_window)
+        matches = "entry matches" if count == 1 else "entries match"
+        notices.append(
+            Notice(
+                code="outside_window",
+                zh=f"另有 {count} 条比照在 {answer.as_of} 不在其文件有效期内，未列出：{listed}",
+                en=f"{count} more {matches} but lie outside their documents' periods on {answer.as_of}: {listed_en}",
+            )
+        )
+    return EquivalenceList(as_of=answer.as_of, items=items, notices=notices)

@@ -115,7 +115,7 @@ HOLDER_TEXT = {
 class LookupIn(SQLModel):
     """A certificate number and the holder's full name; both must match."""
 
-    number: Annotated[str, line(32)] = Field(max_length=32)
+    number: Annotated[str, line(64)] = Field(max_length=64)
     name: Annotated[str, line(64)] = Field(max_length=64)
 
 
@@ -249,7 +249,7 @@ def lookup_form(
     request: Request,
     session: ReadSessionDep,
     settings: SettingsDep,
-    number: Annotated[str, Form(max_length=32)],
+    number: Annotated[str, Form(max_length=64)],
     name: Annotated[str, Form(max_length=64)],
 ) -> HTMLResponse:
     """The look-up form's answer (rate-limited; the same answer for unknown numbers and wrong names)."""

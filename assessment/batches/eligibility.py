@@ -1,7 +1,8 @@
 """Enrolment eligibility on the regular path (逐级), pure rules over facts; imports registry.rules and grades.
 
-The years-since-prerequisite minimums come from the usual national-standard pattern (outside knowledge,
-domain/policy-requirements.md §9) and are configurable; that rule is marked as such.
+The prerequisite grade and the years since it come from the national standards' application conditions
+(申报条件: outside knowledge, domain/policy-requirements.md §9) and are configurable; §9 gives no figures
+for 特级技师/首席技师, so their 2 years are the registry's own assumption, a rule of its own.
 """
 
 from __future__ import annotations
@@ -12,10 +13,24 @@ from dataclasses import dataclass, field
 
 from registry import grades
 from registry.grades import GradeCode
-from registry.rules import Provenance, Rule, RuleSet, Verdict, failed, not_applicable, passed
+from registry.rules import (
+    Citation,
+    Rule,
+    RuleSet,
+    Verdict,
+    draft,
+    failed,
+    in_force,
+    not_applicable,
+    outside,
+    passed,
+    registry_rule,
+)
 
-RULESET_VERSION = "eligibility/2026.11-1"
-# Years a candidate must have held the grade below (§9 pattern; 五级 has no prerequisite grade).
+RULESET_VERSION = "eligibility/2026.11-2"
+# Years a candidate must have held the grade below: 中级工…高级技师 follow the §9 pattern (outside knowledge);
+# 特级技师/首席技师 are the registry's assumption (§9 gives no figure). 五级 has no prerequisite grade.
+TOP_GRADES = frozenset({GradeCode.SPECIAL_TECHNICIAN, GradeCode.CHIEF_TECHNICIAN})
 DEFAULT_MIN_YEARS: Mapping[str, int] = {
     "intermediate": 2,
     "senior": 4,
@@ -81,7 +96,9 @@ def employment(f: EligibilityFacts) -> Verdict:
         )
     if f.body_kind == "chain_body":
         if f.draft_in_force:
-            return not_applicable("产业链企业员工由 001:46 条款判断", "chain members' staff are decided by 001:46")
+            return not_applicable(
+                "产业链企业员工由 001:46（征求意见稿）条款判断", "chain members' staff are decided by the draft 001:46"
+            )
         return failed(
             "为产业链用工企业员工认定的依据仅见于征求意见稿 001:46，本辖区未启用",
             "assessing other enterprises' staff rests only on the draft 001:46, not in force here",
@@ -114,8 +131,12 @@ def prerequisite(f: EligibilityFacts) -> Verdict:
     return failed(f"须先取得本职业{grades.info(below).name_zh}", f"needs {below.value} in this occupation first")
 
 
-def years_since(f: EligibilityFacts) -> Verdict:
-    """Enough years have passed since the prerequisite grade (national-standard pattern, configurable)."""
+def _years_since(f: EligibilityFacts, *, top: bool) -> Verdict:
+    if (f.target in TOP_GRADES) != top:
+        return not_applicable(
+            "特级技师、首席技师的年限另有规则" if not top else "目标等级不是特级技师或首席技师",
+            "special/chief technician years have a rule of their own" if not top else "not a special/chief target",
+        )
     below = grades.below(f.target)
     needed = f.min_years.get(f.target.value, 0)
     if below is None or f.target == GradeCode.JUNIOR or needed == 0:
@@ -138,6 +159,16 @@ def years_since(f: EligibilityFacts) -> Verdict:
     )
 
 
+def years_since(f: EligibilityFacts) -> Verdict:
+    """Enough years since the prerequisite grade, 中级工…高级技师 (§9 pattern, configurable)."""
+    return _years_since(f, top=False)
+
+
+def years_since_top(f: EligibilityFacts) -> Verdict:
+    """Enough years since the prerequisite grade for 特级技师/首席技师 (registry assumption, configurable)."""
+    return _years_since(f, top=True)
+
+
 def not_already_held(f: EligibilityFacts) -> Verdict:
     """The candidate does not already hold this grade or a higher one in the occupation."""
     higher = [g for g, _ in f.held if grades.at_least(g, f.target)]
@@ -158,16 +189,85 @@ def recusal(f: EligibilityFacts) -> Verdict:
     return passed("无回避情形", "no conflict of interest")
 
 
+CHAIN_STAFF = Citation("001:46", "为产业链用工企业员工提供职业技能等级认定")
+
 ELIGIBILITY_RULES: RuleSet[EligibilityFacts] = RuleSet(
     "eligibility",
     RULESET_VERSION,
     [
-        Rule("ELIG-SCOPE", "备案范围", "filing scope", "001:44", Provenance.IN_FORCE, in_scope),
-        Rule("ELIG-EMPLOYMENT", "考生来源", "who may be assessed", "002:22", Provenance.IN_FORCE, employment),
-        Rule("ELIG-CHAIN", "生态链评价对象", "chain body candidates", "001:46", Provenance.DRAFT, chain_staff),
-        Rule("ELIG-PREREQUISITE", "逐级申报", "grade by grade", "001:46", Provenance.IN_FORCE, prerequisite),
-        Rule("ELIG-YEARS", "申报年限", "years since the prerequisite", "§9", Provenance.OUTSIDE_KNOWLEDGE, years_since),
-        Rule("ELIG-NOT-HELD", "未持有该等级", "not already held", "001:44", Provenance.IN_FORCE, not_already_held),
-        Rule("ELIG-RECUSAL", "考评回避", "recusal", "002:23", Provenance.IN_FORCE, recusal),
+        Rule(
+            "ELIG-SCOPE",
+            "备案范围",
+            "filing scope",
+            "批次的职业和等级须在机构已批准、未过期的备案范围内",
+            "the batch's occupation and grade are within the body's approved, unexpired filing",
+            registry_rule(),
+            in_scope,
+        ),
+        Rule(
+            "ELIG-EMPLOYMENT",
+            "考生来源",
+            "who may be assessed",
+            "用人单位评价本单位职工（含符合条件的劳务派遣等用工人员）",
+            "an employer assesses its own staff, dispatched workers included",
+            in_force("002:22", "自主开展职工(含符合条件的劳务派遣等用工人员)职业技能等级评价", CHAIN_STAFF),
+            employment,
+        ),
+        Rule(
+            "ELIG-CHAIN",
+            "生态链评价对象",
+            "chain body candidates",
+            "生态链评价机构为产业链用工企业员工开展认定",
+            "a chain evaluation body assesses the staff of its chain's member enterprises",
+            draft("001:46", "为产业链用工企业员工提供职业技能等级认定"),
+            chain_staff,
+        ),
+        Rule(
+            "ELIG-PREREQUISITE",
+            "逐级申报",
+            "grade by grade",
+            "报考者须已持有本职业低一级的等级（初级工、学徒工除外）",
+            "a candidate holds the grade directly below in the occupation (none needed for junior or apprentice)",
+            outside("Regular-path application conditions (申报条件"),
+            prerequisite,
+        ),
+        Rule(
+            "ELIG-YEARS",
+            "申报年限",
+            "years since the prerequisite",
+            "取得前置等级后须满规定年限（默认中级工2年、高级工4年、技师4年、高级技师4年，可配置）",
+            "enough years since the prerequisite grade (defaults: intermediate 2, senior 4, technician 4, "
+            "senior technician 4; configurable)",
+            outside("keep them as per-occupation configuration with these defaults"),
+            years_since,
+        ),
+        Rule(
+            "ELIG-YEARS-TOP",
+            "特级、首席技师申报年限",
+            "years before special/chief technician",
+            "报考特级技师、首席技师须取得前置等级满规定年限（默认2年，为登记系统的假设，可配置）",
+            "enough years since the prerequisite before special or chief technician (default 2, the registry's "
+            "assumption; configurable)",
+            registry_rule(),
+            years_since_top,
+        ),
+        Rule(
+            "ELIG-NOT-HELD",
+            "未持有该等级",
+            "not already held",
+            "已持有本职业该等级或更高等级者不再报考",
+            "a candidate does not already hold this grade or a higher one in the occupation",
+            registry_rule(),
+            not_already_held,
+        ),
+        Rule(
+            "ELIG-RECUSAL",
+            "考评回避",
+            "recusal",
+            "考评人员不评价本人，批次要求时也不评价同单位人员（回避）",
+            "no assessor assesses themself, nor a colleague when the batch requires it (recusal)",
+            outside("avoidance/recusal (回避)"),
+            recusal,
+        ),
     ],
 )

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
 from assessment.assessors.models import Assessor, AssessorKind
@@ -55,7 +54,6 @@ from registry.catalogue.models import Occupation
 from registry.clock import utcnow
 from registry.db import get_for_update
 from registry.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, RuleViolation
-from registry.fields import error_text
 from registry.filings.models import Filing
 from registry.filings.rules import METHOD_ZH, EvaluationMethod
 from registry.filings.service import OutsideFilingScope, draft_in_force, require_scope
@@ -64,7 +62,7 @@ from registry.people.models import Employment, EmploymentIn, IdType, Person, Per
 from registry.people.service import get_person, link_person, register_person, sees_identity
 from registry.rules import Decision
 from registry.settings import Settings
-from registry.tabular import Row, RowError, raise_row_errors
+from registry.tabular import Row, RowError, raise_row_errors, row_error
 from registry.transitions import TransitionTable
 from registry.validators import mask_id_public, mask_name
 
@@ -514,17 +512,10 @@ def _person_from_row(row: Row) -> PersonCreate:
 
 
 def _row_error(row: Row, error: Exception) -> RowError:
-    if isinstance(error, DomainError):
-        field = error.extra.get("field")
-        if isinstance(error, NotEligible):
-            failed = [r["rule_id"] for r in error.extra.get("rules", []) if r["outcome"] == "failed"]
-            field = ",".join(failed)
-        return RowError(row.line, field, error.zh, error.en)
-    if isinstance(error, ValidationError):
-        field, zh, en = error_text(error.errors()[0])
-        return RowError(row.line, field or None, f"{field}：{zh}", f"{field}: {en}")
-    message = str(error).splitlines()[0][:200]
-    return RowError(row.line, None, f"数据格式错误：{message}", f"malformed value: {message}")
+    if isinstance(error, NotEligible):
+        failed = [r["rule_id"] for r in error.extra.get("rules", []) if r["outcome"] == "failed"]
+        return RowError(row.line, ",".join(failed), error.zh, error.en)
+    return row_error(row, error)
 
 
 def enrol_rows(

@@ -8,21 +8,22 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
+from pydantic import StringConstraints, model_validator
 from sqlmodel import Field, SQLModel
 
 from registry.db import JSONType, UTCDateTime, enum_type
-from registry.fields import OccupationCode, free_text, line
+from registry.fields import OccupationCode, bilingual, free_text, line
 from registry.grades import GradeCode
 
 
 class Path(StrEnum):
     """The policy path of a direct recognition (domain/policy-requirements.md §3.1)."""
 
-    DR_A = "DR-A"  # 000:47 enterprises, 高级工以上, triggers T1–T4
+    DR_A = "DR-A"  # 000:47 enterprises, 高级工以上, triggers T1–T4; waives 学历/资历/年龄/比例, not 等级
     DR_C = "DR-C"  # 001:44 filed manufacturers, 技师/高级技师, composite review (draft)
-    DR_D = "DR-D"  # 001:46 large manufacturers, listed companies, chain bodies; every grade (draft)
-    DR_E = "DR-E"  # 002:22 qualifying enterprises, outstanding staff
-    DR_G = "DR-G"  # 001:36, 003:745 competition prize → promotion
+    DR_D = "DR-D"  # 001:46 large manufacturers, listed manufacturers, chain bodies; every grade (draft)
+    DR_E = "DR-E"  # 002:22 qualifying enterprises, outstanding staff; may skip grades with the 等级 waiver
+    DR_G = "DR-G"  # 001:36 competition prize → promotion (draft)
 
 
 class Trigger(StrEnum):
@@ -34,7 +35,7 @@ class Trigger(StrEnum):
     T4 = "T4"  # 师带徒效果明显 (000:47)
     T5 = "T5"  # 岗位职责、工作表现、工作业绩等综合指标 (001:44)
     T6 = "T6"  # 表现突出 (002:22)
-    T7 = "T7"  # 职业技能竞赛获奖 (001:36, 003:745)
+    T7 = "T7"  # 职业技能竞赛获奖 (001:36; in-force 003:745-749 only asks employers to favour winners)
     T8 = "T8"  # 企业技能人才规划和发展需要 (001:46)
 
 
@@ -67,8 +68,9 @@ class CompetitionTier(StrEnum):
 
     WORLD = "world"  # 世界技能大赛
     NATIONAL = "national"  # 全国职业技能大赛
-    PROVINCIAL = "provincial"  # 省级一类竞赛
-    MUNICIPAL = "municipal"  # 市级一类、二类竞赛
+    PROVINCIAL = "provincial"  # 省级一类竞赛 (004:140)
+    PROVINCIAL_SECOND = "provincial_second"  # 省级二类竞赛 (004:140)
+    MUNICIPAL = "municipal"  # 市级一类、二类竞赛 (004:140)
     INDUSTRY = "industry"  # 行业竞赛
     ENTERPRISE = "enterprise"  # 企业岗位练兵技能比武
 
@@ -134,8 +136,27 @@ class RecognitionIn(SQLModel):
     triggers: list[Trigger] = Field(min_length=1, max_length=8)
     evidence: list[Evidence] = Field(default_factory=list, max_length=20)
     waived: list[Waiver] = Field(default_factory=list, max_length=7)
+    justifications: dict[
+        Waiver,
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=1000), free_text(1000)],
+    ] = Field(
+        default_factory=dict,
+        description="why each claimed waiver applies to this worker; DR-E skips grades only with the 等级 (grade) "
+        "waiver claimed and justified here",
+    )
     methods: list[Annotated[str, line(32)]] = Field(default_factory=list, max_length=6)
     competition: CompetitionResult | None = None
+
+    @model_validator(mode="after")
+    def _justify_only_claimed_waivers(self) -> RecognitionIn:
+        unclaimed = sorted(w.value for w in self.justifications if w not in self.waived)
+        if unclaimed:
+            raise bilingual(
+                "unclaimed_waiver",
+                f"说明了未申明突破的限制：{unclaimed}",
+                f"justifications name waivers not claimed in waived: {unclaimed}",
+            )
+        return self
 
 
 class Recognition(SQLModel, table=True):
@@ -153,6 +174,7 @@ class Recognition(SQLModel, table=True):
     triggers: list[str] = Field(sa_type=JSONType())
     evidence: list[dict[str, Any]] = Field(sa_type=JSONType())
     waived: list[str] = Field(sa_type=JSONType())
+    justifications: dict[str, str] = Field(default_factory=dict, sa_type=JSONType())
     methods: list[str] = Field(sa_type=JSONType())
     competition: dict[str, Any] | None = Field(default=None, sa_type=JSONType())
     status: RecognitionStatus = Field(
@@ -187,6 +209,7 @@ class RecognitionPublic(SQLModel):
     triggers: list[str]
     evidence: list[dict[str, Any]]
     waived: list[str]
+    justifications: dict[str, str]
     methods: list[str]
     competition: dict[str, Any] | None
     status: RecognitionStatus

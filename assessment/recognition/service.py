@@ -41,16 +41,18 @@ RECOGNITION_TRANSITIONS = TransitionTable(
     "直接认定 recognition",
     {RecognitionStatus.SUBMITTED: {RecognitionStatus.APPROVED, RecognitionStatus.REJECTED}},
 )
-# Configurable defaults: winners up to max_rank are promoted one grade, at most to max_grade (outside knowledge).
+# Configurable defaults (the registry's, unverified): winners up to max_rank are promoted one grade, at most to
+# max_grade. Seeded only into an empty table; the regulator replaces it with PUT /api/v1/competition-rules.
 DEFAULT_COMPETITION_RULES = (
     (CompetitionTier.WORLD, 8, GradeCode.SENIOR_TECHNICIAN),
     (CompetitionTier.NATIONAL, 5, GradeCode.SENIOR_TECHNICIAN),
     (CompetitionTier.PROVINCIAL, 5, GradeCode.TECHNICIAN),
+    (CompetitionTier.PROVINCIAL_SECOND, 3, GradeCode.SENIOR),
     (CompetitionTier.MUNICIPAL, 3, GradeCode.SENIOR),
     (CompetitionTier.INDUSTRY, 3, GradeCode.SENIOR),
     (CompetitionTier.ENTERPRISE, 3, GradeCode.INTERMEDIATE),
 )
-COMPETITION_SOURCE = "001:36 晋升职业技能等级; 003:745 优先予以晋升; tiers 003:726-732; caps: configurable defaults"
+COMPETITION_SOURCE = "001:36 晋升职业技能等级 (draft); tiers 003:726-732, 004:140; caps: registry defaults"
 
 
 class RecognitionNotFound(NotFound):
@@ -180,6 +182,7 @@ def recognition_facts(session: Session, data: RecognitionIn, settings: Settings)
         held=tuple(held_grades(session, person_id=data.person_id, occupation_code=data.occupation_code)),
         triggers=frozenset(t.value for t in data.triggers),
         waived=frozenset(w.value for w in data.waived),
+        justified=frozenset(w.value for w, text in data.justifications.items() if text.strip()),
         evidence_count=len(data.evidence),
         methods=frozenset(data.methods),
         employed=employed,
@@ -214,6 +217,7 @@ def _as_input(recognition: Recognition) -> RecognitionIn:
             "triggers": recognition.triggers,
             "evidence": recognition.evidence,
             "waived": recognition.waived,
+            "justifications": recognition.justifications,
             "methods": recognition.methods,
             "competition": recognition.competition,
         }
@@ -239,6 +243,7 @@ def apply_for_recognition(session: Session, *, actor: Actor, data: RecognitionIn
         triggers=payload["triggers"],
         evidence=payload["evidence"],
         waived=payload["waived"],
+        justifications=payload["justifications"],
         methods=payload["methods"],
         competition=payload["competition"],
         report=decision.as_dict(),
@@ -257,7 +262,8 @@ def apply_for_recognition(session: Session, *, actor: Actor, data: RecognitionIn
         body_id=body.id,
         after={
             **snapshot(
-                recognition, fields=("person_id", "occupation_code", "target_grade", "path", "triggers", "waived")
+                recognition,
+                fields=("person_id", "occupation_code", "target_grade", "path", "triggers", "waived", "justifications"),
             ),
             "ruleset": decision.version,
         },

@@ -1,4 +1,7 @@
-"""Create awards (always through the filing-scope check), list lifelong records, record appointments."""
+"""Create awards (always through the filing-scope check), revoke them, list lifelong records, record appointments.
+
+Legacy records (certificates issued before the registry) are made in registry.awards.legacy, never here.
+"""
 
 from __future__ import annotations
 
@@ -13,22 +16,30 @@ from registry import grades
 from registry.actor import Actor, Role, require_body_access, require_regulator
 from registry.audit.service import record, snapshot
 from registry.awards.models import (
+    AWARD_STATUS_ZH,
+    FAMILY_ZH,
     Appointment,
     AppointmentCreate,
     AppointmentPublic,
     AwardBasis,
     AwardPublic,
+    AwardRevocationReason,
     AwardStatus,
     GradeAward,
+    LegacyCertificate,
+    LegacyPublic,
 )
+from registry.awards.rules import APPOINTMENT_RULES, AppointmentFacts
 from registry.bodies.models import EvaluationBody
 from registry.catalogue.models import Occupation
 from registry.clock import today, utcnow
-from registry.errors import Conflict, InvalidInput, RuleViolation
+from registry.db import get_for_update
+from registry.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from registry.filings.service import require_scope
 from registry.grades import GradeCode
 from registry.people.models import Person, PersonBodyLink
-from registry.people.service import get_person, link_person, sees_identity
+from registry.people.service import get_person, is_linked, link_person, sees_identity
+from registry.transitions import TransitionTable
 from registry.validators import mask_name
 
 
@@ -42,6 +53,21 @@ class AppointmentNotAllowed(RuleViolation):
     """The person does not hold the grade the post needs."""
 
     code = "appointment_not_allowed"
+
+
+class AwardNotFound(NotFound):
+    """No such award, or not one the actor may see."""
+
+    code = "award_not_found"
+
+
+AWARD_TRANSITIONS = TransitionTable(
+    "等级记录 award",
+    {
+        AwardStatus.PENDING: {AwardStatus.ACTIVE, AwardStatus.REJECTED},
+        AwardStatus.ACTIVE: {AwardStatus.REVOKED},
+    },
+)
 
 
 def create_award(
@@ -60,32 +86,24 @@ def create_award(
 ) -> GradeAward:
     """Register an award; the body's approved filing must cover it on the day (checked here, filing locked).
 
-    Legacy awards (certificates issued before the registry, imported by the regulator) carry no filing.
+    Legacy records (certificates issued before the registry) go through registry.awards.legacy instead.
     """
-    day = awarded_on or today()
-    filing_id: uuid.UUID | None = None
     if basis == AwardBasis.LEGACY:
-        require_regulator(actor)
-    else:
-        grant = require_scope(
-            session,
-            body_id=body_id,
-            occupation_code=occupation_code,
-            grade=grade,
-            on=day,
-            work_type=work_type,
-            direct_recognition_any_level=direct_recognition_any_level,
-        )
-        filing_id = grant.filing.id
-    duplicate = session.exec(
-        select(GradeAward.id).where(
-            GradeAward.person_id == person_id,
-            GradeAward.occupation_code == occupation_code,
-            GradeAward.work_type == work_type,
-            GradeAward.grade == grade,
-            GradeAward.status == AwardStatus.ACTIVE,
-        )
-    ).first()
+        raise ValueError("legacy awards are recorded with registry.awards.legacy.record_legacy_award")
+    day = awarded_on or today()
+    grant = require_scope(
+        session,
+        body_id=body_id,
+        occupation_code=occupation_code,
+        grade=grade,
+        on=day,
+        work_type=work_type,
+        direct_recognition_any_level=direct_recognition_any_level,
+    )
+    filing_id = grant.filing.id
+    duplicate = award_on_record(
+        session, person_id=person_id, occupation_code=occupation_code, work_type=work_type, grade=grade
+    )
     if duplicate is not None:
         raise AwardExists(
             "该人员已持有此职业的该等级",
@@ -119,6 +137,27 @@ def create_award(
     return award
 
 
+def award_on_record(
+    session: Session,
+    *,
+    person_id: uuid.UUID,
+    occupation_code: str,
+    work_type: str,
+    grade: GradeCode,
+    statuses: tuple[AwardStatus, ...] = (AwardStatus.ACTIVE,),
+) -> uuid.UUID | None:
+    """The id of the person's award of this grade, occupation and work type in one of statuses, if any."""
+    return session.exec(
+        select(GradeAward.id).where(
+            GradeAward.person_id == person_id,
+            GradeAward.occupation_code == occupation_code,
+            GradeAward.work_type == work_type,
+            GradeAward.grade == grade,
+            col(GradeAward.status).in_(statuses),
+        )
+    ).first()
+
+
 def held_grades(session: Session, *, person_id: uuid.UUID, occupation_code: str) -> list[tuple[GradeCode, dt.date]]:
     """Return the active grades a person holds in an occupation, with the date each was awarded."""
     rows = session.exec(
@@ -140,6 +179,7 @@ def list_awards(
     occupation_code: str | None = None,
     grade: GradeCode | None = None,
     basis: AwardBasis | None = None,
+    status: AwardStatus | None = None,
     limit: int = 200,
     offset: int = 0,
 ) -> Sequence[GradeAward]:
@@ -160,6 +200,7 @@ def list_awards(
         (GradeAward.occupation_code, occupation_code),
         (GradeAward.grade, grade),
         (GradeAward.basis, basis),
+        (GradeAward.status, status),
     ):
         if value is not None:
             query = query.where(col(column) == value)
@@ -171,14 +212,22 @@ def award_views(session: Session, *, actor: Actor, awards: Sequence[GradeAward])
     """Present awards with names; holders' names are masked unless the actor may see them."""
     views = []
     names: dict[str, str] = {}
+    ids = [a.id for a in awards if a.basis == AwardBasis.LEGACY]
+    legacy = {
+        row.award_id: row
+        for row in (
+            session.exec(select(LegacyCertificate).where(col(LegacyCertificate.award_id).in_(ids))).all() if ids else []
+        )
+    }
     for award in awards:
         person = session.get(Person, award.person_id)
-        body = session.get(EvaluationBody, award.body_id)
+        body = session.get(EvaluationBody, award.body_id) if award.body_id else None
         if award.occupation_code not in names:
             occupation = session.get(Occupation, award.occupation_code)
             names[award.occupation_code] = occupation.name_zh if occupation else ""
-        assert person is not None and body is not None
+        assert person is not None
         info = grades.info(award.grade)
+        original = legacy.get(award.id)
         views.append(
             AwardPublic(
                 id=award.id,
@@ -187,7 +236,7 @@ def award_views(session: Session, *, actor: Actor, awards: Sequence[GradeAward])
                 if sees_identity(session, actor=actor, person=person)
                 else mask_name(person.name),
                 body_id=award.body_id,
-                body_name=body.name,
+                body_name=body.name if body else (original.issuing_authority if original else ""),
                 occupation_code=award.occupation_code,
                 occupation_name_zh=names[award.occupation_code],
                 work_type=award.work_type,
@@ -198,9 +247,98 @@ def award_views(session: Session, *, actor: Actor, awards: Sequence[GradeAward])
                 basis=award.basis,
                 basis_ref=award.basis_ref,
                 status=award.status,
+                status_zh=AWARD_STATUS_ZH[award.status],
+                revocation_reason=award.revocation_reason,
+                revoked_reason=award.revoked_reason,
+                legacy=None
+                if original is None
+                else LegacyPublic(
+                    family=original.family,
+                    family_zh=FAMILY_ZH[original.family],
+                    issuing_authority=original.issuing_authority,
+                    original_number=original.original_number,
+                    evidence=original.evidence,
+                    recorded_by_body_id=original.recorded_by_body_id,
+                    decision_note=original.decision_note,
+                    decided_at=original.decided_at,
+                ),
             )
         )
     return views
+
+
+def get_award(session: Session, *, actor: Actor, award_id: uuid.UUID, lock: bool = False) -> GradeAward:
+    """Return an award the actor may see (as in list_awards), optionally locked; otherwise AwardNotFound."""
+    award = session.get(GradeAward, award_id)
+    visible = award is not None and (
+        actor.is_regulator
+        or (actor.person_id is not None and actor.person_id == award.person_id)
+        or (
+            actor.role == Role.BODY_ADMIN
+            and (award.body_id == actor.body_id or is_linked(session, person_id=award.person_id, body_id=actor.body_id))
+        )
+    )
+    if not visible:
+        raise AwardNotFound("等级记录不存在", "no such award", extra={"award_id": str(award_id)})
+    if lock:
+        award = get_for_update(session, GradeAward, award_id)
+    assert award is not None
+    return award
+
+
+def revoke_award(
+    session: Session, *, actor: Actor, award_id: uuid.UUID, reason: AwardRevocationReason, note: str
+) -> GradeAward:
+    """Revoke an award (final), audited; appointments resting on it end today.
+
+    The regulator, or the admin of the body that awarded it (a legacy record: the regulator only). Call
+    certificates.service.revoke_award to revoke the award's certificates in the same transaction.
+    """
+    award = get_award(session, actor=actor, award_id=award_id, lock=True)
+    if award.body_id is None:
+        require_regulator(actor)
+    else:
+        require_body_access(actor, award.body_id)
+    AWARD_TRANSITIONS.check(award.status, AwardStatus.REVOKED)
+    before = award.status
+    award.status = AwardStatus.REVOKED
+    award.revocation_reason = reason
+    award.revoked_reason = note
+    award.status_changed_at = utcnow()
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="award.revoked",
+        entity_type="award",
+        entity_id=award.id,
+        body_id=award.body_id,
+        before={"status": before},
+        after={"status": award.status, "reason": reason},
+        reason=note,
+    )
+    day = today()
+    for appointment in session.exec(
+        select(Appointment).where(
+            Appointment.award_id == award.id,
+            sa.or_(col(Appointment.ends_on).is_(None), col(Appointment.ends_on) > day),
+        )
+    ).all():
+        ended = appointment.ends_on
+        appointment.ends_on = max(day, appointment.starts_on)
+        session.flush()
+        record(
+            session,
+            actor=actor,
+            action="appointment.ended",
+            entity_type="appointment",
+            entity_id=appointment.id,
+            body_id=appointment.body_id,
+            before={"ends_on": ended},
+            after={"ends_on": appointment.ends_on},
+            reason=f"等级已撤销 / award revoked: {note}",
+        )
+    return award
 
 
 def create_appointment(session: Session, *, actor: Actor, data: AppointmentCreate) -> Appointment:
@@ -211,24 +349,23 @@ def create_appointment(session: Session, *, actor: Actor, data: AppointmentCreat
         raise InvalidInput(
             "聘期结束日期早于开始日期", "the appointment ends before it starts", extra={"field": "ends_on"}
         )
-    held = [
-        a
-        for a in session.exec(
-            select(GradeAward).where(
-                GradeAward.person_id == data.person_id,
-                GradeAward.occupation_code == data.occupation_code,
-                GradeAward.status == AwardStatus.ACTIVE,
-            )
-        ).all()
-        if grades.at_least(a.grade, data.post_grade)
-    ]
-    if not held:
-        post = grades.info(data.post_grade).name_zh
-        raise AppointmentNotAllowed(
-            f"聘任{post}岗位须持有该职业{post}及以上等级（评聘分开，004:288）",
-            f"a {data.post_grade.value} post needs an active award of that grade or above in the occupation",
+    held = session.exec(
+        select(GradeAward).where(
+            GradeAward.person_id == data.person_id,
+            GradeAward.occupation_code == data.occupation_code,
+            GradeAward.status == AwardStatus.ACTIVE,
         )
-    award = max(held, key=lambda a: grades.ordinal(a.grade))
+    ).all()
+    best = max(held, key=lambda a: grades.ordinal(a.grade), default=None)
+    decision = APPOINTMENT_RULES.evaluate(
+        AppointmentFacts(post_grade=data.post_grade, highest_held=best.grade if best else None),
+        jurisdiction="CN",
+        draft_in_force=False,
+    )
+    if not decision.allowed or best is None:
+        zh, en = decision.summary()
+        raise AppointmentNotAllowed(zh, en, extra={"rules": decision.as_dict()["results"]})
+    award = best
     appointment = Appointment(
         person_id=data.person_id,
         body_id=data.body_id,

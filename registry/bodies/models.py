@@ -78,7 +78,7 @@ class EvaluationBody(BodyBase, table=True):
     __table_args__ = (
         sa.CheckConstraint("cert_category IN ('Y', 'S')", name="cert_category"),
         # A site code names one body of its province (certificate numbers carry province + site); the formats of
-        # site and ministry codes are CHECKs in migration 0005 (dialect-specific SQL, not compared by Alembic).
+        # site and ministry codes are CHECKs in migration 0007 (dialect-specific SQL, not compared by Alembic).
         sa.UniqueConstraint("province_code", "site_code"),
     )
 

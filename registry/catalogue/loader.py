@@ -11,6 +11,7 @@ from sqlmodel import Session, SQLModel, select
 
 from registry import grades
 from registry.catalogue.models import (
+    TITLE_TARGETS,
     City,
     Dimension,
     EducationLevel,
@@ -95,7 +96,19 @@ def load_reference_data(session: Session) -> dict[str, int]:
     changed["occupation"] = report.created + report.updated
     changed["equivalence"] = _load_equivalences(session)
     session.flush()
+    changed["professional_title"] += _drop_unlisted_titles(session)
     return changed
+
+
+def _drop_unlisted_titles(session: Session) -> int:
+    """Remove titles no longer shipped (e.g. the engineer-series 正高级 once used for 特级技师) that nothing cites."""
+    listed = {r["code"] for r in _csv("professional_titles.csv")}
+    cited = set(session.exec(select(Equivalence.title_code)).all())
+    stale = [t for t in session.exec(select(ProfessionalTitle)).all() if t.code not in listed | cited]
+    for title in stale:
+        session.delete(title)
+    session.flush()
+    return len(stale)
 
 
 def _load_equivalences(session: Session) -> int:
@@ -108,7 +121,7 @@ def _load_equivalences(session: Session) -> int:
             "grade_code": grades.GradeCode(r["grade"]).value,
             "dimension": dimension,
             "education_code": r["target"] if dimension == Dimension.EDUCATION else None,
-            "title_code": r["target"] if dimension == Dimension.TITLE else None,
+            "title_code": r["target"] if dimension in TITLE_TARGETS else None,
             "scope": EquivalenceScope(r["scope"]),
             "condition": EquivalenceCondition(r["condition"]),
             "jurisdiction": r["jurisdiction"],

@@ -26,10 +26,24 @@ class Sector(StrEnum):
 
 
 class Dimension(StrEnum):
-    """What a grade is compared with (比照)."""
+    """What a 比照 entry gives a grade holder; named for what it is, so no entry reads as more than it gives."""
 
-    EDUCATION = "education"
-    TITLE = "title"
+    EDUCATION = "education"  # treatment (待遇) set by an education level, e.g. 比照大专学历落实相关待遇 (000:48)
+    TITLE = "title"  # a professional title itself (职称): none in the documents yet (002:23 plans 双向比照认定)
+    PAY_BENEFITS = "pay_benefits"  # pay and benefits equal to staff holding a title (004:288): not the title
+
+
+DIMENSION_ZH = {
+    Dimension.EDUCATION: "学历待遇比照（落实相关待遇，不是学历）",
+    Dimension.TITLE: "职称",
+    Dimension.PAY_BENEFITS: "与职称人员相当的工资福利待遇（不是职称）",
+}
+DIMENSION_EN = {
+    Dimension.EDUCATION: "treatment set by an education level (not the qualification itself)",
+    Dimension.TITLE: "professional title",
+    Dimension.PAY_BENEFITS: "pay and benefits equal to staff holding the title (not the title itself)",
+}
+TITLE_TARGETS = frozenset({Dimension.TITLE, Dimension.PAY_BENEFITS})
 
 
 class EquivalenceScope(StrEnum):
@@ -148,7 +162,7 @@ class Equivalence(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint(
             "(dimension = 'education' AND education_code IS NOT NULL AND title_code IS NULL) OR "
-            "(dimension = 'title' AND title_code IS NOT NULL AND education_code IS NULL)",
+            "(dimension IN ('title', 'pay_benefits') AND title_code IS NOT NULL AND education_code IS NULL)",
             name="one_target",
         ),
     )
@@ -165,7 +179,7 @@ class Equivalence(SQLModel, table=True):
     source_doc: str = Field(max_length=255)
     source_ref: str = Field(max_length=64)  # clause citation, e.g. 000:48
     status: SourceStatus = Field(sa_type=enum_type(SourceStatus, "source_status"))
-    effective_on: dt.date | None = None
+    effective_on: dt.date | None = None  # the source document's effective window (policy-requirements.md §8.9)
     ends_on: dt.date | None = None
     note_zh: str = Field(default="", max_length=500)
     note_en: str = Field(default="", max_length=500)
@@ -247,6 +261,8 @@ class EquivalencePublic(SQLModel):
     grade: NamedCode
     grade_ordinal: int
     dimension: Dimension
+    dimension_zh: str
+    dimension_en: str
     target: NamedCode
     scope: EquivalenceScope
     scope_zh: str

@@ -134,23 +134,39 @@ def _vocabulary_codes(session: Session, model: type[EducationLevel] | type[Profe
     return list(session.exec(select(model.code).order_by(col(model.ordinal))).all())
 
 
+@dataclass(frozen=True)
+class EquivalenceAnswer:
+    """The entries in force on a date, and those matching the question outside their documents' windows."""
+
+    as_of: dt.date
+    items: list[EquivalenceView]
+    outside_window: list[EquivalenceView]
+
+
+def _in_window(entry: Equivalence, day: dt.date) -> bool:
+    return (entry.effective_on is None or entry.effective_on <= day) and (entry.ends_on is None or day <= entry.ends_on)
+
+
 def lookup_equivalences(
     session: Session,
     *,
     grade: str | None = None,
     education: str | None = None,
     title: str | None = None,
+    dimension: Dimension | None = None,
     as_of: dt.date | None = None,
-) -> tuple[list[EquivalenceView], dt.date]:
-    """Return the 比照 entries in force on as_of (default today), by grade or in reverse by education/title."""
+) -> EquivalenceAnswer:
+    """Return the 比照 entries in force on as_of (default today), by grade or in reverse by education/title.
+
+    An entry is in force within its source document's effective window (policy-requirements.md §8.9); entries
+    that match but lie outside it are returned apart, so an answer can say what it left out and why.
+    """
     day = as_of or today()
     query = (
         select(Equivalence, Grade, EducationLevel, ProfessionalTitle)
         .join(Grade, col(Grade.code) == col(Equivalence.grade_code))
         .outerjoin(EducationLevel, col(EducationLevel.code) == col(Equivalence.education_code))
         .outerjoin(ProfessionalTitle, col(ProfessionalTitle.code) == col(Equivalence.title_code))
-        .where(sa.or_(col(Equivalence.effective_on).is_(None), col(Equivalence.effective_on) <= day))
-        .where(sa.or_(col(Equivalence.ends_on).is_(None), col(Equivalence.ends_on) >= day))
     )
     if grade is not None:
         query = query.where(col(Equivalence.grade_code) == parse_grade(grade).value)
@@ -172,13 +188,17 @@ def lookup_equivalences(
                 extra={"field": "title", "accepted": accepted},
             )
         query = query.where(col(Equivalence.title_code) == title)
+    if dimension is not None:
+        query = query.where(col(Equivalence.dimension) == dimension)
     query = query.order_by(col(Grade.ordinal), col(Equivalence.dimension), col(Equivalence.code))
-    views: list[EquivalenceView] = []
+    items: list[EquivalenceView] = []
+    outside: list[EquivalenceView] = []
     for entry, grade_row, education_row, title_row in session.exec(query).all():
         target = education_row if entry.dimension == Dimension.EDUCATION else title_row
         assert target is not None  # guaranteed by the one_target check constraint
-        views.append(EquivalenceView(entry, grade_row, target.code, target.name_zh, target.name_en))
-    return views, day
+        view = EquivalenceView(entry, grade_row, target.code, target.name_zh, target.name_en)
+        (items if _in_window(entry, day) else outside).append(view)
+    return EquivalenceAnswer(day, items, outside)
 
 
 def _parse_levels(raw: str) -> tuple[int, ...] | None:

@@ -1,7 +1,7 @@
 """Filing rules (DESIGN.md §4), pure: facts in, Decision out; imports registry.rules and registry.grades only.
 
 Draft provisions of document 001 that permit something (特级/首席 ceilings, 岗位等级 of the enterprise's own,
-direct recognition of every level) are paired with in-force baseline rules that refuse it where the draft is
+direct recognition of every level) are paired with registry baseline rules that refuse it where the draft is
 not in force, so switching the draft off narrows what is allowed and never widens it.
 """
 
@@ -12,20 +12,32 @@ from enum import StrEnum
 
 from registry import grades
 from registry.grades import GradeCode
-from registry.rules import Provenance, Rule, RuleSet, Verdict, failed, not_applicable, passed
+from registry.rules import (
+    Citation,
+    Rule,
+    RuleSet,
+    Verdict,
+    draft,
+    failed,
+    in_force,
+    not_applicable,
+    outside,
+    passed,
+    registry_rule,
+)
 
-RULESET_VERSION = "filing/2026.11-1"
+RULESET_VERSION = "filing/2026.11-2"
 
 
 class EvaluationMethod(StrEnum):
-    """Evaluation methods a scope line may use (001:46 names the first three for direct recognition)."""
+    """Evaluation methods a scope line may use (the registry's vocabulary; 001:46 names the first three)."""
 
     SKILL_OPERATION = "skill_operation"  # 技能操作考核 (001:46)
     PERFORMANCE_REVIEW = "performance_review"  # 工作业绩评审 (001:46)
     PROCESS_ASSESSMENT = "process_assessment"  # 过程考核 (001:46)
     THEORY_EXAM = "theory_exam"  # 理论知识考试 (national standards)
     COMPREHENSIVE_REVIEW = "comprehensive_review"  # 综合评审 (technician and above)
-    COMPETITION = "competition"  # 竞赛评价 (001:36, 001:38)
+    COMPETITION = "competition"  # 竞赛评价 (001:38 竞赛评价体系)
 
 
 METHOD_ZH = {
@@ -110,16 +122,23 @@ def body_active(f: FilingFacts) -> Verdict:
 
 
 def ceiling_national(f: FilingFacts) -> Verdict:
-    """Without the draft 001:44, no ceiling above 高级技师 (the top national level 一级)."""
+    """Without the draft 001:44, no ceiling above 高级技师 (the top national level 一级).
+
+    In-force 000:47 and 003:714 name 特级技师 and 首席技师, but neither sets a filing ceiling; only the draft
+    001:44 lets an enterprise file up to them.
+    """
     if grades.ordinal(f.ceiling) <= grades.ordinal(NATIONAL_TOP):
         return passed(f"备案上限{_zh(f.ceiling)}不超过高级技师", f"ceiling {f.ceiling} is within the national levels")
     if f.draft_in_force:
         return not_applicable(
-            "特级技师、首席技师上限由 001:44 条款判断", "special/chief ceilings are decided by 001:44"
+            "特级技师、首席技师上限由 001:44（征求意见稿）条款判断",
+            "special/chief ceilings are decided by the draft 001:44",
         )
     return failed(
-        f"备案到{_zh(f.ceiling)}的依据仅见于征求意见稿 001:44，本辖区未启用",
-        f"a {f.ceiling} ceiling rests only on the draft 001:44, not in force in this jurisdiction",
+        f"现行文件 000:47、003:714 提到特级技师、首席技师，但均未规定备案上限；备案到{_zh(f.ceiling)}的依据"
+        "仅见于征求意见稿 001:44，本辖区未启用",
+        f"in-force 000:47 and 003:714 name special and chief technicians but set no filing ceiling; a "
+        f"{f.ceiling} ceiling rests only on the draft 001:44, not in force in this jurisdiction",
     )
 
 
@@ -199,7 +218,7 @@ def scope_level(f: FilingFacts) -> Verdict:
     for line in f.lines:
         if line.occupation is None or _level_defined(line):
             continue
-        if f.draft_in_force and line.max_grade in line.post_grade_targets:
+        if f.draft_in_force and line.max_grade in line.post_grade_targets:  # 001:44 自主设置岗位等级 (draft)
             own.append(line.label)
             continue
         bad.append(line)
@@ -209,8 +228,8 @@ def scope_level(f: FilingFacts) -> Verdict:
         return failed(shown, shown_en, lines=[b.position for b in bad])
     if own:
         return passed(
-            f"由企业自主设置的岗位等级对应（001:44）：{', '.join(own)}",
-            f"covered by the enterprise's own post grades (001:44): {', '.join(own)}",
+            f"由企业自主设置的岗位等级对应（001:44，征求意见稿）：{', '.join(own)}",
+            f"covered by the enterprise's own post grades (draft 001:44): {', '.join(own)}",
         )
     return passed("各职业的最高等级均为其国家职业技能标准所设置", "every top grade is defined by the standard")
 
@@ -242,8 +261,20 @@ def scope_methods(f: FilingFacts) -> Verdict:
     return passed("各职业均列明评价方式", "every line names its methods")
 
 
+def dr_d_body(*, kind: str, is_manufacturing: bool, is_large: bool, is_listed: bool) -> bool:
+    """Whether 001:46's "制造业大型企业、上市公司、产教评技能生态链评价机构" covers the body.
+
+    Our reading (README decisions log): 制造业 governs both 大型企业 and 上市公司 — the clause sits in a plan for
+    the manufacturing province (001:44 opens the section with 制造业企业) — so a listed company must be a
+    manufacturer too; chain evaluation bodies qualify by kind.
+    """
+    return kind == "chain_body" or (is_manufacturing and (is_large or is_listed))
+
+
 def _dr_d_body(body: BodyFacts) -> bool:
-    return (body.is_manufacturing and body.is_large) or body.is_listed or body.kind == "chain_body"
+    return dr_d_body(
+        kind=body.kind, is_manufacturing=body.is_manufacturing, is_large=body.is_large, is_listed=body.is_listed
+    )
 
 
 def dr_any_level(f: FilingFacts) -> Verdict:
@@ -253,8 +284,8 @@ def dr_any_level(f: FilingFacts) -> Verdict:
         return not_applicable("未申请各等级直接认定", "no line uses direct recognition of every grade")
     if not _dr_d_body(f.body):
         return failed(
-            "各等级直接认定仅限经备案的制造业大型企业、上市公司、产教评技能生态链评价机构",
-            "direct recognition of every grade is only for large manufacturers, listed companies "
+            "各等级直接认定仅限经备案的制造业大型企业、制造业上市公司、产教评技能生态链评价机构",
+            "direct recognition of every grade is only for large manufacturers, listed manufacturers "
             "and chain evaluation bodies",
         )
     incomplete = [line.label for line in flagged if line.occupation is None or not line.occupation.complete]
@@ -271,78 +302,136 @@ def dr_baseline(f: FilingFacts) -> Verdict:
     if not any(line.direct_recognition for line in f.lines):
         return not_applicable("未申请各等级直接认定", "no line uses direct recognition of every grade")
     if f.draft_in_force:
-        return not_applicable("由 001:46 条款判断", "decided by 001:46")
+        return not_applicable("由 001:46（征求意见稿）条款判断", "decided by the draft 001:46")
     return failed(
         "各等级直接认定的依据仅见于征求意见稿 001:46，本辖区未启用",
         "direct recognition of every grade rests only on the draft 001:46, not in force here",
     )
 
 
+D44_SPECIAL = Citation("001:44", "支持符合条件的企业备案到特级技师级别")
+D44_POST_GRADES = Citation("001:44", "自主设置岗位等级")
+D46_ANY_LEVEL = Citation("001:46", "自主对各等级直接认定，不受逐级评价的限制")
+
 FILING_RULES: RuleSet[FilingFacts] = RuleSet(
     "filing",
     RULESET_VERSION,
     [
-        Rule("FIL-BODY-ACTIVE", "机构状态正常", "body is active", "002:27", Provenance.IN_FORCE, body_active),
         Rule(
-            "FIL-CEILING-NATIONAL", "国家等级上限", "national ceiling", "002:22", Provenance.IN_FORCE, ceiling_national
+            "FIL-BODY-ACTIVE",
+            "机构状态正常",
+            "body is active",
+            "被暂停或被取消评价资质的机构不能提交备案",
+            "a suspended body, or one whose evaluation qualification was cancelled, may not file",
+            in_force("002:27", "要依法取消培训和评价资质"),
+            body_active,
+        ),
+        Rule(
+            "FIL-CEILING-NATIONAL",
+            "国家等级上限",
+            "national ceiling",
+            "征求意见稿 001:44 未启用时，备案上限不超过高级技师：现行文件 000:47、003:714 提到特级技师、首席技师，"
+            "但均未规定备案上限",
+            "where the draft 001:44 is off, no ceiling above senior technician: in-force 000:47 and 003:714 name "
+            "special and chief technicians but neither sets a filing ceiling",
+            registry_rule(
+                Citation("000:47", "以首席技师、特级技师评聘为牵引"),
+                Citation("003:714", "鼓励企业设立首席技师、特级技师"),
+                D44_SPECIAL,
+            ),
+            ceiling_national,
         ),
         Rule(
             "FIL-CEILING-SPECIAL",
             "特级技师备案条件",
             "special technician ceiling",
-            "001:44",
-            Provenance.DRAFT,
+            "备案到特级技师须为“符合条件的企业”（由人社部门认定）",
+            "a special-technician ceiling needs a qualifying enterprise (recognised by the regulator)",
+            draft("001:44", "支持符合条件的企业备案到特级技师级别"),
             ceiling_special,
         ),
         Rule(
             "FIL-CEILING-CHIEF",
             "首席技师备案条件",
             "chief technician ceiling",
-            "001:44",
-            Provenance.DRAFT,
+            "备案到首席技师须为符合条件且为产教评技能生态链链主企业或行业龙头企业",
+            "a chief-technician ceiling needs a qualifying enterprise that is a chain lead or industry leader",
+            draft("001:44", "链主企业或行业龙头企业备案到首席技师级别"),
             ceiling_chief,
         ),
         Rule(
             "FIL-CEILING-SOCIAL",
             "社会组织与院校上限",
             "social org and school ceiling",
-            "§9",
-            Provenance.OUTSIDE_KNOWLEDGE,
+            "社会培训评价组织和院校不能备案到特级技师或首席技师（企业岗位）",
+            "social organisations and schools may not file special or chief technician (enterprise posts)",
+            outside("as enterprise 技术职务/岗位"),
             ceiling_social,
         ),
-        Rule("FIL-SCOPE-PRESENT", "备案范围", "scope present", "001:44", Provenance.IN_FORCE, scope_present),
+        Rule(
+            "FIL-SCOPE-PRESENT",
+            "备案范围",
+            "scope present",
+            "备案须列明至少一个职业（工种）",
+            "a filing names at least one occupation",
+            registry_rule(),
+            scope_present,
+        ),
         Rule(
             "FIL-SCOPE-OCCUPATION",
             "职业在目录中",
             "occupation in catalogue",
-            "001:44",
-            Provenance.IN_FORCE,
+            "备案的职业须在职业目录中",
+            "every occupation of the scope is in the catalogue",
+            registry_rule(),
             scope_occupation,
         ),
         Rule(
             "FIL-SCOPE-LEVEL",
             "等级由标准设置",
             "grade defined by the standard",
-            "001:44",
-            Provenance.IN_FORCE,
+            "各职业的最高等级须为其国家职业技能标准所设置；企业自主设置的岗位等级只在征求意见稿 001:44 启用时计入",
+            "each line's top grade is defined by the occupation's standard; the enterprise's own post grades "
+            "count only where the draft 001:44 is in force",
+            registry_rule(D44_POST_GRADES),
             scope_level,
         ),
-        Rule("FIL-SCOPE-CEILING", "不超过备案上限", "within the ceiling", "001:44", Provenance.IN_FORCE, scope_ceiling),
-        Rule("FIL-SCOPE-METHODS", "评价方式", "evaluation methods", "001:46", Provenance.IN_FORCE, scope_methods),
+        Rule(
+            "FIL-SCOPE-CEILING",
+            "不超过备案上限",
+            "within the ceiling",
+            "备案范围各职业的等级不超过备案上限",
+            "no scope line goes above the filing's ceiling",
+            registry_rule(),
+            scope_ceiling,
+        ),
+        Rule(
+            "FIL-SCOPE-METHODS",
+            "评价方式",
+            "evaluation methods",
+            "各职业须列明评价方式，且取自登记系统的评价方式清单",
+            "each line names its evaluation methods, all from the registry's list",
+            registry_rule(),
+            scope_methods,
+        ),
         Rule(
             "FIL-DR-ANY-LEVEL",
             "各等级直接认定条件",
             "direct recognition of every grade",
-            "001:46",
-            Provenance.DRAFT,
+            "各等级直接认定仅限经备案的制造业大型企业、制造业上市公司、产教评技能生态链评价机构，"
+            "且职业技能等级设置完整",
+            "direct recognition of every grade only for large manufacturers, listed manufacturers and chain "
+            "evaluation bodies, for occupations with a complete ladder",
+            draft("001:46", "经备案的制造业大型企业、上市公司、产教评技能生态链评价机构"),
             dr_any_level,
         ),
         Rule(
             "FIL-DR-BASELINE",
             "各等级直接认定的依据",
             "basis for direct recognition of every grade",
-            "001:46",
-            Provenance.IN_FORCE,
+            "征求意见稿 001:46 未启用时，不能申请各等级直接认定",
+            "where the draft 001:46 is off, no line may claim direct recognition of every grade",
+            registry_rule(D46_ANY_LEVEL),
             dr_baseline,
         ),
     ],

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from registry.clock import today
+
 
 def _assert_error(body: dict[str, object], code: str) -> None:
     assert body["error"] == code
@@ -84,41 +86,107 @@ class TestOccupations:
         assert "manufacturing" in response.json()["detail"]
 
 
+IN_2026 = "2026-06-01"  # within 000's window (2025-06-23…2027-12-31)
+IN_2020 = "2020-06-01"  # within 004's window (2019-10-18…2021-12-31)
+
+
 class TestEquivalences:
-    def test_technician_compares_with_bachelor_and_engineer(self, client: TestClient) -> None:
-        body = client.get("/api/v1/equivalences", params={"grade": "technician"}).json()
+    def test_technician_compares_with_bachelor_treatment_in_2026(self, client: TestClient) -> None:
+        body = client.get("/api/v1/equivalences", params={"grade": "technician", "as_of": IN_2026}).json()
         targets = {(e["dimension"], e["target"]["code"], e["source"]["clause"]) for e in body["items"]}
-        assert targets == {("education", "bachelor", "000:48"), ("title", "engineer", "004:288")}
+        assert targets == {("education", "bachelor", "000:48")}
 
-    def test_every_entry_shows_scope_condition_jurisdiction_source_status(self, client: TestClient) -> None:
-        for entry in client.get("/api/v1/equivalences").json()["items"]:
-            assert entry["scope"] and entry["condition"] and entry["jurisdiction"]
-            assert entry["source"]["document"] and entry["source"]["clause"]
-            assert entry["status"] in {"in_force", "draft", "unverified"}
+    def test_technician_had_engineer_pay_parity_in_2020(self, client: TestClient) -> None:
+        body = client.get("/api/v1/equivalences", params={"grade": "technician", "as_of": IN_2020}).json()
+        targets = {(e["dimension"], e["target"]["code"], e["source"]["clause"]) for e in body["items"]}
+        assert targets == {("pay_benefits", "engineer", "004:288")}
 
-    def test_title_equivalence_needs_appointment_within_the_employer(self, client: TestClient) -> None:
-        body = client.get("/api/v1/equivalences", params={"title": "senior_engineer"}).json()
+    def test_every_entry_shows_scope_condition_jurisdiction_source_status_window(self, client: TestClient) -> None:
+        for day in (IN_2020, IN_2026):
+            for entry in client.get("/api/v1/equivalences", params={"as_of": day}).json()["items"]:
+                assert entry["scope"] and entry["condition"] and entry["jurisdiction"]
+                assert entry["source"]["document"] and entry["source"]["clause"]
+                assert entry["status"] in {"in_force", "draft", "unverified"}
+                assert entry["dimension_zh"] and entry["dimension_en"]
+                assert entry["effective_on"] is not None
+                assert entry["effective_on"] <= day and (entry["ends_on"] is None or day <= entry["ends_on"])
+
+    def test_004_288_is_pay_parity_for_appointees_not_a_title(self, client: TestClient) -> None:
+        body = client.get("/api/v1/equivalences", params={"title": "senior_engineer", "as_of": IN_2020}).json()
         (entry,) = body["items"]
         assert entry["grade"]["code"] == "senior_technician"
+        assert entry["dimension"] == "pay_benefits"
+        assert "不是职称" in entry["dimension_zh"] and "not the title" in entry["dimension_en"]
         assert (entry["condition"], entry["scope"]) == ("appointed", "own_employer")
+        assert "no_title_equivalence" in {n["code"] for n in body["notices"]}
+
+    def test_no_entry_presents_itself_as_a_title(self, client: TestClient) -> None:
+        for day in (IN_2020, IN_2026, "2030-01-01"):
+            for entry in client.get("/api/v1/equivalences", params={"as_of": day}).json()["items"]:
+                assert entry["dimension"] != "title", entry
+
+    def test_a_title_look_up_says_no_document_makes_a_grade_a_title(self, client: TestClient) -> None:
+        body = client.get("/api/v1/equivalences", params={"title": "engineer", "as_of": IN_2026}).json()
+        assert body["items"] == []
+        codes = {n["code"] for n in body["notices"]}
+        assert codes == {"no_title_equivalence", "outside_window"}
+        outside = next(n for n in body["notices"] if n["code"] == "outside_window")
+        assert "004:288" in outside["en"] and "2021-12-31" in outside["en"]
 
     def test_reverse_by_education(self, client: TestClient) -> None:
-        body = client.get("/api/v1/equivalences", params={"education": "bachelor"}).json()
+        body = client.get("/api/v1/equivalences", params={"education": "bachelor", "as_of": IN_2026}).json()
         assert {e["grade"]["code"] for e in body["items"]} == {"technician", "senior_technician"}
 
-    def test_outside_knowledge_is_marked_unverified(self, client: TestClient) -> None:
-        body = client.get("/api/v1/equivalences", params={"grade": "special_technician"}).json()
-        assert [e["status"] for e in body["items"]] == ["unverified"]
-        assert "未经核实" in body["items"][0]["status_zh"]
+    def test_000_48_guides_state_owned_enterprises(self, client: TestClient) -> None:
+        body = client.get("/api/v1/equivalences", params={"education": "bachelor", "as_of": IN_2026}).json()
+        for entry in body["items"]:
+            assert "guides" in entry["note_en"] and "引导" in entry["note_zh"]
+            assert entry["scope"] == "state_owned"
 
-    def test_as_of_omits_entries_not_yet_issued(self, client: TestClient) -> None:
-        body = client.get("/api/v1/equivalences", params={"grade": "senior", "as_of": "2020-01-01"}).json()
-        assert body["as_of"] == "2020-01-01"
-        assert [e["source"]["clause"] for e in body["items"]] == ["004:288"]
+    def test_outside_knowledge_is_marked_unverified_and_names_the_full_senior_title(self, client: TestClient) -> None:
+        body = client.get("/api/v1/equivalences", params={"grade": "special_technician", "as_of": IN_2026}).json()
+        (entry,) = body["items"]
+        assert entry["status"] == "unverified" and "未经核实" in entry["status_zh"]
+        assert entry["target"] == {
+            "code": "professorate_senior",
+            "name_zh": "正高级职称",
+            "name_en": entry["target"]["name_en"],
+        }
+        assert entry["dimension"] == "pay_benefits"
+        assert entry["effective_on"] == "2022-01-01"
+
+    def test_the_unverified_entry_starts_in_2022(self, client: TestClient) -> None:
+        body = client.get("/api/v1/equivalences", params={"grade": "special_technician", "as_of": "2021-12-31"}).json()
+        assert body["items"] == []
+
+    def test_as_of_answers_with_each_documents_window(self, client: TestClient) -> None:
+        def clauses(day: str) -> list[str]:
+            body = client.get("/api/v1/equivalences", params={"grade": "senior", "as_of": day}).json()
+            assert body["as_of"] == day
+            return [e["source"]["clause"] for e in body["items"]]
+
+        assert clauses("2019-10-17") == []  # before 004 was issued
+        assert clauses("2019-10-18") == ["004:288"]
+        assert clauses("2021-12-31") == ["004:288"]
+        assert clauses("2022-06-01") == []  # 004's period ended; 000 not yet issued
+        assert clauses("2025-06-23") == ["000:48"]
+        assert clauses("2027-12-31") == ["000:48"]
+        assert clauses("2028-01-01") == []
+
+    def test_an_answer_counts_what_it_left_out(self, client: TestClient) -> None:
+        body = client.get("/api/v1/equivalences", params={"grade": "senior", "as_of": "2022-06-01"}).json()
+        (notice,) = body["notices"]
+        assert notice["code"] == "outside_window" and notice["en"].startswith("2 more entries")
 
     def test_default_as_of_is_today(self, client: TestClient) -> None:
         body = client.get("/api/v1/equivalences", params={"grade": "senior"}).json()
-        assert {e["source"]["clause"] for e in body["items"]} == {"000:48", "004:288"}
+        assert body["as_of"] == today().isoformat()
+
+    def test_dimension_filter(self, client: TestClient) -> None:
+        params = {"dimension": "pay_benefits", "as_of": IN_2020}
+        body = client.get("/api/v1/equivalences", params=params).json()
+        assert {e["dimension"] for e in body["items"]} == {"pay_benefits"}
+        assert len(body["items"]) == 3
 
     @pytest.mark.parametrize(
         ("params", "accepted"),

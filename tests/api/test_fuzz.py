@@ -2,9 +2,9 @@
 
 Every generated case — valid and deliberately invalid data, NUL bytes, huge numbers, nulls, odd strings — is
 sent anonymously, as the regulator and as a body admin, against a committed world with real records (a body with
-filings, a batch with a candidate, a recognition, a certificate); path ids are those records' ids three times
-in four. Each operation's cases run in one rolled-back transaction. The bar: no server error, and every status,
-content type and body is one the OpenAPI document describes.
+filings, a batch with a candidate, a recognition, a certificate, a pending legacy award); path ids are those
+records' ids three times in four. Each operation's cases run in one rolled-back transaction. The bar: no server
+error, and every status, content type and body is one the OpenAPI document describes.
 
 REGISTRY_FUZZ_EXAMPLES (default 12) bounds the generated cases per operation and generation mode; the boundary
 cases of schemathesis' coverage phase come on top. The counts are printed at the end of the module.
@@ -38,7 +38,8 @@ from assessment.batches.models import EnrolIn
 from assessment.batches.service import enrol
 from assessment.recognition.models import Evidence, Path, RecognitionIn, Trigger
 from assessment.recognition.service import apply_for_recognition
-from registry.actor import Role
+from registry.actor import Actor, Role
+from registry.awards.legacy import record_legacy_award
 from registry.bodies.models import BodyKind
 from registry.clock import today
 from registry.db import session_scope
@@ -48,6 +49,7 @@ from tests.conftest import TEST_SECRET, ClientFactory, wipe_data
 from tests.factories import (
     SYSTEM,
     ensure_signing_key,
+    legacy_data,
     make_batch,
     make_body,
     make_certificate,
@@ -139,6 +141,8 @@ def fuzz_world(engine: Engine, database_url: str, fuzz_settings: Settings) -> It
             ),
         )
         certificate = make_certificate(session, s, body=body, grade=GradeCode.SENIOR)
+        admin_actor = Actor(label="fuzz-admin", role=Role.BODY_ADMIN, user_id=admin.id, body_id=body.id)
+        pending, _ = record_legacy_award(session, actor=admin_actor, data=legacy_data(person, grade=GradeCode.JUNIOR))
         world.ids = {
             "body_id": [str(body.id)],
             "filing_id": [str(filing.id), str(draft.id)],
@@ -147,6 +151,7 @@ def fuzz_world(engine: Engine, database_url: str, fuzz_settings: Settings) -> It
             "person_id": [str(person.id)],
             "assessor_id": [str(batch.assessors[0].id), str(batch.supervisor.id)],
             "recognition_id": [str(recognition.id)],
+            "award_id": [str(certificate.award_id), str(pending.id)],
             "number": [certificate.number],
             "token": [certificate.token],
             "code": ["6-18-02-04", "44"],

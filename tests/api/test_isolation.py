@@ -63,6 +63,7 @@ HTML_PAGES = {
 PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/api/v1/grades"),
+    ("GET", "/api/v1/rules"),
     ("GET", "/api/v1/occupations"),
     ("GET", "/api/v1/occupations/{code}"),
     ("GET", "/api/v1/provinces"),
@@ -111,6 +112,7 @@ REGULATOR_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
         "occupations": ["6-18-02-04"],
     },
     ("PUT", "/api/v1/competition-rules"): [],
+    ("POST", "/api/v1/awards/{award_id}/decision"): {"approve": True, "note": "越权确认"},
 }
 # Routes on another body's records: 403 or 404, and nothing changes.
 TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
@@ -175,6 +177,18 @@ TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
     ("POST", "/api/v1/certificates/{number}/reinstate"): {"note": "越权恢复"},
     ("POST", "/api/v1/certificates/{number}/revoke"): {"reason": "other", "note": "越权撤销"},
     ("POST", "/api/v1/certificates/{number}/reissue"): {"note": "越权换发"},
+    ("GET", "/api/v1/awards/{award_id}"): None,
+    ("POST", "/api/v1/awards/{award_id}/revoke"): {"reason": "fraudulent_evaluation", "note": "越权撤销"},
+    ("POST", "/api/v1/awards/legacy"): {
+        "person_id": "{person_id}",
+        "occupation_code": "6-18-02-04",
+        "grade": "senior",
+        "family": "qualification",
+        "issuing_authority": "广东省职业技能鉴定指导中心",
+        "original_number": "1544000000009999",
+        "awarded_on": "2018-06-30",
+        "evidence": [{"kind": "原证书扫描件", "ref": "越权"}],
+    },
     ("POST", "/api/v1/appointments"): {
         "person_id": "{person_id}",
         "body_id": "{body_id}",
@@ -191,6 +205,9 @@ UPLOADS = {
         "id_number,component,score\n110105194912310021,theory_exam,99\n"
     ),
 }
+# Uploads that act only on the caller's own staff: naming another body's worker refuses the row (tested below).
+OWN_UPLOADS = {("POST", "/api/v1/awards/legacy/upload")}
+VICTIM_ID_NUMBER = "440106198501010015"
 # Lists: they answer, but never with the other body's records.
 LISTS = {
     ("GET", "/api/v1/filings"): {"body_id": "{body_id}"},
@@ -249,7 +266,7 @@ def world(client: TestClient, session: Session, settings: Settings) -> World:
     victim_filing = make_filing(session, settings, body=victim, approve=False)
     victim_draft = make_filing(session, settings, body=victim, submit=False)
     batch = make_batch(session, settings, body=victim, grade=GradeCode.JUNIOR, assessors=2)
-    person = make_person(session, settings, employer=victim)
+    person = make_person(session, settings, employer=victim, id_number=VICTIM_ID_NUMBER)
     candidate = enrol(
         session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings
     )
@@ -294,6 +311,7 @@ def _state(session: Session, world: World) -> dict[str, Any]:
         "scores": session.exec(select(func.count()).select_from(Score)).one(),
         "recognition": snapshot(session.get(Recognition, world.recognition.id)),  # type: ignore[arg-type]
         "awards": session.exec(select(func.count()).select_from(GradeAward)).one(),
+        "award": snapshot(session.get(GradeAward, world.certificate.award_id)),  # type: ignore[arg-type]
         "appointments": session.exec(select(func.count()).select_from(Appointment)).one(),
         "employments": session.exec(select(func.count()).select_from(Employment)).one(),
         "certificate": snapshot(session.get(Certificate, world.certificate.id)),  # type: ignore[arg-type]
@@ -320,7 +338,17 @@ def _routes() -> set[tuple[str, str]]:
 
 
 def test_every_route_is_classified() -> None:
-    classified = PUBLIC | SELF | SHARED | OWN_CREATES | set(REGULATOR_ONLY) | set(TENANT) | set(LISTS) | set(UPLOADS)
+    classified = (
+        PUBLIC
+        | SELF
+        | SHARED
+        | OWN_CREATES
+        | OWN_UPLOADS
+        | set(REGULATOR_ONLY)
+        | set(TENANT)
+        | set(LISTS)
+        | set(UPLOADS)
+    )
     assert _routes() - classified == set(), "classify the new routes in tests/api/test_isolation.py"
     assert classified - _routes() == set(), "remove routes that no longer exist"
 
@@ -348,6 +376,26 @@ def test_uploads_to_other_bodies_batches_are_refused(
         files={"file": ("x.csv", UPLOADS[(method, path)].encode(), "text/csv")},
     )
     assert response.status_code in {403, 404}, (path, response.status_code, response.text)
+    assert _state(session, world) == before
+
+
+def test_legacy_upload_naming_another_bodys_worker_changes_nothing(
+    client: TestClient, session: Session, world: World
+) -> None:
+    before = _state(session, world)
+    table = (
+        "id_number,name,occupation_code,grade,family,issuing_authority,original_number,awarded_on,evidence_ref\n"
+        f"{VICTIM_ID_NUMBER},{world.person.name},6-18-02-04,senior,qualification,广东省职业技能鉴定指导中心,"
+        "1544000000008888,2018-06-30,越权\n"
+    )
+    response = client.post(
+        "/api/v1/awards/legacy/upload",
+        headers=world.intruder_headers,
+        files={"file": ("legacy.csv", table.encode(), "text/csv")},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["zh"].startswith("不是本单位在职职工")
+    assert world.person.name not in response.text
     assert _state(session, world) == before
 
 

@@ -107,7 +107,12 @@ class TestLookup:
 
     @pytest.mark.parametrize(
         ("number", "status", "error"),
-        [("Y" * 40, 422, "validation_error"), ("not-a-number", 404, "no_match"), ("", 422, "validation_error")],
+        [
+            ("Y" * 65, 422, "validation_error"),
+            ("Y" * 40, 404, "no_match"),
+            ("not-a-number", 404, "no_match"),
+            ("", 422, "validation_error"),
+        ],
     )
     def test_odd_numbers_get_the_same_no_match_never_500(
         self, client: TestClient, number: str, status: int, error: str

@@ -8,8 +8,8 @@
 - holder_check: failed-or-not holder checks per certificate holder in a rolling window, so the online check
   stays rate-limited across processes and restarts.
 
-Revision ID: 20261121_0005
-Revises: 20261121_0004
+Revision ID: 20261121_0007
+Revises: 20261121_0006
 Create Date: 2026-11-21
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "20261121_0005"
-down_revision = "20261121_0004"
+revision = "20261121_0007"
+down_revision = "20261121_0006"
 branch_labels = None
 depends_on = None
 
