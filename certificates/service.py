@@ -48,6 +48,7 @@ from registry.filings.service import require_scope
 from registry.grades import GradeCode
 from registry.people.models import ID_TYPE_ZH, Person
 from registry.settings import Settings
+from registry.text import within
 from registry.transitions import TransitionTable
 from registry.validators import mask_id_public, mask_name
 
@@ -428,7 +429,11 @@ def set_status(
         award = session.get(GradeAward, certificate.award_id)
         if award is not None and award.status == AwardStatus.ACTIVE:
             awards.revoke_award(
-                session, actor=actor, award_id=award.id, reason=award_reason, note=f"证书 {certificate.number}：{note}"
+                session,
+                actor=actor,
+                award_id=award.id,
+                reason=award_reason,
+                note=within(f"证书 {certificate.number}：{note}"),
             )
     return certificate
 
@@ -454,7 +459,7 @@ def revoke_award(
             actor=actor,
             certificate=certificate,
             target=CertificateStatus.REVOKED,
-            note=f"等级已撤销 / award revoked: {note}",
+            note=within(f"等级已撤销 / award revoked: {note}"),
             reason=certificate_reason,
         )
     return award

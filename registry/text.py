@@ -134,6 +134,15 @@ def clean_text(value: str, *, min_length: int = 1, max_length: int = 2000) -> tu
     return text, problem or _length_problems(text, min_length=min_length, max_length=max_length)
 
 
+NOTE_LENGTH = 2000  # notes, reasons and status notes are VARCHAR(2000) columns
+
+
+def within(text: str, limit: int = NOTE_LENGTH) -> str:
+    """Text cut to fit limit characters, ending in … when cut: for notes a service derives by quoting a person's
+    note behind a prefix (the person's full note stays on the record it was written for)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def normalise(value: str) -> str:
     """NFC and trimmed (the form every name and single-line value is stored and compared in)."""
     return unicodedata.normalize("NFC", value).strip()

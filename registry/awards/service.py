@@ -39,6 +39,7 @@ from registry.filings.service import require_scope
 from registry.grades import GradeCode
 from registry.people.models import Person, PersonBodyLink
 from registry.people.service import get_person, is_linked, link_person, sees_identity
+from registry.text import within
 from registry.transitions import TransitionTable
 from registry.validators import mask_name
 
@@ -336,7 +337,7 @@ def revoke_award(
             body_id=appointment.body_id,
             before={"ends_on": ended},
             after={"ends_on": appointment.ends_on},
-            reason=f"等级已撤销 / award revoked: {note}",
+            reason=within(f"等级已撤销 / award revoked: {note}"),
         )
     return award
 

@@ -115,3 +115,27 @@ def test_model_validators_answer_in_both_languages(client: TestClient, regulator
     (field,) = response.json()["fields"]
     assert field["message_zh"] == "请提供 award_ids 或 session_id 之一"
     assert field["message"] == "give award_ids or session_id"
+
+
+def test_a_full_length_note_on_a_cascading_revocation_still_fits(
+    client: TestClient, session: Session, settings: Settings, regulator: dict[str, str]
+) -> None:
+    # Found by the fuzz run on PostgreSQL: the award and its appointments quote the note behind a prefix, which
+    # overflowed their VARCHAR(2000) columns (SQLite does not enforce the length, so the check is explicit).
+    from registry.awards.models import GradeAward
+    from tests.factories import make_certificate
+
+    certificate = make_certificate(session, settings)
+    session.commit()
+    note = "虚" * 2000
+    response = client.post(
+        f"/api/v1/certificates/{certificate.number}/revoke",
+        json={"reason": "fraudulent_evaluation", "note": note},
+        headers=regulator,
+    )
+    assert response.status_code == 200, response.text
+    session.expire_all()
+    award = session.get(GradeAward, certificate.award_id)
+    assert award is not None and award.status == "revoked"
+    assert award.revoked_reason is not None and len(award.revoked_reason) == 2000
+    assert award.revoked_reason.endswith("…")
