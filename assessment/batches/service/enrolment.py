@@ -17,7 +17,7 @@ from assessment.batches.models import (
     ExamSession,
 )
 from assessment.batches.service.errors import BatchStateConflict, DuplicateCandidate, NotEligible
-from assessment.batches.service.reads import ENROLMENT_OPEN, get_session, require_admin
+from assessment.batches.service.reads import ENROLMENT_OPEN, get_batch, require_admin
 from assessment.batches.service.staffing import staff_of
 from registry.actor import Actor
 from registry.audit.service import record
@@ -138,9 +138,9 @@ def _open_for_enrolment(exam: ExamSession) -> None:
         )
 
 
-def enrol(session: Session, *, actor: Actor, session_id: uuid.UUID, data: EnrolIn, settings: Settings) -> Candidate:
+def enrol(session: Session, *, actor: Actor, batch_id: uuid.UUID, data: EnrolIn, settings: Settings) -> Candidate:
     """Enrol one candidate (an existing person, or one to register); ineligible candidates are refused."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     require_admin(actor, exam)
     _open_for_enrolment(exam)
     if (data.person_id is None) == (data.person is None):
@@ -183,10 +183,10 @@ def _row_error(row: Row, error: Exception) -> RowError:
 
 
 def enrol_rows(
-    session: Session, *, actor: Actor, session_id: uuid.UUID, rows: Sequence[Row], settings: Settings
+    session: Session, *, actor: Actor, batch_id: uuid.UUID, rows: Sequence[Row], settings: Settings
 ) -> list[Candidate]:
     """Enrol many candidates from an uploaded table; one bad row refuses them all, naming every bad row."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     require_admin(actor, exam)
     _open_for_enrolment(exam)
     errors: list[RowError] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from registry.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
 
-class SessionNotFound(NotFound):
+class BatchNotFound(NotFound):
     """No such batch, or not one the actor may see."""
 
     code = "session_not_found"

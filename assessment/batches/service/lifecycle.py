@@ -19,7 +19,7 @@ from assessment.batches.models import (
     StaffRole,
 )
 from assessment.batches.service.errors import BatchIncomplete, ComponentsOutsidePolicy, NotAttested
-from assessment.batches.service.reads import SESSION_TRANSITIONS, get_session, missing_scores, require_admin
+from assessment.batches.service.reads import BATCH_TRANSITIONS, get_batch, missing_scores, require_admin
 from assessment.batches.service.scores import compute_result
 from assessment.batches.service.staffing import add_staff, check_staff, is_staff
 from registry.actor import Actor, require_body_access
@@ -43,7 +43,7 @@ def change_status(
     reason: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> None:
-    SESSION_TRANSITIONS.check(exam.status, target)
+    BATCH_TRANSITIONS.check(exam.status, target)
     before = exam.status
     exam.status = target
     exam.updated_at = utcnow()
@@ -67,7 +67,7 @@ def _component_rules(components: Sequence[ComponentIn] | None, grade: GradeCode)
     return [scoring.ComponentRule(c.kind.value, c.weight, c.pass_mark) for c in components]
 
 
-def create_session(session: Session, *, actor: Actor, data: SessionCreate, settings: Settings) -> ExamSession:
+def create_batch(session: Session, *, actor: Actor, data: SessionCreate, settings: Settings) -> ExamSession:
     """Plan a batch under an approved filing: components within policy, enough qualified assessors, a supervisor."""
     body = get_body(session, actor=actor, body_id=data.body_id)
     require_body_access(actor, body.id)
@@ -132,17 +132,17 @@ def create_session(session: Session, *, actor: Actor, data: SessionCreate, setti
     return exam
 
 
-def open_session(session: Session, *, actor: Actor, session_id: uuid.UUID) -> ExamSession:
+def open_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> ExamSession:
     """Open a planned batch for scoring."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     require_admin(actor, exam)
     change_status(session, actor=actor, exam=exam, target=SessionStatus.OPEN, action="opened")
     return exam
 
 
-def cancel_session(session: Session, *, actor: Actor, session_id: uuid.UUID, reason: str) -> ExamSession:
+def cancel_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, reason: str) -> ExamSession:
     """Cancel a batch that has not been attested."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     require_admin(actor, exam)
     change_status(session, actor=actor, exam=exam, target=SessionStatus.CANCELLED, action="cancelled", reason=reason)
     return exam
@@ -159,12 +159,12 @@ def require_complete(session: Session, exam: ExamSession) -> None:
         )
 
 
-def attest_session(session: Session, *, actor: Actor, session_id: uuid.UUID, note: str = "") -> ExamSession:
+def attest_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, note: str = "") -> ExamSession:
     """The batch's supervisor attests that the exam ran properly and scoring is complete (open → scored)."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     if not is_staff(session, actor, exam.id, StaffRole.SUPERVISOR):
         raise PermissionDenied("只有本批次的质量督导员可以签署", "only this batch's supervisor may attest")
-    SESSION_TRANSITIONS.check(exam.status, SessionStatus.SCORED)
+    BATCH_TRANSITIONS.check(exam.status, SessionStatus.SCORED)
     require_complete(session, exam)
     exam.attested_at = utcnow()
     exam.attested_by = actor.assessor_id
@@ -172,13 +172,13 @@ def attest_session(session: Session, *, actor: Actor, session_id: uuid.UUID, not
     return exam
 
 
-def finalize_session(session: Session, *, actor: Actor, session_id: uuid.UUID) -> ExamSession:
+def finalize_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> ExamSession:
     """Compute every result and lock the scores; refused without the supervisor's attestation or with gaps."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     require_admin(actor, exam)
     if exam.status == SessionStatus.OPEN or exam.attested_at is None:
         raise NotAttested("质量督导员尚未签署，不能定稿", "the supervisor has not attested the batch: cannot finalize")
-    SESSION_TRANSITIONS.check(exam.status, SessionStatus.FINALIZED)
+    BATCH_TRANSITIONS.check(exam.status, SessionStatus.FINALIZED)
     require_complete(session, exam)
     candidates = session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all()
     passed = sum(1 for c in candidates if compute_result(session, exam, c).passed)

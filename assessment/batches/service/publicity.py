@@ -17,14 +17,14 @@ from assessment.batches.models import (
     SessionStatus,
 )
 from assessment.batches.service.errors import (
+    BatchNotFound,
     BatchStateConflict,
     ObjectionNotFound,
     ObjectionsOpen,
     PublicityNotOver,
-    SessionNotFound,
 )
 from assessment.batches.service.lifecycle import change_status
-from assessment.batches.service.reads import SESSION_TRANSITIONS, candidate_in, get_session, require_admin
+from assessment.batches.service.reads import BATCH_TRANSITIONS, candidate_in, get_batch, require_admin
 from registry.actor import Actor
 from registry.audit.service import record
 from registry.awards.models import AwardBasis
@@ -33,9 +33,9 @@ from registry.clock import utcnow
 from registry.settings import Settings
 
 
-def publish_session(session: Session, *, actor: Actor, session_id: uuid.UUID, settings: Settings) -> ExamSession:
+def publish_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, settings: Settings) -> ExamSession:
     """Publish the results (公示) for REGISTRY_PUBLICITY_DAYS, during which objections may be filed."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     require_admin(actor, exam)
     now = utcnow()
     exam.published_at = now
@@ -51,11 +51,11 @@ def publish_session(session: Session, *, actor: Actor, session_id: uuid.UUID, se
     return exam
 
 
-def file_objection(session: Session, *, actor: Actor, session_id: uuid.UUID, data: ObjectionIn) -> Objection:
+def file_objection(session: Session, *, actor: Actor, batch_id: uuid.UUID, data: ObjectionIn) -> Objection:
     """File an objection (异议) against a published result while the 公示 period runs; anyone may file."""
-    exam = session.get(ExamSession, session_id)
+    exam = session.get(ExamSession, batch_id)
     if exam is None or exam.status not in {SessionStatus.PUBLISHED}:
-        raise SessionNotFound("没有正在公示的该批次", "no batch with this id is under publicity")
+        raise BatchNotFound("没有正在公示的该批次", "no batch with this id is under publicity")
     assert exam.publicity_ends_at is not None
     if utcnow() >= exam.publicity_ends_at:
         raise BatchStateConflict("公示期已结束，不能再提出异议", "the publicity period is over")
@@ -78,10 +78,10 @@ def file_objection(session: Session, *, actor: Actor, session_id: uuid.UUID, dat
 
 
 def decide_objection(
-    session: Session, *, actor: Actor, session_id: uuid.UUID, objection_id: uuid.UUID, uphold: bool, note: str
+    session: Session, *, actor: Actor, batch_id: uuid.UUID, objection_id: uuid.UUID, uphold: bool, note: str
 ) -> Objection:
     """Uphold or dismiss an objection (the body or the regulator); an upheld one withholds the award."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     require_admin(actor, exam)
     objection = session.get(Objection, objection_id)
     if objection is None or objection.session_id != exam.id:
@@ -107,11 +107,11 @@ def decide_objection(
     return objection
 
 
-def close_session(session: Session, *, actor: Actor, session_id: uuid.UUID) -> ExamSession:
+def close_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> ExamSession:
     """Close after 公示: passing candidates without an upheld objection receive their grade awards."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     require_admin(actor, exam)
-    SESSION_TRANSITIONS.check(exam.status, SessionStatus.CLOSED)
+    BATCH_TRANSITIONS.check(exam.status, SessionStatus.CLOSED)
     assert exam.publicity_ends_at is not None
     if utcnow() < exam.publicity_ends_at:
         raise PublicityNotOver(
@@ -159,9 +159,9 @@ def close_session(session: Session, *, actor: Actor, session_id: uuid.UUID) -> E
     return exam
 
 
-def award_ids_of_session(session: Session, *, actor: Actor, session_id: uuid.UUID) -> list[uuid.UUID]:
+def award_ids_of_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> list[uuid.UUID]:
     """The awards a closed batch created (for issuing its certificates)."""
-    exam = get_session(session, actor=actor, session_id=session_id)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     if exam.status != SessionStatus.CLOSED:
         raise BatchStateConflict(
             f"批次状态为{SESSION_STATUS_ZH[exam.status]}，结束后才能发证",

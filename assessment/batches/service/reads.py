@@ -18,7 +18,7 @@ from assessment.batches.models import (
     SessionStatus,
     StaffRole,
 )
-from assessment.batches.service.errors import CandidateNotFound, SessionNotFound
+from assessment.batches.service.errors import BatchNotFound, CandidateNotFound
 from assessment.batches.service.staffing import is_staff, staff_of
 from registry import pii
 from registry.actor import Actor, Role, require_body_access
@@ -28,7 +28,7 @@ from registry.people.models import Person
 from registry.settings import Settings
 from registry.transitions import TransitionTable
 
-SESSION_TRANSITIONS = TransitionTable(
+BATCH_TRANSITIONS = TransitionTable(
     "考务批次 exam batch",
     {
         SessionStatus.PLANNED: {SessionStatus.OPEN, SessionStatus.CANCELLED},
@@ -42,29 +42,29 @@ ENROLMENT_OPEN = frozenset({SessionStatus.PLANNED, SessionStatus.OPEN})
 CORRECTABLE = frozenset({SessionStatus.FINALIZED, SessionStatus.PUBLISHED})
 
 
-def components_of(session: Session, session_id: uuid.UUID) -> list[SessionComponent]:
+def components_of(session: Session, batch_id: uuid.UUID) -> list[SessionComponent]:
     return list(
         session.exec(
             select(SessionComponent)
-            .where(SessionComponent.session_id == session_id)
+            .where(SessionComponent.session_id == batch_id)
             .order_by(col(SessionComponent.position))
         ).all()
     )
 
 
-def get_session(session: Session, *, actor: Actor, session_id: uuid.UUID, lock: bool = False) -> ExamSession:
+def get_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, lock: bool = False) -> ExamSession:
     """Return a batch the actor may see: the regulator, its body's admins, its own assessors and supervisor."""
-    exam = session.get(ExamSession, session_id)
+    exam = session.get(ExamSession, batch_id)
     visible = exam is not None and (actor.sees_body(exam.body_id) or is_staff(session, actor, exam.id))
     if not visible:
-        raise SessionNotFound("考务批次不存在", "no such exam batch", extra={"session_id": str(session_id)})
+        raise BatchNotFound("考务批次不存在", "no such exam batch", extra={"session_id": str(batch_id)})
     if lock:
-        exam = get_for_update(session, ExamSession, session_id)
+        exam = get_for_update(session, ExamSession, batch_id)
     assert exam is not None
     return exam
 
 
-def list_sessions(
+def list_batches(
     session: Session, *, actor: Actor, body_id: uuid.UUID | None = None, status: SessionStatus | None = None
 ) -> Sequence[ExamSession]:
     """Return batches: the regulator's all, a body's own, an assessor's assigned ones."""

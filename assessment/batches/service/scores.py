@@ -25,7 +25,7 @@ from assessment.batches.service.reads import (
     candidates_by_identity,
     components_of,
     effective_scores,
-    get_session,
+    get_batch,
 )
 from assessment.batches.service.staffing import staff_assessor
 from registry.actor import Actor, Role
@@ -55,12 +55,12 @@ def record_scores(
     session: Session,
     *,
     actor: Actor,
-    session_id: uuid.UUID,
+    batch_id: uuid.UUID,
     candidate_id: uuid.UUID,
     scores: Mapping[EvaluationMethod, Decimal],
 ) -> list[Score]:
     """Record the calling assessor's own scores for one candidate (only while the batch is open)."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     assessor_id = staff_assessor(session, actor, exam)
     if exam.status != SessionStatus.OPEN:
         raise BatchStateConflict(
@@ -116,10 +116,10 @@ def record_scores(
 
 
 def record_score_rows(
-    session: Session, *, actor: Actor, session_id: uuid.UUID, rows: Sequence[Row], settings: Settings
+    session: Session, *, actor: Actor, batch_id: uuid.UUID, rows: Sequence[Row], settings: Settings
 ) -> int:
     """Record the calling assessor's scores from a table (id_number, component, score); all or nothing."""
-    exam = get_session(session, actor=actor, session_id=session_id)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     by_identity = candidates_by_identity(session, exam, settings)
     errors: list[RowError] = []
     grouped: dict[uuid.UUID, dict[EvaluationMethod, Decimal]] = {}
@@ -153,7 +153,7 @@ def record_score_rows(
         raise_row_errors(errors, total_rows=len(rows))
     with session.begin_nested():
         for candidate_id, scores in grouped.items():
-            record_scores(session, actor=actor, session_id=session_id, candidate_id=candidate_id, scores=scores)
+            record_scores(session, actor=actor, batch_id=batch_id, candidate_id=candidate_id, scores=scores)
     return sum(len(s) for s in grouped.values())
 
 
@@ -168,10 +168,10 @@ def compute_result(session: Session, exam: ExamSession, candidate: Candidate) ->
 
 
 def correct_score(
-    session: Session, *, actor: Actor, session_id: uuid.UUID, candidate_id: uuid.UUID, data: CorrectionIn
+    session: Session, *, actor: Actor, batch_id: uuid.UUID, candidate_id: uuid.UUID, data: CorrectionIn
 ) -> ScoreCorrection:
     """Correct a locked score with a reason (the scoring assessor or the body); a separate, visible record."""
-    exam = get_session(session, actor=actor, session_id=session_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     if not (
         actor.assessor_id == data.assessor_id
         or (actor.role == Role.BODY_ADMIN and actor.body_id == exam.body_id)

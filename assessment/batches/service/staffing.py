@@ -22,15 +22,15 @@ from registry.grades import GradeCode
 from registry.settings import Settings
 
 
-def staff_of(session: Session, session_id: uuid.UUID) -> Sequence[SessionStaff]:
-    return session.exec(select(SessionStaff).where(SessionStaff.session_id == session_id)).all()
+def staff_of(session: Session, batch_id: uuid.UUID) -> Sequence[SessionStaff]:
+    return session.exec(select(SessionStaff).where(SessionStaff.session_id == batch_id)).all()
 
 
-def is_staff(session: Session, actor: Actor, session_id: uuid.UUID, role: StaffRole | None = None) -> bool:
+def is_staff(session: Session, actor: Actor, batch_id: uuid.UUID, role: StaffRole | None = None) -> bool:
     if actor.assessor_id is None:
         return False
     return any(
-        s.assessor_id == actor.assessor_id and (role is None or s.role == role) for s in staff_of(session, session_id)
+        s.assessor_id == actor.assessor_id and (role is None or s.role == role) for s in staff_of(session, batch_id)
     )
 
 

@@ -24,8 +24,8 @@ from assessment.batches.models import (
     SessionStatus,
     StaffRole,
 )
-from assessment.batches.service.errors import SessionNotFound
-from assessment.batches.service.reads import components_of, effective_scores, get_session
+from assessment.batches.service.errors import BatchNotFound
+from assessment.batches.service.reads import components_of, effective_scores, get_batch
 from assessment.batches.service.staffing import is_staff, staff_of
 from registry import grades
 from registry.actor import Actor
@@ -38,7 +38,7 @@ from registry.people.service import sees_identity
 from registry.validators import mask_id_public, mask_name
 
 
-def session_view(session: Session, exam: ExamSession) -> SessionPublic:
+def batch_view(session: Session, exam: ExamSession) -> SessionPublic:
     """Present a batch."""
     occupation = session.get(Occupation, exam.occupation_code)
     staff = staff_of(session, exam.id)
@@ -105,9 +105,9 @@ def candidate_views(session: Session, *, actor: Actor, exam: ExamSession) -> lis
     return views
 
 
-def corrections(session: Session, *, actor: Actor, session_id: uuid.UUID) -> list[CorrectionPublic]:
+def corrections(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> list[CorrectionPublic]:
     """List a batch's post-finalization corrections."""
-    exam = get_session(session, actor=actor, session_id=session_id)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     rows = session.exec(
         select(ScoreCorrection)
         .join(Candidate, col(Candidate.id) == col(ScoreCorrection.candidate_id))
@@ -130,18 +130,18 @@ def corrections(session: Session, *, actor: Actor, session_id: uuid.UUID) -> lis
     ]
 
 
-def objections(session: Session, *, actor: Actor, session_id: uuid.UUID) -> list[ObjectionPublic]:
+def objections(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> list[ObjectionPublic]:
     """List a batch's objections (to its body, staff and the regulator)."""
-    exam = get_session(session, actor=actor, session_id=session_id)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     rows = session.exec(select(Objection).where(Objection.session_id == exam.id).order_by(col(Objection.filed_at)))
     return [ObjectionPublic.model_validate(o, from_attributes=True) for o in rows.all()]
 
 
-def publicity(session: Session, *, session_id: uuid.UUID) -> PublicityList:
+def publicity(session: Session, *, batch_id: uuid.UUID) -> PublicityList:
     """The public 公示 list of a published or closed batch: masked names and results."""
-    exam = session.get(ExamSession, session_id)
+    exam = session.get(ExamSession, batch_id)
     if exam is None or exam.status not in {SessionStatus.PUBLISHED, SessionStatus.CLOSED}:
-        raise SessionNotFound("没有该批次的公示", "no publicity for this batch")
+        raise BatchNotFound("没有该批次的公示", "no publicity for this batch")
     body = session.get(EvaluationBody, exam.body_id)
     occupation = session.get(Occupation, exam.occupation_code)
     filing = session.get(Filing, exam.filing_id)
