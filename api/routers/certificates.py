@@ -37,10 +37,8 @@ def issue(session: SessionDep, settings: SettingsDep, actor: CurrentActor, data:
     if data.session_id is not None:
         award_ids = award_ids_of_batch(session, actor=actor, batch_id=data.session_id)
     outcome = service.issue_certificates(session, actor=actor, award_ids=award_ids, settings=settings)
-    shown = []
-    for _, number, _ in outcome.issued[:200]:
-        certificate = service.get_certificate(session, actor=actor, number=number)
-        shown.append(service.certificate_view(session, actor=actor, certificate=certificate, settings=settings))
+    certificates = [service.get_certificate(session, actor=actor, number=n) for _, n, _ in outcome.issued[:200]]
+    shown = service.certificate_views(session, actor=actor, certificates=certificates, settings=settings)
     return IssueResult(
         issued=shown,
         already_issued=outcome.already_issued,
@@ -71,7 +69,7 @@ def list_certificates(
         grade=grade,
         after=after,
     )
-    return [service.certificate_view(session, actor=actor, certificate=c, settings=settings) for c in rows]
+    return service.certificate_views(session, actor=actor, certificates=rows, settings=settings)
 
 
 @router.get(

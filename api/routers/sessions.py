@@ -97,7 +97,7 @@ def enrol(
     """Enrol one candidate; the eligibility rules run and an ineligible candidate is refused, naming the rule."""
     candidate = service.enrol(session, actor=actor, batch_id=session_id, data=data, settings=settings)
     exam = service.get_batch(session, actor=actor, batch_id=session_id)
-    return next(c for c in service.candidate_views(session, actor=actor, exam=exam) if c.id == candidate.id)
+    return service.candidate_view(session, actor=actor, exam=exam, candidate_id=candidate.id)
 
 
 @router.post(
@@ -136,7 +136,7 @@ def record_scores(
     """Record the calling assessor's own scores (0–100) for one candidate while the batch is open."""
     service.record_scores(session, actor=actor, batch_id=session_id, candidate_id=candidate_id, scores=data.scores)
     exam = service.get_batch(session, actor=actor, batch_id=session_id)
-    return next(c for c in service.candidate_views(session, actor=actor, exam=exam) if c.id == candidate_id)
+    return service.candidate_view(session, actor=actor, exam=exam, candidate_id=candidate_id)
 
 
 @router.post("/sessions/{session_id}/scores/upload", response_model=UploadResult, responses=errors(409, 413))

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -30,6 +31,8 @@ from registry.grades import GradeCode
 from registry.people.models import ID_TYPE_ZH, Person
 from registry.settings import Settings
 from registry.validators import mask_id_public, mask_name
+
+ModelT = TypeVar("ModelT", Person, EvaluationBody)
 
 
 def verify_url(settings: Settings, token: str) -> str:
@@ -101,37 +104,67 @@ def certificate_view(
     session: Session, *, actor: Actor, certificate: Certificate, settings: Settings
 ) -> CertificatePublic:
     """Present a certificate."""
-    person = session.get(Person, certificate.person_id)
-    body = session.get(EvaluationBody, certificate.body_id)
-    occupation = session.get(Occupation, certificate.occupation_code)
-    assert person is not None and body is not None
-    info = grades.info(certificate.grade)
-    return CertificatePublic(
-        id=certificate.id,
-        number=certificate.number,
-        award_id=certificate.award_id,
-        person_id=person.id,
-        holder_name=person.name
-        if actor.is_regulator or actor.body_id == body.id or actor.person_id == person.id
-        else mask_name(person.name),
-        body_id=body.id,
-        body_name=body.name,
-        occupation_code=certificate.occupation_code,
-        occupation_name_zh=occupation.name_zh if occupation else "",
-        work_type=certificate.work_type,
-        grade=certificate.grade,
-        grade_zh=info.name_zh,
-        national_level=info.national_level,
-        issued_on=certificate.issued_on,
-        print_serial=certificate.print_serial,
-        kid=certificate.kid,
-        status=certificate.status,
-        status_zh=STATUS_ZH[certificate.status],
-        revocation_reason=certificate.revocation_reason,
-        status_note=certificate.status_note,
-        status_changed_at=certificate.status_changed_at,
-        verify_url=verify_url(settings, certificate.token),
+    (view,) = certificate_views(session, actor=actor, certificates=[certificate], settings=settings)
+    return view
+
+
+def certificate_views(
+    session: Session, *, actor: Actor, certificates: Sequence[Certificate], settings: Settings
+) -> list[CertificatePublic]:
+    """Present certificates: holders, bodies and occupations are read once for the whole page."""
+    people = _by_id(session, Person, {c.person_id for c in certificates})
+    bodies = _by_id(session, EvaluationBody, {c.body_id for c in certificates})
+    occupations = (
+        {
+            o.code: o
+            for o in session.exec(
+                select(Occupation).where(col(Occupation.code).in_({c.occupation_code for c in certificates}))
+            ).all()
+        }
+        if certificates
+        else {}
     )
+    views = []
+    for certificate in certificates:
+        person, body = people[certificate.person_id], bodies[certificate.body_id]
+        occupation = occupations.get(certificate.occupation_code)
+        info = grades.info(certificate.grade)
+        views.append(
+            CertificatePublic(
+                id=certificate.id,
+                number=certificate.number,
+                award_id=certificate.award_id,
+                person_id=person.id,
+                holder_name=person.name
+                if actor.is_regulator or actor.body_id == body.id or actor.person_id == person.id
+                else mask_name(person.name),
+                body_id=body.id,
+                body_name=body.name,
+                occupation_code=certificate.occupation_code,
+                occupation_name_zh=occupation.name_zh if occupation else "",
+                work_type=certificate.work_type,
+                grade=certificate.grade,
+                grade_zh=info.name_zh,
+                national_level=info.national_level,
+                issued_on=certificate.issued_on,
+                print_serial=certificate.print_serial,
+                kid=certificate.kid,
+                status=certificate.status,
+                status_zh=STATUS_ZH[certificate.status],
+                revocation_reason=certificate.revocation_reason,
+                status_note=certificate.status_note,
+                status_changed_at=certificate.status_changed_at,
+                verify_url=verify_url(settings, certificate.token),
+            )
+        )
+    return views
+
+
+def _by_id(session: Session, model: type[ModelT], ids: set[uuid.UUID]) -> dict[uuid.UUID, ModelT]:
+    if not ids:
+        return {}
+    rows = session.exec(select(model).where(col(model.id).in_(ids))).all()  # type: ignore[attr-defined]
+    return {row.id: row for row in rows}  # type: ignore[attr-defined]
 
 
 def certificate_face(session: Session, certificate: Certificate, settings: Settings) -> CertificateFace:

@@ -94,6 +94,19 @@ def sees_identity(session: Session, *, actor: Actor, person: Person) -> bool:
     return actor.role == Role.BODY_ADMIN and is_linked(session, person_id=person.id, body_id=actor.body_id)
 
 
+def identities_visible(session: Session, *, actor: Actor, person_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """sees_identity for many people in at most one statement: the ids whose full ID number the actor sees."""
+    if actor.is_regulator:
+        return set(person_ids)
+    visible = {p for p in person_ids if p == actor.person_id}
+    if actor.role == Role.BODY_ADMIN and actor.body_id is not None and person_ids:
+        linked = select(PersonBodyLink.person_id).where(
+            PersonBodyLink.body_id == actor.body_id, col(PersonBodyLink.person_id).in_(person_ids)
+        )
+        visible.update(session.exec(linked).all())
+    return visible
+
+
 def register_person(session: Session, *, actor: Actor, data: PersonCreate, settings: Settings) -> tuple[Person, bool]:
     """Register a person, or return the one already registered with this identity; link the actor's body."""
     require_role(actor, Role.REGULATOR, Role.BODY_ADMIN)

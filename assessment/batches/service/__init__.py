@@ -58,7 +58,14 @@ from assessment.batches.service.scores import (
     record_score_rows,
     record_scores,
 )
-from assessment.batches.service.views import batch_view, candidate_views, corrections, objections, publicity
+from assessment.batches.service.views import (
+    batch_view,
+    candidate_view,
+    candidate_views,
+    corrections,
+    objections,
+    publicity,
+)
 
 __all__ = [
     "BATCH_TRANSITIONS",
@@ -83,6 +90,7 @@ __all__ = [
     "award_ids_of_batch",
     "batch_view",
     "cancel_batch",
+    "candidate_view",
     "candidate_views",
     "candidates_by_identity",
     "close_batch",

@@ -109,16 +109,27 @@ def candidates_by_identity(session: Session, exam: ExamSession, settings: Settin
 
 def effective_scores(session: Session, candidate_id: uuid.UUID) -> dict[str, dict[uuid.UUID, int]]:
     """Scores per component and assessor, with post-finalization corrections applied (latest wins)."""
-    result: dict[str, dict[uuid.UUID, int]] = {}
-    for score in session.exec(select(Score).where(Score.candidate_id == candidate_id)).all():
-        result.setdefault(score.component.value, {})[score.assessor_id] = score.value_tenths
+    return effective_scores_of(session, [candidate_id]).get(candidate_id, {})
+
+
+def effective_scores_of(
+    session: Session, candidate_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, dict[uuid.UUID, int]]]:
+    """effective_scores for many candidates in two statements (candidates without scores are absent)."""
+    result: dict[uuid.UUID, dict[str, dict[uuid.UUID, int]]] = {}
+    if not candidate_ids:
+        return result
+    for score in session.exec(select(Score).where(col(Score.candidate_id).in_(candidate_ids))).all():
+        by_kind = result.setdefault(score.candidate_id, {})
+        by_kind.setdefault(score.component.value, {})[score.assessor_id] = score.value_tenths
     corrections = session.exec(
         select(ScoreCorrection)
-        .where(ScoreCorrection.candidate_id == candidate_id)
+        .where(col(ScoreCorrection.candidate_id).in_(candidate_ids))
         .order_by(col(ScoreCorrection.recorded_at))
     ).all()
     for correction in corrections:
-        result.setdefault(correction.component.value, {})[correction.assessor_id] = correction.new_tenths
+        by_kind = result.setdefault(correction.candidate_id, {})
+        by_kind.setdefault(correction.component.value, {})[correction.assessor_id] = correction.new_tenths
     return result
 
 
@@ -126,10 +137,13 @@ def missing_scores(session: Session, exam: ExamSession) -> list[dict[str, str]]:
     """List every (candidate, component, assessor) still without a score."""
     assessors = [s.assessor_id for s in staff_of(session, exam.id) if s.role == StaffRole.ASSESSOR]
     cards = {a: get_assessor(session, a).card_number for a in assessors}
+    components = components_of(session, exam.id)
+    candidates = session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all()
+    scores = effective_scores_of(session, [c.id for c in candidates])
     missing = []
-    for candidate in session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all():
-        have = effective_scores(session, candidate.id)
-        for component in components_of(session, exam.id):
+    for candidate in candidates:
+        have = scores.get(candidate.id, {})
+        for component in components:
             for assessor_id in assessors:
                 if assessor_id not in have.get(component.kind.value, {}):
                     missing.append(

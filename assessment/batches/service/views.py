@@ -25,7 +25,7 @@ from assessment.batches.models import (
     StaffRole,
 )
 from assessment.batches.service.errors import BatchNotFound
-from assessment.batches.service.reads import components_of, effective_scores, get_batch
+from assessment.batches.service.reads import components_of, effective_scores_of, get_batch
 from assessment.batches.service.staffing import is_staff, staff_of
 from registry import grades
 from registry.actor import Actor
@@ -34,7 +34,7 @@ from registry.catalogue.models import Occupation
 from registry.filings.models import Filing
 from registry.filings.rules import METHOD_ZH
 from registry.people.models import Person
-from registry.people.service import sees_identity
+from registry.people.service import identities_visible
 from registry.validators import mask_id_public, mask_name
 
 
@@ -73,21 +73,32 @@ def batch_view(session: Session, exam: ExamSession) -> SessionPublic:
     )
 
 
-def candidate_views(session: Session, *, actor: Actor, exam: ExamSession) -> list[CandidatePublic]:
-    """Present a batch's candidates with their eligibility, scores and results."""
-    rows = session.exec(
+def candidate_views(
+    session: Session, *, actor: Actor, exam: ExamSession, only: uuid.UUID | None = None
+) -> list[CandidatePublic]:
+    """Present a batch's candidates (or only one) with their eligibility, scores and results.
+
+    A fixed number of statements whatever the number of candidates: scores, corrections and the identity
+    links are each read for all candidates at once.
+    """
+    query = (
         select(Candidate, Person)
         .join(Person, col(Person.id) == col(Candidate.person_id))
         .where(Candidate.session_id == exam.id)
-        .order_by(col(Candidate.enrolled_at))
-    ).all()
+    )
+    if only is not None:
+        query = query.where(Candidate.id == only)
+    rows = session.exec(query.order_by(col(Candidate.enrolled_at))).all()
+    scores_of = effective_scores_of(session, [candidate.id for candidate, _ in rows])
+    staff = bool(rows) and is_staff(session, actor, exam.id)
+    unmasked = set() if staff else identities_visible(session, actor=actor, person_ids=[p.id for _, p in rows])
     views = []
     for candidate, person in rows:
         scores = {
             kind: [str(scoring.from_tenths(v)) for v in by_assessor.values()]
-            for kind, by_assessor in effective_scores(session, candidate.id).items()
+            for kind, by_assessor in scores_of.get(candidate.id, {}).items()
         }
-        visible = sees_identity(session, actor=actor, person=person) or is_staff(session, actor, exam.id)
+        visible = staff or person.id in unmasked
         views.append(
             CandidatePublic(
                 id=candidate.id,
@@ -103,6 +114,12 @@ def candidate_views(session: Session, *, actor: Actor, exam: ExamSession) -> lis
             )
         )
     return views
+
+
+def candidate_view(session: Session, *, actor: Actor, exam: ExamSession, candidate_id: uuid.UUID) -> CandidatePublic:
+    """Present one candidate of a batch, exactly as candidate_views shows it."""
+    (view,) = candidate_views(session, actor=actor, exam=exam, only=candidate_id)
+    return view
 
 
 def corrections(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> list[CorrectionPublic]:
