@@ -163,8 +163,8 @@ def certificate_views(
 def _by_id(session: Session, model: type[ModelT], ids: set[uuid.UUID]) -> dict[uuid.UUID, ModelT]:
     if not ids:
         return {}
-    rows = session.exec(select(model).where(col(model.id).in_(ids))).all()  # type: ignore[attr-defined]
-    return {row.id: row for row in rows}  # type: ignore[attr-defined]
+    rows = session.exec(select(model).where(col(model.id).in_(ids))).all()
+    return {row.id: row for row in rows}
 
 
 def certificate_face(session: Session, certificate: Certificate, settings: Settings) -> CertificateFace:
