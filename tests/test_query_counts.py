@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from api.routers import certificates as certificate_routes
 from api.routers import sessions as batch_routes
-from assessment.batches.models import Candidate, EnrolIn
+from assessment.batches.models import Candidate, EnrolIn, ScoresIn
 from assessment.batches.service import enrol
 from certificates.service import issue_certificates
 from registry.actor import Actor, Role
@@ -100,7 +100,7 @@ def test_the_candidate_view_and_a_score_write_run_a_fixed_number_of_statements(
             select(Candidate).where(Candidate.session_id == batch.exam.id).order_by(col(Candidate.enrolled_at))
         ).first()
         assert first is not None
-        scores = batch_routes.ScoresIn(scores={EvaluationMethod.THEORY_EXAM: Decimal("80")})
+        scores = ScoresIn(scores={EvaluationMethod.THEORY_EXAM: Decimal("80")})
         as_admin = count(session, lambda: batch_routes.list_candidates(session, _body_admin(body), batch.exam.id))
         as_staff = count(session, lambda: batch_routes.list_candidates(session, assessor, batch.exam.id))
         write = count(session, partial(batch_routes.record_scores, session, assessor, batch.exam.id, first.id, scores))
@@ -122,7 +122,7 @@ def test_the_score_write_answers_with_the_row_the_full_view_shows(session: Sessi
     second = session.exec(
         select(Candidate).where(Candidate.session_id == batch.exam.id).order_by(col(Candidate.enrolled_at))
     ).all()[1]
-    scores = batch_routes.ScoresIn(scores={EvaluationMethod.THEORY_EXAM: Decimal("61.5")})
+    scores = ScoresIn(scores={EvaluationMethod.THEORY_EXAM: Decimal("61.5")})
     answer = batch_routes.record_scores(session, assessor, batch.exam.id, second.id, scores)
     (shown,) = [c for c in batch_routes.list_candidates(session, assessor, batch.exam.id) if c.id == second.id]
     assert answer == shown
