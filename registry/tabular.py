@@ -1,7 +1,12 @@
-"""Read uploaded tables (CSV or Excel) into numbered rows and report bad rows all at once; imports openpyxl.
+"""Read uploaded tables (CSV or Excel) into numbered rows, type them, report bad rows all at once; imports openpyxl.
 
-Every bulk path (occupation import, enrolment, score upload) is all-or-nothing: callers collect a RowError
-for every bad row and call raise_row_errors, which changes nothing and names every row.
+Every bulk path (occupation import, enrolment, score upload, results, legacy awards) is all-or-nothing: callers
+collect a RowError for every bad row and call raise_row_errors, which changes nothing and names every row.
+
+An upload kind is a pydantic model of its row (a subclass of UploadRow): its fields are the columns, required
+when they have no default, in header order; parse_rows(rows, Model) gives the typed rows and the row errors. A
+column whose refusal has its own words carries them as RowMessage metadata; a converter's ValueError is
+reported as a malformed value, as a hand parser's was.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import NoReturn
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from registry.errors import DomainError, InvalidInput
 from registry.text import control_problem
@@ -131,7 +138,7 @@ def raise_row_errors(errors: Sequence[RowError], *, total_rows: int) -> NoReturn
     )
 
 
-def row_error(row: Row, error: Exception) -> RowError:
+def row_error(line: int, error: Exception) -> RowError:
     """Describe why one row was refused: a domain error's own words, a pydantic error's first field, or the text."""
     from pydantic import ValidationError
 
@@ -139,10 +146,102 @@ def row_error(row: Row, error: Exception) -> RowError:
 
     if isinstance(error, DomainError):
         field = error.extra.get("field")
-        return RowError(row.line, str(field) if field else None, error.zh, error.en)
+        return RowError(line, str(field) if field else None, error.zh, error.en)
     if isinstance(error, ValidationError):
         # The field's own Chinese text (registry.fields), not the English message inside a Chinese frame.
         field, zh, en = error_text(error.errors()[0])
-        return RowError(row.line, field or None, f"{field}：{zh}", f"{field}: {en}")
+        return RowError(line, field or None, f"{field}：{zh}", f"{field}: {en}")
     message = str(error).splitlines()[0][:200]
-    return RowError(row.line, None, f"数据格式错误：{message}", f"malformed value: {message}")
+    return RowError(line, None, f"数据格式错误：{message}", f"malformed value: {message}")
+
+
+@dataclass(frozen=True)
+class RowMessage:
+    """A column's own words when its value is refused; {value!r} is the cell as read. field overrides the
+    column named in the error (e.g. "component/score" for two columns judged together)."""
+
+    zh: str
+    en: str
+    field: str | None = None
+
+
+class UploadRow(BaseModel):
+    """One typed data row of an upload kind; line is the file line (header = 1) or the Excel row number."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    NOT_COLUMNS: ClassVar[frozenset[str]] = frozenset({"line"})
+    line: int
+
+    @classmethod
+    def columns(cls) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(required, optional) column names, in the model's field order."""
+        fields = [(name, info) for name, info in cls.model_fields.items() if name not in cls.NOT_COLUMNS]
+        return (
+            tuple(name for name, info in fields if info.is_required()),
+            tuple(name for name, info in fields if not info.is_required()),
+        )
+
+    @classmethod
+    def required_columns(cls) -> tuple[str, ...]:
+        """The columns a file must have."""
+        return cls.columns()[0]
+
+    @classmethod
+    def optional_columns(cls) -> tuple[str, ...]:
+        """The columns a file may have."""
+        return cls.columns()[1]
+
+
+RowT = TypeVar("RowT", bound=UploadRow)
+
+
+@dataclass(frozen=True)
+class ParsedRows(Generic[RowT]):
+    """The rows that parsed, and the errors of those that did not (in line order)."""
+
+    rows: list[RowT]
+    errors: list[RowError]
+
+
+def _row_message(model: type[UploadRow], column: str) -> RowMessage | None:
+    info = model.model_fields.get(column)
+    return next((m for m in info.metadata if isinstance(m, RowMessage)), None) if info else None
+
+
+def parse_rows(rows: Sequence[Row], model: type[RowT]) -> ParsedRows[RowT]:
+    """Type every row: an empty optional cell takes the column's default; each refused row gets its errors."""
+    required, _ = model.columns()
+    parsed: list[RowT] = []
+    errors: list[RowError] = []
+    for row in rows:
+        values: dict[str, Any] = {k: v for k, v in row.values.items() if v != "" or k in required}
+        values["line"] = row.line
+        try:
+            parsed.append(model.model_validate(values))
+        except ValidationError as error:
+            shown: list[RowError] = []
+            for problem in error.errors():
+                column = str(problem["loc"][0]) if problem["loc"] else ""
+                found = _row_message_error(model, row, column, problem)
+                if found not in shown:
+                    shown.append(found)
+            errors.extend(shown)
+    return ParsedRows(parsed, errors)
+
+
+def _row_message_error(model: type[UploadRow], row: Row, column: str, problem: Any) -> RowError:
+    message = _row_message(model, column)
+    if message is not None:
+        value = row.get(column)
+        return RowError(
+            row.line, message.field or column, message.zh.format(value=value), message.en.format(value=value)
+        )
+    cause = (problem.get("ctx") or {}).get("error")
+    if problem["type"] == "value_error" and isinstance(cause, ValueError):  # a converter refused the cell
+        text = str(cause).splitlines()[0][:200]
+        return RowError(row.line, None, f"数据格式错误：{text}", f"malformed value: {text}")
+    from registry.fields import error_text
+
+    field, zh, en = error_text(problem)
+    return RowError(row.line, field or None, f"{field}：{zh}", f"{field}: {en}")

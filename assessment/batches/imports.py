@@ -5,26 +5,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
 from assessment.assessors.models import Assessor
-from assessment.batches import scoring
 from assessment.batches.models import SessionStaff, StaffRole
+from assessment.batches.rows import ResultRow
 from assessment.batches.service import (
     candidates_by_identity,
-    enrol_rows,
+    enrol_candidates,
     get_batch,
     record_scores,
 )
 from registry.actor import Actor, Role
 from registry.filings.rules import EvaluationMethod
 from registry.settings import Settings
-from registry.tabular import Row, RowError, raise_row_errors
+from registry.tabular import Row, RowError, parse_rows, raise_row_errors
 
-RESULT_COLUMNS = ("id_number", "name", "component", "score", "assessor_card")
-RESULT_OPTIONAL = ("id_type", "employer_uscc", "employer_name", "dispatched", "employed_since")
+RESULT_COLUMNS, RESULT_OPTIONAL = ResultRow.columns()
 
 
 @dataclass(frozen=True)
@@ -55,11 +54,12 @@ def import_results(
             .where(SessionStaff.session_id == exam.id, SessionStaff.role == StaffRole.ASSESSOR)
         ).all()
     }
-    errors: list[RowError] = []
-    parsed: list[tuple[Row, Assessor, EvaluationMethod, Decimal]] = []
+    parsed_rows = parse_rows(rows, ResultRow)
+    errors = list(parsed_rows.errors)
+    parsed: list[tuple[ResultRow, Assessor]] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for row in rows:
-        assessor = staff.get(row.get("assessor_card"))
+    for row in parsed_rows.rows:
+        assessor = staff.get(row.assessor_card)
         if assessor is None:
             errors.append(
                 RowError(
@@ -70,43 +70,33 @@ def import_results(
                 )
             )
             continue
-        try:
-            kind = EvaluationMethod(row.get("component"))
-            value = Decimal(row.get("score"))
-            scoring.to_tenths(value)
-        except (ValueError, InvalidOperation):
-            errors.append(
-                RowError(
-                    row.line,
-                    "component/score",
-                    "考核项目或分数无效（0-100，最多一位小数）",
-                    "unknown component, or a score outside 0–100 with one decimal",
-                )
-            )
-            continue
-        key = (row.get("id_number").upper(), kind.value, assessor.card_number)
+        key = (row.id_number.upper(), row.component.value, assessor.card_number)
         if key in seen:
             errors.append(RowError(row.line, "component", f"与第{seen[key]}行重复", f"repeats line {seen[key]}"))
             continue
         seen[key] = row.line
-        parsed.append((row, assessor, kind, value))
+        parsed.append((row, assessor))
     if errors:
-        raise_row_errors(errors, total_rows=len(rows))
+        raise_row_errors(sorted(errors, key=lambda e: e.line), total_rows=len(rows))
 
     enrolled_before = candidates_by_identity(session, exam, settings)
-    first_rows: dict[tuple[str, str], Row] = {}
-    for row, _, _, _ in parsed:
-        identity = (row.get("id_type") or "resident_id", row.get("id_number").upper())
-        if identity not in enrolled_before:
-            first_rows.setdefault(identity, row)
+    first_rows: dict[tuple[str, str], ResultRow] = {}
+    for row, _ in parsed:
+        if row.identity not in enrolled_before:
+            first_rows.setdefault(row.identity, row)
     if first_rows:
-        enrol_rows(session, actor=actor, batch_id=batch_id, rows=list(first_rows.values()), settings=settings)
+        enrol_candidates(
+            session,
+            actor=actor,
+            batch_id=batch_id,
+            candidates=[row.candidate() for row in first_rows.values()],
+            settings=settings,
+        )
     by_identity = candidates_by_identity(session, exam, settings)
 
     grouped: dict[tuple[uuid.UUID, uuid.UUID], dict[EvaluationMethod, Decimal]] = {}
-    for row, assessor, kind, value in parsed:
-        candidate_id = by_identity[(row.get("id_type") or "resident_id", row.get("id_number").upper())]
-        grouped.setdefault((assessor.id, candidate_id), {})[kind] = value
+    for row, assessor in parsed:
+        grouped.setdefault((assessor.id, by_identity[row.identity]), {})[row.component] = row.score
     for (assessor_id, candidate_id), scores in grouped.items():
         card = next(a for a in staff.values() if a.id == assessor_id)
         as_assessor = Actor(

@@ -14,8 +14,9 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import BeforeValidator, ValidationError
 from sqlmodel import Session, col, select
 
 from registry import grades
@@ -40,20 +41,8 @@ from registry.grades import GradeCode
 from registry.people.models import Employment, IdType, Person, PersonCreate
 from registry.people.service import find_person, get_person, register_person
 from registry.settings import Settings
-from registry.tabular import Row, RowError, raise_row_errors, row_error
+from registry.tabular import Row, RowError, RowMessage, UploadRow, parse_rows, raise_row_errors, row_error
 
-LEGACY_COLUMNS = (
-    "id_number",
-    "name",
-    "occupation_code",
-    "grade",
-    "family",
-    "issuing_authority",
-    "original_number",
-    "awarded_on",
-    "evidence_ref",
-)
-LEGACY_OPTIONAL = ("id_type", "work_type", "evidence_kind", "evidence_description")
 NUMBER_PATTERN = re.compile(r"^[0-9A-Z][0-9A-Z/-]{3,63}$")
 EARLIEST = dt.date(1950, 1, 1)
 # 职业资格证书 had five levels (初级…高级技师); 特级/首席 certificates exist only as 职业技能等级证书; 学徒工 has none.
@@ -76,6 +65,73 @@ FAMILY_WORDS = {
     "职业技能等级": CertificateFamily.SKILL_LEVEL,
 }
 GRADE_WORDS = {**{g.code.value: g.code for g in grades.LADDER}, **{g.name_zh: g.code for g in grades.LADDER}}
+
+
+def _word(words: dict[str, Any]) -> Callable[[object], Any]:
+    def convert(value: object) -> Any:
+        found = words.get(str(value))
+        if found is None:
+            raise ValueError(f"{value!r} is not accepted")
+        return found
+
+    return convert
+
+
+def _day(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+class LegacyRow(UploadRow):
+    """One legacy certificate of an import table (name and numbers are judged by PersonCreate/LegacyAwardIn)."""
+
+    id_number: str
+    name: str
+    occupation_code: str
+    grade: Annotated[
+        GradeCode,
+        BeforeValidator(_word(GRADE_WORDS)),
+        RowMessage(
+            f"等级 {{value!r}} 无效；可用：{grades.accepted_codes()}（或中文名称）",
+            f"grade {{value!r}} is not one of: {grades.accepted_codes()}",
+        ),
+    ]
+    family: Annotated[
+        CertificateFamily,
+        BeforeValidator(_word(FAMILY_WORDS)),
+        RowMessage(
+            "证书类别 {value!r} 无效；可用：qualification（职业资格证书）、skill_level（职业技能等级证书）",
+            "family {value!r} is not qualification or skill_level",
+        ),
+    ]
+    issuing_authority: str
+    original_number: str
+    awarded_on: Annotated[
+        dt.date, BeforeValidator(_day), RowMessage("发证日期格式应为 YYYY-MM-DD", "awarded_on must be YYYY-MM-DD")
+    ]
+    evidence_ref: str
+    id_type: Annotated[IdType, BeforeValidator(IdType)] = IdType.RESIDENT_ID
+    work_type: str = ""
+    evidence_kind: str = "原证书扫描件"
+    evidence_description: str = ""
+
+    def award(self, person_id: uuid.UUID) -> LegacyAwardIn:
+        """The legacy award this row records for the person."""
+        return LegacyAwardIn(
+            person_id=person_id,
+            occupation_code=self.occupation_code,
+            work_type=self.work_type,
+            grade=self.grade,
+            family=self.family,
+            issuing_authority=self.issuing_authority,
+            original_number=self.original_number,
+            awarded_on=self.awarded_on,
+            evidence=[
+                LegacyEvidence(kind=self.evidence_kind, ref=self.evidence_ref, description=self.evidence_description)
+            ],
+        )
+
+
+LEGACY_COLUMNS, LEGACY_OPTIONAL = LegacyRow.columns()
 
 
 class LegacyNumberTaken(Conflict):
@@ -280,17 +336,16 @@ class LegacyImportSummary:
     pending: int
 
 
-def _person_for_row(session: Session, *, actor: Actor, row: Row, settings: Settings) -> Person:
-    id_type = IdType(row.get("id_type") or IdType.RESIDENT_ID.value)
+def _person_for_row(session: Session, *, actor: Actor, row: LegacyRow, settings: Settings) -> Person:
     if actor.is_regulator:
         person, _ = register_person(
             session,
             actor=actor,
-            data=PersonCreate(name=row.get("name"), id_type=id_type, id_number=row.get("id_number")),
+            data=PersonCreate(name=row.name, id_type=row.id_type, id_number=row.id_number),
             settings=settings,
         )
         return person
-    found = find_person(session, settings=settings, id_type=id_type, id_number=row.get("id_number"))
+    found = find_person(session, settings=settings, id_type=row.id_type, id_number=row.id_number)
     body = session.get(EvaluationBody, actor.body_id) if actor.body_id else None
     if found is None or body is None or not _employs_today(session, body=body, person_id=found.id):
         raise PermissionDenied(
@@ -298,52 +353,11 @@ def _person_for_row(session: Session, *, actor: Actor, row: Row, settings: Setti
             "not one of the body's staff today (register the person and the employment first)",
             extra={"field": "id_number"},
         )
-    if found.name != row.get("name"):
+    if found.name != row.name:
         raise InvalidInput(
             "姓名与登记的证件号码不一致", "the name differs from the registered one", extra={"field": "name"}
         )
     return found
-
-
-def _legacy_from_row(row: Row, person_id: uuid.UUID) -> LegacyAwardIn:
-    family = FAMILY_WORDS.get(row.get("family"))
-    grade = GRADE_WORDS.get(row.get("grade"))
-    if family is None:
-        raise InvalidInput(
-            f"证书类别 {row.get('family')!r} 无效；可用：qualification（职业资格证书）、"
-            "skill_level（职业技能等级证书）",
-            f"family {row.get('family')!r} is not qualification or skill_level",
-            extra={"field": "family"},
-        )
-    if grade is None:
-        raise InvalidInput(
-            f"等级 {row.get('grade')!r} 无效；可用：{grades.accepted_codes()}（或中文名称）",
-            f"grade {row.get('grade')!r} is not one of: {grades.accepted_codes()}",
-            extra={"field": "grade"},
-        )
-    try:
-        awarded_on = dt.date.fromisoformat(row.get("awarded_on"))
-    except ValueError:
-        raise InvalidInput(
-            "发证日期格式应为 YYYY-MM-DD", "awarded_on must be YYYY-MM-DD", extra={"field": "awarded_on"}
-        ) from None
-    return LegacyAwardIn(
-        person_id=person_id,
-        occupation_code=row.get("occupation_code"),
-        work_type=row.get("work_type"),
-        grade=grade,
-        family=family,
-        issuing_authority=row.get("issuing_authority"),
-        original_number=row.get("original_number"),
-        awarded_on=awarded_on,
-        evidence=[
-            LegacyEvidence(
-                kind=row.get("evidence_kind") or "原证书扫描件",
-                ref=row.get("evidence_ref"),
-                description=row.get("evidence_description"),
-            )
-        ],
-    )
 
 
 class _RowsRefused(Exception):
@@ -360,15 +374,18 @@ def import_legacy(
 ) -> LegacyImportSummary:
     """Record a table of legacy certificates, all or nothing: one bad row refuses the file, naming every bad row."""
     require_role(actor, Role.REGULATOR, Role.BODY_ADMIN)
-    errors: list[RowError] = []
+    parsed = parse_rows(rows, LegacyRow)
+    errors = list(parsed.errors)
+    if progress is not None:
+        progress(len(rows) - len(parsed.rows))
     active = pending = 0
     seen: dict[tuple[str, str], int] = {}
     try:
         with session.begin_nested():
-            for row in rows:
+            for row in parsed.rows:
                 if progress is not None:
                     progress(1)
-                key = (row.get("family"), number_key(row.get("original_number")))
+                key = (row.family.value, number_key(row.original_number))
                 if key in seen:
                     errors.append(
                         RowError(row.line, "original_number", f"与第{seen[key]}行重复", f"repeats line {seen[key]}")
@@ -377,16 +394,16 @@ def import_legacy(
                 seen[key] = row.line
                 try:
                     person = _person_for_row(session, actor=actor, row=row, settings=settings)
-                    award, _ = record_legacy_award(session, actor=actor, data=_legacy_from_row(row, person.id))
+                    award, _ = record_legacy_award(session, actor=actor, data=row.award(person.id))
                 except (DomainError, ValidationError, ValueError) as error:
-                    errors.append(row_error(row, error))
+                    errors.append(row_error(row.line, error))
                     continue
                 active += award.status == AwardStatus.ACTIVE
                 pending += award.status == AwardStatus.PENDING
             if errors:
                 raise _RowsRefused
     except _RowsRefused:
-        raise_row_errors(errors, total_rows=len(rows))
+        raise_row_errors(sorted(errors, key=lambda e: e.line), total_rows=len(rows))
     return LegacyImportSummary(rows=len(rows), active=active, pending=pending)
 
 

@@ -11,6 +11,7 @@ from assessment.batches.service.enrolment import (
     ENROL_OPTIONAL,
     eligibility_facts,
     enrol,
+    enrol_candidates,
     enrol_rows,
     evaluate_eligibility,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "effective_scores",
     "eligibility_facts",
     "enrol",
+    "enrol_candidates",
     "enrol_rows",
     "evaluate_eligibility",
     "file_objection",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -16,6 +15,7 @@ from assessment.batches.models import (
     EnrolIn,
     ExamSession,
 )
+from assessment.batches.rows import CandidateRow
 from assessment.batches.service.errors import BatchStateConflict, DuplicateCandidate, NotEligible
 from assessment.batches.service.reads import ENROLMENT_OPEN, get_batch, require_admin
 from assessment.batches.service.staffing import staff_of
@@ -26,15 +26,14 @@ from registry.bodies.models import BodyKind, ChainMember, EvaluationBody
 from registry.clock import utcnow
 from registry.errors import DomainError, InvalidInput
 from registry.filings.service import OutsideFilingScope, draft_in_force, require_scope
-from registry.people.models import Employment, EmploymentIn, IdType, Person, PersonCreate
+from registry.people.models import Employment, Person
 from registry.people.service import get_person, link_person, register_person
 from registry.rules import Decision
 from registry.settings import Settings
-from registry.tabular import Row, RowError, raise_row_errors, row_error
+from registry.tabular import Row, RowError, parse_rows, raise_row_errors, row_error
 from registry.validators import mask_name
 
-ENROL_COLUMNS = ("name", "id_number")
-ENROL_OPTIONAL = ("id_type", "employer_uscc", "employer_name", "dispatched", "employed_since")
+ENROL_COLUMNS, ENROL_OPTIONAL = CandidateRow.columns()
 
 
 def eligibility_facts(session: Session, exam: ExamSession, person: Person, settings: Settings) -> EligibilityFacts:
@@ -157,58 +156,61 @@ class _RowsRefused(Exception):
     """Internal: unwinds the savepoint of a bulk upload that had bad rows."""
 
 
-def _person_from_row(row: Row) -> PersonCreate:
-    employment = None
-    if row.get("employer_uscc"):
-        since = row.get("employed_since") or "2000-01-01"
-        employment = EmploymentIn(
-            employer_uscc=row.get("employer_uscc"),
-            employer_name=row.get("employer_name") or row.get("employer_uscc"),
-            dispatched=row.get("dispatched").lower() in {"1", "true", "yes", "是", "y"},
-            starts_on=dt.date.fromisoformat(since),
-        )
-    return PersonCreate(
-        name=row.get("name"),
-        id_type=IdType(row.get("id_type") or "resident_id"),
-        id_number=row.get("id_number"),
-        employment=employment,
-    )
-
-
-def _row_error(row: Row, error: Exception) -> RowError:
+def _row_error(line: int, error: Exception) -> RowError:
     if isinstance(error, NotEligible):
         failed = [r["rule_id"] for r in error.extra.get("rules", []) if r["outcome"] == "failed"]
-        return RowError(row.line, ",".join(failed), error.zh, error.en)
-    return row_error(row, error)
+        return RowError(line, ",".join(failed), error.zh, error.en)
+    return row_error(line, error)
 
 
 def enrol_rows(
     session: Session, *, actor: Actor, batch_id: uuid.UUID, rows: Sequence[Row], settings: Settings
 ) -> list[Candidate]:
     """Enrol many candidates from an uploaded table; one bad row refuses them all, naming every bad row."""
+    parsed = parse_rows(rows, CandidateRow)
+    return enrol_candidates(
+        session,
+        actor=actor,
+        batch_id=batch_id,
+        candidates=parsed.rows,
+        settings=settings,
+        refused=parsed.errors,
+        total_rows=len(rows),
+    )
+
+
+def enrol_candidates(
+    session: Session,
+    *,
+    actor: Actor,
+    batch_id: uuid.UUID,
+    candidates: Sequence[CandidateRow],
+    settings: Settings,
+    refused: Sequence[RowError] = (),
+    total_rows: int | None = None,
+) -> list[Candidate]:
+    """Enrol typed candidate rows (refused: the errors of the file's rows that did not parse); all or nothing."""
     exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
     require_admin(actor, exam)
     _open_for_enrolment(exam)
-    errors: list[RowError] = []
-    candidates: list[Candidate] = []
+    errors: list[RowError] = list(refused)
+    enrolled: list[Candidate] = []
     seen: dict[tuple[str, str], int] = {}
     try:
         with session.begin_nested():
-            for row in rows:
-                key = (row.get("id_type") or "resident_id", row.get("id_number").upper())
-                if key in seen:
-                    errors.append(
-                        RowError(row.line, "id_number", f"与第{seen[key]}行重复", f"repeats line {seen[key]}")
-                    )
+            for row in candidates:
+                if row.identity in seen:
+                    first = seen[row.identity]
+                    errors.append(RowError(row.line, "id_number", f"与第{first}行重复", f"repeats line {first}"))
                     continue
-                seen[key] = row.line
+                seen[row.identity] = row.line
                 try:
-                    person, _ = register_person(session, actor=actor, data=_person_from_row(row), settings=settings)
-                    candidates.append(_enrol_person(session, actor=actor, exam=exam, person=person, settings=settings))
+                    person, _ = register_person(session, actor=actor, data=row.person(), settings=settings)
+                    enrolled.append(_enrol_person(session, actor=actor, exam=exam, person=person, settings=settings))
                 except (DomainError, ValueError) as error:
-                    errors.append(_row_error(row, error))
+                    errors.append(_row_error(row.line, error))
             if errors:
                 raise _RowsRefused
     except _RowsRefused:
-        raise_row_errors(errors, total_rows=len(rows))
-    return candidates
+        raise_row_errors(sorted(errors, key=lambda e: e.line), total_rows=total_rows or len(candidates))
+    return enrolled

@@ -18,6 +18,7 @@ from assessment.batches.models import (
     ScoreCorrection,
     SessionStatus,
 )
+from assessment.batches.rows import ScoreRow
 from assessment.batches.service.errors import BatchStateConflict
 from assessment.batches.service.reads import (
     CORRECTABLE,
@@ -34,10 +35,9 @@ from registry.clock import utcnow
 from registry.errors import InvalidInput, PermissionDenied
 from registry.filings.rules import EvaluationMethod
 from registry.settings import Settings
-from registry.tabular import Row, RowError, raise_row_errors
+from registry.tabular import Row, RowError, parse_rows, raise_row_errors
 
-SCORE_COLUMNS = ("id_number", "component", "score")
-SCORE_OPTIONAL = ("name", "id_type")
+SCORE_COLUMNS, SCORE_OPTIONAL = ScoreRow.columns()
 
 
 def checked_tenths(value: Decimal, field: str) -> int:
@@ -121,36 +121,22 @@ def record_score_rows(
     """Record the calling assessor's scores from a table (id_number, component, score); all or nothing."""
     exam = get_batch(session, actor=actor, batch_id=batch_id)
     by_identity = candidates_by_identity(session, exam, settings)
-    errors: list[RowError] = []
+    parsed = parse_rows(rows, ScoreRow)
+    errors = list(parsed.errors)
     grouped: dict[uuid.UUID, dict[EvaluationMethod, Decimal]] = {}
-    for row in rows:
-        key = (row.get("id_type") or "resident_id", row.get("id_number").upper())
-        candidate_id = by_identity.get(key)
+    for row in parsed.rows:
+        candidate_id = by_identity.get(row.identity)
         if candidate_id is None:
             errors.append(
                 RowError(row.line, "id_number", "该证件号码未在本批次报名", "no candidate with this ID number")
             )
             continue
-        try:
-            kind = EvaluationMethod(row.get("component"))
-            value = Decimal(row.get("score"))
-            scoring.to_tenths(value)
-        except (ValueError, ArithmeticError):
-            errors.append(
-                RowError(
-                    row.line,
-                    "component/score",
-                    "考核项目或分数无效（0-100，最多一位小数）",
-                    "unknown component or a score outside 0–100 with one decimal",
-                )
-            )
-            continue
-        if kind in grouped.setdefault(candidate_id, {}):
+        if row.component in grouped.setdefault(candidate_id, {}):
             errors.append(RowError(row.line, "component", "同一考生同一项目重复", "repeats a candidate and component"))
             continue
-        grouped[candidate_id][kind] = value
+        grouped[candidate_id][row.component] = row.score
     if errors:
-        raise_row_errors(errors, total_rows=len(rows))
+        raise_row_errors(sorted(errors, key=lambda e: e.line), total_rows=len(rows))
     with session.begin_nested():
         for candidate_id, scores in grouped.items():
             record_scores(session, actor=actor, batch_id=batch_id, candidate_id=candidate_id, scores=scores)
