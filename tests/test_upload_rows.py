@@ -33,7 +33,9 @@ def test_the_columns_a_file_has_come_from_the_row_models_in_header_order() -> No
 
 
 def test_empty_optional_cells_take_the_model_defaults() -> None:
-    parsed = parse_rows([Row(2, {"name": "王小明", "id_number": "X1234", "id_type": "", "dispatched": ""})], CandidateRow)
+    parsed = parse_rows(
+        [Row(2, {"name": "王小明", "id_number": "X1234", "id_type": "", "dispatched": ""})], CandidateRow
+    )
     assert parsed.errors == []
     (row,) = parsed.rows
     assert (row.line, row.id_type, row.dispatched, row.employed_since) == (
