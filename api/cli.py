@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,9 @@ from registry.db import get_engine, session_scope
 from registry.errors import DomainError
 from registry.settings import InvalidSettings, get_settings
 from registry.tabular import read_table
+
+if TYPE_CHECKING:
+    from certificates.verification import VerificationResult
 
 app = typer.Typer(help="新八级工 Registry command line.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
@@ -277,6 +280,17 @@ def keys_export_jwks(
         typer.echo(f"wrote {out}")
 
 
+def _echo_fields(result: VerificationResult) -> None:
+    """The certificate's fields under a verification: one line, then each record part that has a value."""
+    f = result.fields
+    typer.echo(
+        f"  {f['number']}  {f['holder_name_masked']}  {f['grade_zh']}  {f['occupation_code']}  "
+        f"{f['body_uscc']}  {f['issued_on']}  P{f['print_serial']:06d}"
+    )
+    for part, value in result.record_parts:
+        typer.echo(f"  {part.zh} / {part.en}: {value}")
+
+
 @app.command("verify")
 def verify_command(
     token: Annotated[str, typer.Argument(help="the token, or the whole /v/… URL from the QR code")],
@@ -332,11 +346,7 @@ def verify_command(
         mark = {True: "✓", False: "✗", None: "?"}[check.ok]
         typer.echo(f"  {mark} {check.zh} / {check.en}")
     if result.fields:
-        f = result.fields
-        typer.echo(
-            f"  {f['number']}  {f['holder_name_masked']}  {f['grade_zh']}  {f['occupation_code']}  "
-            f"{f['body_uscc']}  {f['issued_on']}  P{f['print_serial']:06d}"
-        )
+        _echo_fields(result)
     if result.status_as_of is None and result.claims is not None:
         typer.echo("  状态未核实：请提供 --revocations / status not checked: pass --revocations")
     if result.verdict != Verdict.VALID or holder is False:

@@ -38,7 +38,7 @@ def _faces(n: int) -> list[CertificateFace]:
                 id_type_zh="居民身份证",
                 id_number_display="4406**********1234",
                 occupation="6-18-02-04 焊工",
-                work_type="",
+                parts=(),
                 grade_zh="高级工",
                 grade_en="Senior worker",
                 level_zh="三级",

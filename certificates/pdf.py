@@ -43,7 +43,7 @@ class CertificateFace:
     id_type_zh: str
     id_number_display: str
     occupation: str
-    work_type: str
+    parts: tuple[tuple[str, str, str], ...]  # the certificate record's parts: (label zh, label en, value)
     grade_zh: str
     grade_en: str
     level_zh: str | None
@@ -136,12 +136,12 @@ def _photo(canvas: Canvas, font: str, face: CertificateFace) -> None:
 
 def _fields(canvas: Canvas, font: str, face: CertificateFace) -> None:
     level = f"（{face.level_zh}）" if face.level_zh else ""
-    occupation = face.occupation + (f" / {face.work_type}" if face.work_type else "")
     rows = [
         ("姓名", "Name", face.holder_name),
         ("证件类型", "ID type", face.id_type_zh),
         ("证件号码", "ID number", face.id_number_display),
-        ("职业（工种）", "Occupation", occupation),
+        ("职业", "Occupation", face.occupation),
+        *face.parts,
         ("职业技能等级", "Skill level", f"{face.grade_zh}{level}  {face.grade_en}"),
         ("证书编号", "Certificate No.", face.number),
         ("评价机构", "Issued by", face.body_name),

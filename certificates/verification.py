@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -22,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from certificates import numbering, signing
 from certificates.models import REASON_ZH, STATUS_ZH, Certificate, CertificateStatus, RevocationReason
+from certificates.record import RECORD_PARTS, RecordPart, shown, values_of
 from certificates.tokens import BadClaims, Claims
 from registry import grades, pii
 from registry.awards.legacy import LegacyMatch, find_legacy
@@ -114,6 +116,11 @@ class VerificationResult:
         """The verdict in English."""
         return VERDICT_EN[self.verdict]
 
+    @property
+    def record_parts(self) -> list[tuple[RecordPart, str]]:
+        """The certificate record's parts that have a value, labelled, for the page and the CLI."""
+        return shown(self.fields)
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready data (claims beyond the displayed fields are left out)."""
         return {
@@ -179,7 +186,10 @@ def _fields(
     occupation: str = "",
     body_name: str = "",
     settings_letters: tuple[str, str] = ("T", "C"),
+    *,
+    parts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The answer's certificate fields; the record parts from the registry when read there, else the token's."""
     grade = _grade_of_level(claims.level, settings_letters)
     info = grades.info(grade) if grade else None
     return {
@@ -194,6 +204,7 @@ def _fields(
         "body_name": body_name,
         "issued_on": claims.issued_on.isoformat(),
         "print_serial": claims.print_serial,
+        **{part.name: (claims.record if parts is None else parts).get(part.name, "") for part in RECORD_PARTS},
         "id_masked": None,
         "in_registry": in_registry,
     }
@@ -215,7 +226,7 @@ def registry_keys(settings: Settings) -> dict[str, signing.KeyInfo]:
 
 @dataclass(frozen=True)
 class _Record:
-    """The registry's view of one certificate, read in a single query."""
+    """The registry's view of one certificate, read in a single query; built by column name."""
 
     status: CertificateStatus
     revocation_reason: RevocationReason | None
@@ -234,10 +245,24 @@ class _Record:
     token: str
     award_status: AwardStatus
     award_reason: AwardRevocationReason | None
+    parts: dict[str, str]  # the certificate record's parts (certificates.record), by name
 
 
-def _record(session: Session, number: str) -> _Record | None:
-    # One joined Core query (no ORM objects): verification is the hottest public path.
+def _optional(kind: Any) -> Any:
+    return lambda value: kind(value) if value else None
+
+
+_CONVERT: dict[str, Any] = {
+    "status": CertificateStatus,
+    "revocation_reason": _optional(RevocationReason),
+    "grade": GradeCode,
+    "body_status": BodyStatus,
+    "award_status": AwardStatus,
+    "award_reason": _optional(AwardRevocationReason),
+}
+
+
+def _record_columns() -> list[Any]:
     c, b, a, f, o, p = (
         t.__table__  # type: ignore[union-attr]
         for t in (
@@ -249,26 +274,51 @@ def _record(session: Session, number: str) -> _Record | None:
             Person,
         )
     )
+    return [
+        c.c.status,
+        c.c.revocation_reason,
+        c.c.print_serial,
+        c.c.grade,
+        c.c.occupation_code,
+        c.c.issued_on,
+        b.c.uscc.label("body_uscc"),
+        b.c.name.label("body_name"),
+        b.c.status.label("body_status"),
+        f.c.starts_on.label("filing_starts_on"),
+        f.c.ends_on.label("filing_ends_on"),
+        o.c.name_zh.label("occupation_name"),
+        p.c.id_type,
+        p.c.id_masked,
+        c.c.token,
+        a.c.status.label("award_status"),
+        a.c.revocation_reason.label("award_reason"),
+        *(c.c[part.name] for part in RECORD_PARTS),
+    ]
+
+
+_PART_NAMES = frozenset(part.name for part in RECORD_PARTS)
+
+
+def _record_of(names: Sequence[str], row: Sequence[Any]) -> _Record:
+    """Build the record from a row by column name (a plain tuple from the driver works as well)."""
+    values = dict(zip(names, row, strict=True))
+    parts = {name: str(values.pop(name) or "") for name in _PART_NAMES}
+    return _Record(**{k: _CONVERT.get(k, _same)(v) for k, v in values.items()}, parts=parts)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _record(session: Session, number: str) -> _Record | None:
+    # One joined Core query (no ORM objects): verification is the hottest public path.
+    c, b, a, f, o, p = (
+        t.__table__  # type: ignore[union-attr]
+        for t in (Certificate, EvaluationBody, GradeAward, Filing, Occupation, Person)
+    )
+    columns = _record_columns()
     row = session.execute(
-        sa.select(
-            c.c.status,
-            c.c.revocation_reason,
-            c.c.print_serial,
-            c.c.grade,
-            c.c.occupation_code,
-            c.c.issued_on,
-            b.c.uscc,
-            b.c.name,
-            b.c.status.label("body_status"),
-            f.c.starts_on,
-            f.c.ends_on,
-            o.c.name_zh,
-            p.c.id_type,
-            p.c.id_masked,
-            c.c.token,
-            a.c.status.label("award_status"),
-            a.c.revocation_reason.label("award_reason"),
-        )
+        sa.select(*columns)
         .select_from(
             c.join(b, b.c.id == c.c.body_id)
             .join(a, a.c.id == c.c.award_id)
@@ -278,27 +328,7 @@ def _record(session: Session, number: str) -> _Record | None:
         )
         .where(c.c.number == number)
     ).first()
-    if row is None:
-        return None
-    return _Record(
-        CertificateStatus(row[0]),
-        RevocationReason(row[1]) if row[1] else None,
-        row[2],
-        GradeCode(row[3]),
-        row[4],
-        row[5],
-        row[6],
-        row[7],
-        BodyStatus(row[8]),
-        row[9],
-        row[10],
-        row[11],
-        row[12],
-        row[13],
-        row[14],
-        AwardStatus(row[15]),
-        AwardRevocationReason(row[16]) if row[16] else None,
-    )
+    return None if row is None else _record_of([col.name for col in columns], row)
 
 
 def verify_online(session: Session, *, token: str, settings: Settings) -> VerificationResult:
@@ -391,7 +421,7 @@ def verify_online(session: Session, *, token: str, settings: Settings) -> Verifi
             f"certificate status: {record.status.value}" + (f" (reason: {reason.value})" if reason else ""),
         )
     )
-    fields = _fields(claims, True, record.occupation_name or "", record.body_name, letters)
+    fields = _fields(claims, True, record.occupation_name or "", record.body_name, letters, parts=record.parts)
     fields["id_masked"] = mask_id_public(record.id_type, record.id_masked)
     fields["award_status"] = record.award_status.value
     if reason is not None:
@@ -482,6 +512,7 @@ def legacy_result(session: Session, match: LegacyMatch) -> VerificationResult:
         "body_name": legacy.issuing_authority,
         "issued_on": award.awarded_on.isoformat(),
         "print_serial": None,
+        **values_of(award),
         "id_masked": mask_id_public(person.id_type.value, person.id_masked),  # public: see the README threat model
         "in_registry": True,
         "legacy_family": legacy.family.value,

@@ -135,7 +135,7 @@ class TestNothingPublicDependsOnTheIdNumber:
     ) -> None:
         first, *_ = holders
         claims = Claims.decode(token_payload(first.token))
-        assert (claims.version, claims.holder_binding, claims.status_ref) == (2, None, first.status_ref)
+        assert (claims.version, claims.holder_binding, claims.status_ref) == (3, None, first.status_ref)
         assert len(first.status_ref) == 16
 
 
@@ -270,7 +270,7 @@ class TestPrintedV1Tokens:
         assert found == [number]  # the v1 binding confirms the right guess offline
         reissue(session, actor=SYSTEM, number=certificate.number, note="以 v2 令牌换发", settings=settings)
         new = Claims.decode(token_payload(certificate.token))
-        assert new.version == 2 and check_holder_offline(new, NAME, number) is None
+        assert new.version == 3 and check_holder_offline(new, NAME, number) is None
 
     def test_old_v1_prints_are_still_found_in_the_revocation_list(self, session: Session, settings: Settings) -> None:
         from certificates.verification import Verdict, verify_offline

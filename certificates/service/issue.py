@@ -12,7 +12,7 @@ import datetime as dt
 import secrets
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 
 import sqlalchemy as sa
@@ -25,9 +25,10 @@ from certificates.models import (
     CertificateStatus,
     SerialCounter,
 )
+from certificates.record import values_of
 from certificates.service.errors import AwardNotFound, NotIssuable, SerialsExhausted
 from certificates.service.views import get_certificate, require_manager, verify_url
-from certificates.tokens import Claims
+from certificates.tokens import FROZEN_VERSION, Claims
 from registry.actor import Actor, require_body_access
 from registry.audit.service import PendingEvent, record, record_many
 from registry.awards.models import AwardBasis, AwardStatus, GradeAward
@@ -50,6 +51,14 @@ class IssueOutcome:
 
     issued: list[tuple[uuid.UUID, str, uuid.UUID]]  # (certificate id, number, award id)
     already_issued: list[str]
+
+
+def sign_fitting(signer: signing.Signer, claims: Claims, settings: Settings) -> str:
+    """Sign the claims; when the link would not fit the QR code with the record parts, sign them as version 2."""
+    token = signing.sign(signer, claims.encode())
+    if qr.fits(verify_url(settings, token)) or claims.version <= FROZEN_VERSION:
+        return token
+    return signing.sign(signer, replace(claims, version=FROZEN_VERSION, record={}).encode())
 
 
 def _chunks(ids: Sequence[uuid.UUID]) -> Iterator[Sequence[uuid.UUID]]:
@@ -197,8 +206,9 @@ def issue_certificates(
                 name_masked=mask_name(person.name),
                 status_ref=status_ref,
                 print_serial=1,
+                record=values_of(award),
             )
-            token = signing.sign(signer, claims.encode())
+            token = sign_fitting(signer, claims, settings)
             if not qr.fits(verify_url(settings, token)):
                 raise InvalidInput(
                     "验证链接超出二维码容量（版本14），请缩短 REGISTRY_PUBLIC_URL",
@@ -214,7 +224,7 @@ def issue_certificates(
                     "person_id": award.person_id,
                     "body_id": award.body_id,
                     "occupation_code": award.occupation_code,
-                    "work_type": award.work_type,
+                    **values_of(award),
                     "grade": award.grade,
                     "issued_on": day,
                     "print_serial": 1,
@@ -288,8 +298,9 @@ def reissue(session: Session, *, actor: Actor, number: str, note: str, settings:
         name_masked=mask_name(person.name),
         status_ref=certificate.status_ref,
         print_serial=certificate.print_serial,
+        record=values_of(certificate),
     )
-    certificate.token = signing.sign(signer, claims.encode())
+    certificate.token = sign_fitting(signer, claims, settings)
     certificate.kid = signer.kid
     session.add(
         CertificatePrint(

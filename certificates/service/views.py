@@ -21,6 +21,7 @@ from certificates.models import (
 )
 from certificates.pdf import CertificateFace, render_certificate
 from certificates.qr import qr_matrix
+from certificates.record import shown, values_of
 from certificates.service.errors import CertificateNotFound
 from registry import grades, pii
 from registry.actor import Actor, Role, require_body_access
@@ -190,7 +191,7 @@ def certificate_face(session: Session, certificate: Certificate, settings: Setti
         id_type_zh=ID_TYPE_ZH[person.id_type],
         id_number_display=id_display,
         occupation=f"{certificate.occupation_code} {occupation.name_zh if occupation else ''}".strip(),
-        work_type=certificate.work_type,
+        parts=tuple((part.zh, part.en, value) for part, value in shown(values_of(certificate))),
         grade_zh=info.name_zh,
         grade_en=info.name_en,
         level_zh=info.national_level_zh,
