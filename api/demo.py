@@ -12,19 +12,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from assessment.assessors.models import Assessor, AssessorCreate, AssessorKind
-from assessment.assessors.service import register_assessor
-from assessment.batches.models import EnrolIn, ExamSession, SessionComponent, SessionCreate, SessionStatus
+from api import builders
+from assessment.assessors.models import Assessor, AssessorKind
+from assessment.batches.models import EnrolIn, ExamSession, SessionCreate, SessionStatus
 from assessment.batches.service import (
-    attest_batch,
-    cancel_batch,
-    close_batch,
     create_batch,
     enrol,
-    finalize_batch,
-    open_batch,
-    publish_batch,
-    record_scores,
 )
 from assessment.recognition.models import (
     CompetitionResult,
@@ -61,13 +54,10 @@ from registry.clock import today
 from registry.errors import InvalidInput
 from registry.filings.models import Filing, FilingCreate, FilingStatus, ScopeLineIn
 from registry.filings.rules import EvaluationMethod as M
-from registry.filings.service import create_filing, decide_filing, set_filing_status, submit_filing
 from registry.grades import GradeCode as G
 from registry.grades import info as grade_info
-from registry.people.models import EmploymentIn, Person, PersonCreate
-from registry.people.service import register_person
+from registry.people.models import Person
 from registry.settings import Settings
-from registry.validators import id_check_digit, org_code_check_char, uscc_check_char
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published on purpose; demo refuses production
 SYSTEM = Actor.system("demo")
@@ -80,10 +70,7 @@ def _days(offset: int) -> dt.date:
 
 def demo_uscc(serial: int, region: str = "440100") -> str:
     """A valid, fixed USCC for demo body number serial (fictional organisation code)."""
-    org = f"D{serial:07d}"
-    org += org_code_check_char(org)
-    first17 = f"91{region}{org}"
-    return first17 + uscc_check_char(first17)
+    return builders.uscc(f"D{serial:07d}", region)
 
 
 @dataclass
@@ -172,8 +159,10 @@ def _filing(
     starts: dt.date | None = None,
     ends: dt.date | None = None,
 ) -> None:
-    filing = create_filing(
+    approve = end != FilingStatus.REJECTED
+    world.filings[key] = builders.filing(
         session,
+        settings,
         actor=SYSTEM,
         data=FilingCreate(
             body_id=world.bodies[body].id,
@@ -182,19 +171,10 @@ def _filing(
             ends_on=ends or _days(3 * 365),
             lines=lines,
         ),
+        to=end,
+        note="材料齐全，符合备案条件" if approve else "岗位规范材料不全，请补充后重新申请",
+        reason="双随机抽查发现考务记录不全" if end == FilingStatus.SUSPENDED else "查实虚假评价",
     )
-    world.filings[key] = filing
-    if end is None:
-        return
-    submit_filing(session, actor=SYSTEM, filing_id=filing.id, settings=settings)
-    if end == FilingStatus.SUBMITTED:
-        return
-    approve = end != FilingStatus.REJECTED
-    note = "材料齐全，符合备案条件" if approve else "岗位规范材料不全，请补充后重新申请"
-    decide_filing(session, actor=SYSTEM, filing_id=filing.id, approve=approve, note=note, settings=settings)
-    if end in {FilingStatus.SUSPENDED, FilingStatus.REVOKED}:
-        reason = "双随机抽查发现考务记录不全" if end == FilingStatus.SUSPENDED else "查实虚假评价"
-        set_filing_status(session, actor=SYSTEM, filing_id=filing.id, status=end, reason=reason)
 
 
 def _seed_bodies_and_filings(session: Session, settings: Settings) -> DemoWorld:
@@ -407,8 +387,7 @@ def demo_name(n: int) -> str:
 def demo_id(n: int) -> str:
     """A valid, fictional 居民身份证号码 for demo person n (Foshan Shunde, born 1975–1999)."""
     born = dt.date(1975, 1, 1) + dt.timedelta(days=(n * 379) % 9000)
-    first17 = f"440606{born:%Y%m%d}{n % 900 + 100:03d}"
-    return first17 + id_check_digit(first17)
+    return builders.resident_id("440606", born, n % 900 + 100)
 
 
 @dataclass
@@ -426,22 +405,16 @@ class People:
         dispatched: bool = False,
     ) -> Person:
         self.n += 1
-        employment = None
-        if employer is not None:
-            employment = EmploymentIn(
-                employer_uscc=employer.uscc,
-                employer_name=employer.name,
-                starts_on=since,
-                dispatched=dispatched,
-                agency_name="佛山市顺德区人力资源派遣有限公司" if dispatched else "",
-            )
-        person, _ = register_person(
+        return builders.person(
             session,
+            settings,
             actor=SYSTEM,
-            settings=settings,
-            data=PersonCreate(name=demo_name(self.n), id_number=demo_id(self.n), employment=employment),
+            name=demo_name(self.n),
+            id_number=demo_id(self.n),
+            employer=(employer.uscc, employer.name) if employer is not None else None,
+            since=since,
+            agency_name="佛山市顺德区人力资源派遣有限公司" if dispatched else "",
         )
-        return person
 
 
 LEGACY_AUTHORITY = "广东省职业技能鉴定指导中心"
@@ -492,21 +465,15 @@ def _card(
     occupations: list[str],
     body: EvaluationBody | None = None,
 ) -> Assessor:
-    person = people.register(session, settings, body)
-    return register_assessor(
+    return builders.assessor_card(
         session,
         actor=SYSTEM,
-        data=AssessorCreate(
-            person_id=person.id,
-            card_number=number,
-            kind=kind,
-            body_id=body.id if body else None,
-            max_grade=G.SENIOR_TECHNICIAN,
-            held_grade=G.SENIOR_TECHNICIAN,
-            valid_from=_days(-700),
-            valid_to=_days(3 * 365),
-            occupations=occupations,
-        ),
+        holder=people.register(session, settings, body),
+        card_number=number,
+        kind=kind,
+        occupations=occupations,
+        valid=(_days(-700), _days(3 * 365)),
+        body_id=body.id if body else None,
     )
 
 
@@ -545,47 +512,28 @@ def _batch(
         enrol(session, actor=SYSTEM, batch_id=exam.id, data=EnrolIn(person_id=p.id), settings=settings)
         for p in candidates
     ]
-    if end == SessionStatus.CANCELLED:
-        cancel_batch(session, actor=SYSTEM, batch_id=exam.id, reason="考场设备检修，延期另行安排")
-        return
-    if end == SessionStatus.PLANNED:
-        return
-    open_batch(session, actor=SYSTEM, batch_id=exam.id)
-    kinds = [c.kind for c in session.exec(select(SessionComponent).where(SessionComponent.session_id == exam.id))]
-    for index, candidate in enumerate(enrolled):
+
+    def score(index: int, n: int, kind: M) -> Decimal:
         failing = index >= len(enrolled) - fail_last
-        for n, assessor in enumerate(staff):
-            if end == SessionStatus.OPEN and index % 2:
-                continue  # scoring under way: half the candidates still wait for their scores
-            scores = {
-                k: Decimal(52 + n if failing and k.value == "skill_operation" else 72 + (index * 3 + n) % 20)
-                for k in kinds
-            }
-            record_scores(session, actor=_as(assessor), batch_id=exam.id, candidate_id=candidate.id, scores=scores)
-    if end == SessionStatus.OPEN:
-        return
-    attest_batch(session, actor=_as(supervisor), batch_id=exam.id, note="考务组织规范，评分记录完整")
-    if end == SessionStatus.SCORED:
-        return
-    finalize_batch(session, actor=SYSTEM, batch_id=exam.id)
-    if end == SessionStatus.FINALIZED:
-        return
-    closing = end == SessionStatus.CLOSED
-    publish_batch(
+        return Decimal(52 + n if failing and kind.value == "skill_operation" else 72 + (index * 3 + n) % 20)
+
+    builders.drive_batch(
         session,
+        settings,
         actor=SYSTEM,
-        batch_id=exam.id,
-        settings=settings.model_copy(update={"publicity_days": 0}) if closing else settings,
+        exam=exam,
+        to=end,
+        candidates=enrolled,
+        staff=staff,
+        supervisor=supervisor,
+        score=score,
+        scored=lambda index: not (end == SessionStatus.OPEN and index % 2),  # scoring under way: half still wait
+        label=lambda assessor: f"system:demo as {assessor.card_number}",
     )
-    if closing:
-        close_batch(session, actor=SYSTEM, batch_id=exam.id)
 
 
 def _as(assessor: Assessor) -> Actor:
-    role = Role.ASSESSOR if assessor.kind == AssessorKind.ASSESSOR else Role.SUPERVISOR
-    return Actor(
-        label=f"system:demo as {assessor.card_number}", role=role, assessor_id=assessor.id, person_id=assessor.person_id
-    )
+    return builders.as_assessor(assessor, f"system:demo as {assessor.card_number}")
 
 
 def _recognise(

@@ -11,10 +11,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from assessment.assessors.models import Assessor, AssessorCreate, AssessorKind
-from assessment.assessors.service import register_assessor
-from assessment.batches.models import ExamSession, SessionCreate
-from assessment.batches.service import create_batch, open_batch
+from api import builders
+from assessment.assessors.models import Assessor, AssessorKind
+from assessment.batches.models import ExamSession, SessionCreate, SessionStatus
+from assessment.batches.service import create_batch
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
@@ -23,14 +23,11 @@ from registry.awards.models import AwardBasis, CertificateFamily, GradeAward, Le
 from registry.awards.service import create_award
 from registry.bodies.models import BodyCreate, BodyKind, EvaluationBody
 from registry.bodies.service import create_body
-from registry.filings.models import Filing, FilingCreate, ScopeLineIn
+from registry.filings.models import Filing, FilingCreate, FilingStatus, ScopeLineIn
 from registry.filings.rules import EvaluationMethod
-from registry.filings.service import create_filing, decide_filing, submit_filing
 from registry.grades import GradeCode
-from registry.people.models import EmploymentIn, Person, PersonCreate
-from registry.people.service import register_person
+from registry.people.models import Person
 from registry.settings import Settings
-from registry.validators import id_check_digit, org_code_check_char, uscc_check_char
 
 SYSTEM = Actor.system("tests")
 HAN_DIGITS = "零一二三四五六七八九"
@@ -40,10 +37,7 @@ _sequence = itertools.count(1)
 
 def valid_uscc(region: str = "440300") -> str:
     """Return a fresh, valid 统一社会信用代码 (GB 32100 and GB 11714 check characters)."""
-    org = f"{uuid.uuid4().int % 10**8:08d}"
-    org += org_code_check_char(org)
-    first17 = f"91{region}{org}"
-    return first17 + uscc_check_char(first17)
+    return builders.uscc(f"{uuid.uuid4().int % 10**8:08d}", region)
 
 
 _site_codes = itertools.count(900_000)
@@ -131,12 +125,8 @@ def make_filing(
     **overrides: Any,
 ) -> Filing:
     """Create a filing and (by default) submit and approve it."""
-    filing = create_filing(session, actor=SYSTEM, data=filing_data(body, **overrides))
-    if submit:
-        submit_filing(session, actor=SYSTEM, filing_id=filing.id, settings=settings)
-        if approve:
-            decide_filing(session, actor=SYSTEM, filing_id=filing.id, approve=True, note="符合条件", settings=settings)
-    return filing
+    to = (FilingStatus.APPROVED if approve else FilingStatus.SUBMITTED) if submit else None
+    return builders.filing(session, settings, actor=SYSTEM, data=filing_data(body, **overrides), to=to)
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
@@ -160,8 +150,7 @@ def valid_id(*, birth: dt.date | None = None, region: str = "440106") -> str:
     """Return a fresh, valid 居民身份证号码 (GB 11643 check digit)."""
     n = next(_person_sequence)
     born = birth or dt.date(1985, 1, 1) + dt.timedelta(days=n // 900)
-    first17 = f"{region}{born:%Y%m%d}{n % 900 + 100:03d}"
-    return first17 + id_check_digit(first17)
+    return builders.resident_id(region, born, n % 900 + 100)
 
 
 def make_person(
@@ -176,20 +165,16 @@ def make_person(
     employed_since: dt.date = dt.date(2015, 1, 1),
 ) -> Person:
     """Register a person (default name 王小明 + a number in Chinese digits), employed by employer if given."""
-    employment = None
-    if employer is not None:
-        employment = EmploymentIn(
-            employer_uscc=employer.uscc,
-            employer_name=employer.name,
-            dispatched=dispatched,
-            agency_name="某劳务派遣公司" if dispatched else "",
-            starts_on=employed_since,
-        )
-    data = PersonCreate(
-        name=name or f"王小明{han_number(next(_sequence))}", id_number=id_number or valid_id(), employment=employment
+    return builders.person(
+        session,
+        settings,
+        actor=actor,
+        name=name or f"王小明{han_number(next(_sequence))}",
+        id_number=id_number or valid_id(),
+        employer=(employer.uscc, employer.name) if employer is not None else None,
+        since=employed_since,
+        agency_name="某劳务派遣公司" if dispatched else "",
     )
-    person, _ = register_person(session, actor=actor, data=data, settings=settings)
-    return person
 
 
 def make_assessor(
@@ -203,29 +188,24 @@ def make_assessor(
     body: EvaluationBody | None = None,
 ) -> Assessor:
     """Issue an assessor (or supervisor) card valid 2025–2029."""
-    person = make_person(session, settings, name=f"考评员{han_number(next(_sequence))}")
     prefix = "K" if kind == AssessorKind.ASSESSOR else "R"
-    return register_assessor(
+    return builders.assessor_card(
         session,
         actor=SYSTEM,
-        data=AssessorCreate(
-            person_id=person.id,
-            card_number=f"{prefix}{next(_sequence):07d}",
-            kind=kind,
-            body_id=body.id if body else None,
-            max_grade=max_grade,
-            held_grade=held_grade,
-            valid_from=dt.date(2025, 1, 1),
-            valid_to=dt.date(2029, 12, 31),
-            occupations=list(occupations),
-        ),
+        holder=make_person(session, settings, name=f"考评员{han_number(next(_sequence))}"),
+        card_number=f"{prefix}{next(_sequence):07d}",
+        kind=kind,
+        occupations=occupations,
+        valid=(dt.date(2025, 1, 1), dt.date(2029, 12, 31)),
+        body_id=body.id if body else None,
+        max_grade=max_grade,
+        held_grade=held_grade,
     )
 
 
 def assessor_actor(assessor: Assessor) -> Actor:
     """The actor of an assessor's (or supervisor's) account."""
-    role = Role.ASSESSOR if assessor.kind == AssessorKind.ASSESSOR else Role.SUPERVISOR
-    return Actor(label=assessor.card_number, role=role, assessor_id=assessor.id, person_id=assessor.person_id)
+    return builders.as_assessor(assessor, assessor.card_number)
 
 
 @dataclass
@@ -263,8 +243,8 @@ def make_batch(
         **overrides,
     )
     exam = create_batch(session, actor=SYSTEM, data=data, settings=settings)
-    if open_it:
-        open_batch(session, actor=SYSTEM, batch_id=exam.id)
+    to = SessionStatus.OPEN if open_it else SessionStatus.PLANNED
+    builders.drive_batch(session, settings, actor=SYSTEM, exam=exam, to=to, staff=staff, supervisor=supervisor)
     return Batch(exam, staff, supervisor)
 
 
