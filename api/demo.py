@@ -35,14 +35,12 @@ from certificates.service import get_certificate, issue_certificates, reissue, s
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
-from registry.awards.legacy import record_legacy_award
 from registry.awards.models import (
     AppointmentCreate,
     AwardBasis,
     AwardStatus,
     CertificateFamily,
     GradeAward,
-    LegacyAwardIn,
     LegacyCertificate,
     LegacyEvidence,
 )
@@ -433,21 +431,18 @@ def _legacy(
     """Record a certificate the worker got before the registry (职业资格证书 before 2020, else 职业技能等级证书)."""
     family = CertificateFamily.QUALIFICATION if on.year < 2020 else CertificateFamily.SKILL_LEVEL
     number = f"{on:%y}44{grade_level_digit(grade)}{person.id.int % 10**9:09d}"
-    award, _ = record_legacy_award(
+    return builders.legacy_award(
         session,
         actor=actor,
-        data=LegacyAwardIn(
-            person_id=person.id,
-            occupation_code=occupation,
-            grade=grade,
-            family=family,
-            issuing_authority=authority,
-            original_number=number,
-            awarded_on=on,
-            evidence=[LegacyEvidence(kind="原证书扫描件", ref=f"档案 LEG-{number}", description="原件已核验")],
-        ),
+        holder=person,
+        occupation_code=occupation,
+        grade=grade,
+        on=on,
+        family=family,
+        number=number,
+        authority=authority,
+        evidence=LegacyEvidence(kind="原证书扫描件", ref=f"档案 LEG-{number}", description="原件已核验"),
     )
-    return award
 
 
 def grade_level_digit(grade: G) -> str:

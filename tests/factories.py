@@ -18,7 +18,7 @@ from assessment.batches.service import create_batch
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
-from registry.awards.legacy import FAMILY_GRADES, record_legacy_award
+from registry.awards.legacy import FAMILY_GRADES
 from registry.awards.models import AwardBasis, CertificateFamily, GradeAward, LegacyAwardIn, LegacyEvidence
 from registry.awards.service import create_award
 from registry.bodies.models import BodyCreate, BodyKind, EvaluationBody
@@ -284,12 +284,19 @@ def give_award(
 ) -> GradeAward:
     """Give a person a grade as a legacy record the regulator makes (it counts at once; no filing needed)."""
     del body  # legacy records have no awarding body
-    award, _ = record_legacy_award(
+    data = legacy_data(person, grade=grade, occupation_code=occupation_code, on=on, family=_family(grade, on))
+    return builders.legacy_award(
         session,
         actor=SYSTEM,
-        data=legacy_data(person, grade=grade, occupation_code=occupation_code, on=on, family=_family(grade, on)),
+        holder=person,
+        occupation_code=data.occupation_code,
+        grade=data.grade,
+        on=data.awarded_on,
+        family=data.family,
+        number=data.original_number,
+        authority=data.issuing_authority,
+        evidence=data.evidence[0],
     )
-    return award
 
 
 def _family(grade: GradeCode, on: dt.date) -> CertificateFamily:
