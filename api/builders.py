@@ -29,7 +29,7 @@ from assessment.batches.service import (
 )
 from registry.actor import Actor, Role
 from registry.awards.legacy import record_legacy_award
-from registry.awards.models import CertificateFamily, GradeAward, LegacyAwardIn, LegacyEvidence
+from registry.awards.models import GradeAward, LegacyAwardIn
 from registry.filings.models import Filing, FilingCreate, FilingStatus
 from registry.filings.rules import EvaluationMethod
 from registry.filings.service import create_filing, decide_filing, set_filing_status, submit_filing
@@ -121,34 +121,9 @@ def as_assessor(assessor: Assessor, label: str) -> Actor:
     return Actor(label=label, role=role, assessor_id=assessor.id, person_id=assessor.person_id)
 
 
-def legacy_award(
-    session: Session,
-    *,
-    actor: Actor,
-    holder: Person,
-    occupation_code: str,
-    grade: GradeCode,
-    on: dt.date,
-    family: CertificateFamily,
-    number: str,
-    authority: str,
-    evidence: LegacyEvidence,
-) -> GradeAward:
+def legacy_award(session: Session, *, actor: Actor, data: LegacyAwardIn) -> GradeAward:
     """Record a certificate the worker got before the registry (the regulator's counts at once)."""
-    award, _ = record_legacy_award(
-        session,
-        actor=actor,
-        data=LegacyAwardIn(
-            person_id=holder.id,
-            occupation_code=occupation_code,
-            grade=grade,
-            family=family,
-            issuing_authority=authority,
-            original_number=number,
-            awarded_on=on,
-            evidence=[evidence],
-        ),
-    )
+    award, _ = record_legacy_award(session, actor=actor, data=data)
     return award
 
 

@@ -41,6 +41,7 @@ from registry.awards.models import (
     AwardStatus,
     CertificateFamily,
     GradeAward,
+    LegacyAwardIn,
     LegacyCertificate,
     LegacyEvidence,
 )
@@ -434,14 +435,16 @@ def _legacy(
     return builders.legacy_award(
         session,
         actor=actor,
-        holder=person,
-        occupation_code=occupation,
-        grade=grade,
-        on=on,
-        family=family,
-        number=number,
-        authority=authority,
-        evidence=LegacyEvidence(kind="原证书扫描件", ref=f"档案 LEG-{number}", description="原件已核验"),
+        data=LegacyAwardIn(
+            person_id=person.id,
+            occupation_code=occupation,
+            grade=grade,
+            family=family,
+            issuing_authority=authority,
+            original_number=number,
+            awarded_on=on,
+            evidence=[LegacyEvidence(kind="原证书扫描件", ref=f"档案 LEG-{number}", description="原件已核验")],
+        ),
     )
 
 

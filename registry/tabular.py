@@ -171,12 +171,14 @@ class UploadRow(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     NOT_COLUMNS: ClassVar[frozenset[str]] = frozenset({"line"})
+    FIRST_COLUMNS: ClassVar[tuple[str, ...]] = ()  # header order where the field order (parents first) is not it
     line: int
 
     @classmethod
     def columns(cls) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(required, optional) column names, in the model's field order."""
-        fields = [(name, info) for name, info in cls.model_fields.items() if name not in cls.NOT_COLUMNS]
+        """(required, optional) column names, in header order: FIRST_COLUMNS, then the model's field order."""
+        names = [*cls.FIRST_COLUMNS, *(n for n in cls.model_fields if n not in cls.FIRST_COLUMNS)]
+        fields = [(name, cls.model_fields[name]) for name in names if name not in cls.NOT_COLUMNS]
         return (
             tuple(name for name, info in fields if info.is_required()),
             tuple(name for name, info in fields if not info.is_required()),

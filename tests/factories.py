@@ -285,18 +285,7 @@ def give_award(
     """Give a person a grade as a legacy record the regulator makes (it counts at once; no filing needed)."""
     del body  # legacy records have no awarding body
     data = legacy_data(person, grade=grade, occupation_code=occupation_code, on=on, family=_family(grade, on))
-    return builders.legacy_award(
-        session,
-        actor=SYSTEM,
-        holder=person,
-        occupation_code=data.occupation_code,
-        grade=data.grade,
-        on=data.awarded_on,
-        family=data.family,
-        number=data.original_number,
-        authority=data.issuing_authority,
-        evidence=data.evidence[0],
-    )
+    return builders.legacy_award(session, actor=SYSTEM, data=data)
 
 
 def _family(grade: GradeCode, on: dt.date) -> CertificateFamily:
@@ -315,6 +304,21 @@ def ensure_signing_key(settings: Settings) -> str:
     return signing.ensure_key(settings.key_dir, now=utcnow()).kid
 
 
+def make_issuing_body(session: Session, settings: Settings) -> EvaluationBody:
+    """A body whose approved filing covers today (a year back, three ahead): it may issue certificates."""
+    from registry.clock import today
+
+    body = make_body(session)
+    make_filing(
+        session,
+        settings,
+        body=body,
+        starts_on=today() - dt.timedelta(days=365),
+        ends_on=today() + dt.timedelta(days=3 * 365),
+    )
+    return body
+
+
 def make_certificate(
     session: Session,
     settings: Settings,
@@ -330,14 +334,7 @@ def make_certificate(
 
     ensure_signing_key(settings)
     if body is None:
-        body = make_body(session)
-        make_filing(
-            session,
-            settings,
-            body=body,
-            starts_on=today() - dt.timedelta(days=365),
-            ends_on=today() + dt.timedelta(days=3 * 365),
-        )
+        body = make_issuing_body(session, settings)
     holder = person or make_person(session, settings, employer=body)
     award = create_award(
         session,

@@ -3,7 +3,6 @@ answer (JSON, page, CLI) and the PDF, all from certificates.record; v1/v2 tokens
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from registry.clock import today
 from registry.grades import GradeCode
 from registry.settings import Settings
 from tests.conftest import ClientFactory
-from tests.factories import SYSTEM, ensure_signing_key, make_body, make_filing, make_person, token_payload
+from tests.factories import SYSTEM, ensure_signing_key, make_issuing_body, make_person, token_payload
 from tests.pdfcheck import decode_qr, page_text
 
 WORK_TYPE = "电焊工"
@@ -31,14 +30,7 @@ WORK_TYPE = "电焊工"
 
 def _certificate(session: Session, settings: Settings, work_type: str = WORK_TYPE):  # type: ignore[no-untyped-def]
     ensure_signing_key(settings)
-    body = make_body(session)
-    make_filing(
-        session,
-        settings,
-        body=body,
-        starts_on=today() - dt.timedelta(days=30),
-        ends_on=today() + dt.timedelta(days=900),
-    )
+    body = make_issuing_body(session, settings)
     award = create_award(
         session,
         actor=SYSTEM,

@@ -40,6 +40,7 @@ from tests.factories import (
     make_batch,
     make_body,
     make_filing,
+    make_issuing_body,
     make_person,
 )
 
@@ -154,14 +155,7 @@ def test_a_page_of_certificates_runs_a_fixed_number_of_statements(
     session: Session, settings: Settings, role: str
 ) -> None:
     ensure_signing_key(settings)
-    body = make_body(session)
-    make_filing(
-        session,
-        settings,
-        body=body,
-        starts_on=today() - dt.timedelta(days=30),
-        ends_on=today() + dt.timedelta(days=900),
-    )
+    body = make_issuing_body(session, settings)
     actor = SYSTEM if role == "regulator" else _body_admin(body)
     figures: dict[int, int] = {}
     made = 0

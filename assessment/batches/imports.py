@@ -89,7 +89,7 @@ def import_results(
             session,
             actor=actor,
             batch_id=batch_id,
-            candidates=[row.candidate() for row in first_rows.values()],
+            candidates=list(first_rows.values()),
             settings=settings,
         )
     by_identity = candidates_by_identity(session, exam, settings)

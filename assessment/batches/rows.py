@@ -96,25 +96,10 @@ RESULT_REFUSED = RowMessage(
 )
 
 
-class ResultRow(UploadRow):
+class ResultRow(CandidateRow):
     """A results table's row: one assessor's score for one candidate, who is enrolled if missing."""
 
-    id_number: str
-    name: str
+    FIRST_COLUMNS = ("id_number", "name", "component", "score", "assessor_card")
     component: Annotated[EvaluationMethod, BeforeValidator(EvaluationMethod), RESULT_REFUSED]
     score: Annotated[Decimal, BeforeValidator(_score), RESULT_REFUSED]
     assessor_card: str
-    id_type: Annotated[IdType, BeforeValidator(IdType)] = IdType.RESIDENT_ID
-    employer_uscc: str = ""
-    employer_name: str = ""
-    dispatched: Annotated[bool, BeforeValidator(_yes)] = False
-    employed_since: Annotated[dt.date, BeforeValidator(_day)] = dt.date(2000, 1, 1)
-
-    @property
-    def identity(self) -> tuple[str, str]:
-        """(ID type, ID number) as a batch keys its candidates."""
-        return self.id_type.value, self.id_number.upper()
-
-    def candidate(self) -> CandidateRow:
-        """The row as a candidate to enrol."""
-        return CandidateRow.model_validate(self.model_dump(include=set(CandidateRow.model_fields)))
