@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
@@ -28,7 +32,7 @@ from api.routers import (
     verify,
 )
 from api.templating import TEMPLATES
-from registry.db import get_engine
+from registry.db import Reads, get_engine
 from registry.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -41,10 +45,20 @@ a 422 adds `fields`, schema ValidationErrorOut), and every operation lists the e
 """
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """Build the application for these settings (default: the environment) and engine."""
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, read_engine: Engine | None = None
+) -> FastAPI:
+    """Build the application for these settings (default: the environment) and engines (default: the settings')."""
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in this many threads, each with a pooled connection of its own (make_engine).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="新八级工 Registry",
         version="0.1.0",
         description=DESCRIPTION,
@@ -52,7 +66,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine or get_engine(settings.database_url)
+    app.state.engine = engine or get_engine(settings.database_url, settings.threads)
+    replica = read_engine
+    if replica is None and settings.read_database_url:
+        replica = get_engine(settings.read_database_url, settings.threads)
+    app.state.reads = Reads(app.state.engine, replica, fallback_seconds=settings.read_fallback_seconds)
     app.state.lookups = SlidingWindow()
     install_error_handlers(app)
     app.add_middleware(TextGuard)

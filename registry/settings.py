@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For names the client (comma-separated IPs or networks, or "*"); none by
     # default, so a client can never pick the address its rate limits are counted against.
     forwarded_allow_ips: str = ""
+    # A read replica (PostgreSQL streaming replica) for public verification reads; unset: the primary serves all.
+    read_database_url: str | None = None
+    # After this process commits a write, its verification reads go to the primary for this long (seconds), so
+    # a revocation shows at once here; other processes see it once the replica has replayed it (README).
+    read_fallback_seconds: float = Field(default=5.0, ge=0, le=3600)
+    # Worker threads per API process for sync routes; each database pool holds as many connections, so a busy
+    # process never opens and closes connections beyond its pool (README, performance).
+    threads: int = Field(default=16, ge=1, le=256)
 
     @field_validator("forwarded_allow_ips")
     @classmethod
