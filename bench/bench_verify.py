@@ -41,6 +41,7 @@ from bench.bare_app import BARE_PATH
 from bench.common import BENCH_DB_PREFIX, bench_settings, create_database, postgres_available, prepare, scratch_database
 from bench.volume import RealToken, VolumeReport, load_volume
 from bench.wrk import run_wrk, write_paths, wrk_binary
+from registry import schema
 from registry.clock import utcnow
 from registry.settings import Settings
 
@@ -352,12 +353,11 @@ def _kept_volume(folder: Path, n: int, real: int) -> Iterator[tuple[Settings, Vo
         state = json.loads(state_file.read_text(encoding="utf-8"))
         if (state["certificates"], state["real"]) == (n, real):
             url = state["database_url"]
-            tokens = [
-                RealToken(**json.loads(line))
-                for line in (folder / "tokens.jsonl").read_text(encoding="utf-8").splitlines()
-            ]
+            lines = (folder / "tokens.jsonl").read_text(encoding="utf-8").splitlines()
+            tokens = [RealToken(d["token"], d.get("number", ""), d["verdict"]) for d in map(json.loads, lines)]
             report = VolumeReport(**{**state["report"], "tokens": tokens})
             _say(f"volume: reusing {url} ({report.certificates:,} certificates, loaded earlier)")
+            schema.upgrade(url)  # the code may have moved on since the load
             yield bench_settings(url, folder / "keys"), report
             return
     folder.mkdir(parents=True, exist_ok=True)
