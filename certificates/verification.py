@@ -286,8 +286,32 @@ def _record_statement() -> sa.Select[Any]:
 RECORD_STATEMENT = _record_statement()
 
 
+@lru_cache(maxsize=4)
+def _driver_sql(dialect: sa.Dialect) -> str:
+    return str(RECORD_STATEMENT.compile(dialect=dialect))
+
+
+def _record_row(conn: Session | sa.Connection, number: str) -> Any:
+    """The record's row; on PostgreSQL straight through the pooled psycopg connection (server-side prepared by
+    psycopg after a few uses), which saves SQLAlchemy's result machinery — a fifth of a verification's CPU."""
+    if not isinstance(conn, sa.Connection) or conn.dialect.name != "postgresql":
+        return conn.execute(RECORD_STATEMENT, {"number": number}).first()
+    dbapi = conn.dialect.loaded_dbapi
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    try:
+        return raw.execute(_driver_sql(conn.dialect), {"number": number}).fetchone()
+    except dbapi.Error as error:
+        gone = bool(raw.closed or raw.broken)
+        if gone:
+            conn.invalidate()  # the pool replaces it; Reads.run retries once on a fresh connection
+        raise sa.exc.DBAPIError.instance(
+            "certificate record", None, error, dbapi.Error, hide_parameters=True, connection_invalidated=gone
+        ) from error
+
+
 def _record(session: Session | sa.Connection, number: str) -> _Record | None:
-    row = session.execute(RECORD_STATEMENT, {"number": number}).first()
+    row = _record_row(session, number)
     if row is None:
         return None
     return _Record(
