@@ -161,7 +161,7 @@ def test_server_killed_mid_bulk_issuance_job_resumes_after_restart(engine_pg: En
 
 def test_server_killed_mid_synchronous_issuance_leaves_nothing(engine_pg: Engine, tmp_path: Path) -> None:
     settings = job_settings(str(engine_pg.url.render_as_string(hide_password=False)), tmp_path)
-    made = make_issuable(engine_pg, settings, awards=300)
+    made = make_issuable(engine_pg, settings, awards=200)
     env = _env(tmp_path, REGISTRY_JOBS_THRESHOLD="1000")
     body = json.dumps({"award_ids": [str(a) for a in made.award_ids]}).encode()
     with _serve(env, tmp_path) as server:
@@ -185,14 +185,14 @@ def test_server_killed_mid_synchronous_issuance_leaves_nothing(engine_pg: Engine
             time.sleep(0.01)
         _kill(server)
         sender.wait(timeout=30)
-    # One transaction: none of the 300 (or, had it committed just before the kill, all of them).
-    assert serials(engine_pg, made.body.id) in ([], list(range(1, 301)))
+    # One transaction: none of the 200 (or, had it committed just before the kill, all of them).
+    assert serials(engine_pg, made.body.id) in ([], list(range(1, 201)))
     _audit_verifies(env)
     with _serve(env, tmp_path):
         headers = {**_token(made.admin.username), "Content-Type": "application/json"}
         status, _ = _post("/api/v1/certificates/issue", body, headers)
         assert status == 200
-    assert serials(engine_pg, made.body.id) == list(range(1, 301))  # the rolled-back range was not lost
+    assert serials(engine_pg, made.body.id) == list(range(1, 201))  # the rolled-back range was not lost
     _audit_verifies(env)
 
 
@@ -221,7 +221,7 @@ def test_server_killed_mid_import_job_leaves_nothing_and_the_import_completes_on
     rows = "".join(
         f"{valid_id()},旧证人{han_number(i)},6-18-02-04,senior,qualification,广东省职业技能鉴定指导中心,"
         f"15440000{i:08d},2018-06-30,扫描件\n"
-        for i in range(600)
+        for i in range(300)
     )
     env = _env(tmp_path, REGISTRY_JOBS_THRESHOLD="10")
     boundary = "----registry-test"
@@ -241,7 +241,7 @@ def test_server_killed_mid_import_job_leaves_nothing_and_the_import_completes_on
     _audit_verifies(env)
     with _serve(env, tmp_path):
         wait_for(lambda: _job(engine_pg, queued["id"]).status == JobStatus.SUCCEEDED, what="the import to finish")
-    assert _count(engine_pg, "SELECT count(*) FROM legacy_certificate") == 600
+    assert _count(engine_pg, "SELECT count(*) FROM legacy_certificate") == 300
     _audit_verifies(env)
 
 
