@@ -12,7 +12,7 @@ from api.deps import SessionDep, SessionFactoryDep, SettingsDep
 from api.openapi import errors
 from api.routers.jobs import QUEUED, queue_job
 from api.security import CurrentActor
-from assessment.batches.service import award_ids_of_session
+from assessment.batches.service import award_ids_of_batch
 from certificates import service
 from certificates.export import zip_stream
 from certificates.models import (
@@ -61,7 +61,7 @@ def issue(
     """
     award_ids = data.award_ids
     if data.session_id is not None:
-        award_ids = award_ids_of_session(session, actor=actor, session_id=data.session_id)
+        award_ids = award_ids_of_batch(session, actor=actor, batch_id=data.session_id)
     if len(award_ids) > settings.jobs_threshold:
         ids = list(dict.fromkeys(award_ids))
         return queue_job(
