@@ -135,7 +135,7 @@ def _count(engine: Engine, sql: str) -> int:
 
 def test_server_killed_mid_bulk_issuance_job_resumes_after_restart(engine_pg: Engine, tmp_path: Path) -> None:
     settings = job_settings(str(engine_pg.url.render_as_string(hide_password=False)), tmp_path)
-    made = make_issuable(engine_pg, settings, awards=160)
+    made = make_issuable(engine_pg, settings, awards=100)
     env = _env(tmp_path, REGISTRY_JOBS_THRESHOLD="10", REGISTRY_JOBS_ISSUE_CHUNK="2")
     body = json.dumps({"award_ids": [str(a) for a in made.award_ids]}).encode()
     with _serve(env, tmp_path) as server:
@@ -146,7 +146,7 @@ def test_server_killed_mid_bulk_issuance_job_resumes_after_restart(engine_pg: En
         _kill(server)
     stopped = _job(engine_pg, queued["id"])
     assert stopped.status == JobStatus.RUNNING
-    assert 20 <= stopped.done < 160
+    assert 20 <= stopped.done < 100
     issued = serials(engine_pg, made.body.id)
     assert issued == list(range(1, stopped.done + 1))  # exactly the committed chunks: nothing half-done
     _audit_verifies(env)
@@ -154,8 +154,8 @@ def test_server_killed_mid_bulk_issuance_job_resumes_after_restart(engine_pg: En
     with _serve(env, tmp_path):  # the restarted server resumes the job it finds running without a runner
         wait_for(lambda: _job(engine_pg, queued["id"]).status == JobStatus.SUCCEEDED, what="the job to finish")
     finished = _job(engine_pg, queued["id"])
-    assert (finished.done, finished.attempts) == (160, 2)
-    assert serials(engine_pg, made.body.id) == list(range(1, 161))
+    assert (finished.done, finished.attempts) == (100, 2)
+    assert serials(engine_pg, made.body.id) == list(range(1, 101))
     _audit_verifies(env)
 
 
@@ -252,7 +252,7 @@ def test_a_killed_job_worker_s_job_resumes_on_another_worker(engine_pg: Engine, 
         pytest.skip(f"no Redis at {REDIS_URL} (REGISTRY_TEST_REDIS_URL)")
     url = engine_pg.url.render_as_string(hide_password=False)
     settings = job_settings(url, tmp_path, jobs_broker_url=REDIS_URL, jobs_issue_chunk=2)
-    made = make_issuable(engine_pg, settings, awards=160)
+    made = make_issuable(engine_pg, settings, awards=100)
     actor = Actor(label=made.admin.username, role=Role.BODY_ADMIN, user_id=made.admin.id, body_id=made.body.id)
     with session_scope(engine_pg) as s:
         job, _ = create_job(
@@ -260,7 +260,7 @@ def test_a_killed_job_worker_s_job_resumes_on_another_worker(engine_pg: Engine, 
             actor=actor,
             kind=JobKind.ISSUE_CERTIFICATES,
             params={"award_ids": [str(a) for a in made.award_ids], "on": time.strftime("%Y-%m-%d")},
-            total=160,
+            total=100,
         )
     env = _env(tmp_path, REGISTRY_JOBS_BROKER_URL=REDIS_URL, REGISTRY_JOBS_ISSUE_CHUNK="2")
     worker = _registry("jobs", "worker")
@@ -274,7 +274,7 @@ def test_a_killed_job_worker_s_job_resumes_on_another_worker(engine_pg: Engine, 
     with _process(worker, env, tmp_path / "worker-2.log"):
         wait_for(lambda: _job(engine_pg, job.id).status == JobStatus.SUCCEEDED, what="the job to resume and finish")
     assert _job(engine_pg, job.id).attempts >= 2
-    assert serials(engine_pg, made.body.id) == list(range(1, 161))
+    assert serials(engine_pg, made.body.id) == list(range(1, 101))
     _audit_verifies(env)
 
 
@@ -296,10 +296,10 @@ for start in range(0, len(ids), 5):
 
 def test_concurrent_issuers_in_several_processes_share_one_serial_range(engine_pg: Engine, tmp_path: Path) -> None:
     settings = job_settings(str(engine_pg.url.render_as_string(hide_password=False)), tmp_path)
-    made = make_issuable(engine_pg, settings, awards=120)
+    made = make_issuable(engine_pg, settings, awards=60)
     env = _env(tmp_path)
     parts = [made.award_ids[i::4] for i in range(4)]
     issuers = [subprocess.Popen([sys.executable, "-c", _ISSUER, *map(str, part)], env=env, cwd=ROOT) for part in parts]
     assert [p.wait(timeout=120) for p in issuers] == [0, 0, 0, 0]
-    assert serials(engine_pg, made.body.id) == list(range(1, 121))  # no serial twice, none skipped
+    assert serials(engine_pg, made.body.id) == list(range(1, 61))  # no serial twice, none skipped
     _audit_verifies(env)
