@@ -319,6 +319,33 @@ def make_issuing_body(session: Session, settings: Settings) -> EvaluationBody:
     return body
 
 
+def make_exam_award(
+    session: Session,
+    settings: Settings,
+    *,
+    body: EvaluationBody,
+    grade: GradeCode = GradeCode.SENIOR,
+    occupation_code: str = "6-18-02-04",
+    work_type: str = "",
+    person: Person | None = None,
+) -> GradeAward:
+    """An award from an exam of the body, today (its filing must cover it), for a new employee unless given."""
+    from registry.clock import today
+
+    return create_award(
+        session,
+        actor=SYSTEM,
+        person_id=(person or make_person(session, settings, employer=body)).id,
+        body_id=body.id,
+        occupation_code=occupation_code,
+        grade=grade,
+        basis=AwardBasis.EXAM,
+        basis_ref=None,
+        work_type=work_type,
+        awarded_on=today(),
+    )
+
+
 def make_certificate(
     session: Session,
     settings: Settings,
@@ -330,23 +357,11 @@ def make_certificate(
 ) -> Any:
     """Issue a certificate for a fresh award of a body with an approved filing."""
     from certificates.service import get_certificate, issue_certificates
-    from registry.clock import today
 
     ensure_signing_key(settings)
     if body is None:
         body = make_issuing_body(session, settings)
-    holder = person or make_person(session, settings, employer=body)
-    award = create_award(
-        session,
-        actor=SYSTEM,
-        person_id=holder.id,
-        body_id=body.id,
-        occupation_code=occupation_code,
-        grade=grade,
-        basis=AwardBasis.EXAM,
-        basis_ref=None,
-        awarded_on=today(),
-    )
+    award = make_exam_award(session, settings, body=body, grade=grade, occupation_code=occupation_code, person=person)
     outcome = issue_certificates(session, actor=SYSTEM, award_ids=[award.id], settings=settings)
     ((_, number, _),) = outcome.issued
     return get_certificate(session, actor=SYSTEM, number=number)

@@ -22,7 +22,15 @@ from registry.clock import today
 from registry.errors import PermissionDenied, TransitionNotAllowed
 from registry.grades import GradeCode as G
 from registry.settings import Settings
-from tests.factories import SYSTEM, give_award, make_batch, make_body, make_certificate, make_filing, make_person
+from tests.factories import (
+    SYSTEM,
+    give_award,
+    make_batch,
+    make_body,
+    make_certificate,
+    make_issuing_body,
+    make_person,
+)
 
 FRAUD = RevocationReason.FRAUDULENT_EVALUATION
 
@@ -86,14 +94,7 @@ class TestCertificateRevocation:
         assert result.fields["award_status"] == "revoked"
 
     def test_the_revoked_grade_no_longer_admits_to_the_next_grade(self, session: Session, settings: Settings) -> None:
-        body = make_body(session)
-        make_filing(
-            session,
-            settings,
-            body=body,
-            starts_on=today() - dt.timedelta(days=365),
-            ends_on=today() + dt.timedelta(days=3 * 365),
-        )
+        body = make_issuing_body(session, settings)
         person = make_person(session, settings, employer=body)
         give_award(session, person=person, grade=G.INTERMEDIATE, on=dt.date(2015, 1, 1))
         certificate = make_certificate(session, settings, body=body, grade=G.SENIOR, person=person)

@@ -16,13 +16,9 @@ from certificates.record import RECORD_PARTS
 from certificates.service import get_certificate, issue_certificates, render_pdf
 from certificates.tokens import FROZEN_LENGTH, BadClaims, Claims
 from certificates.verification import Verdict, verify_online
-from registry.awards.models import AwardBasis
-from registry.awards.service import create_award
-from registry.clock import today
-from registry.grades import GradeCode
 from registry.settings import Settings
 from tests.conftest import ClientFactory
-from tests.factories import SYSTEM, ensure_signing_key, make_issuing_body, make_person, token_payload
+from tests.factories import SYSTEM, ensure_signing_key, make_exam_award, make_issuing_body, token_payload
 from tests.pdfcheck import decode_qr, page_text
 
 WORK_TYPE = "电焊工"
@@ -31,18 +27,7 @@ WORK_TYPE = "电焊工"
 def _certificate(session: Session, settings: Settings, work_type: str = WORK_TYPE):  # type: ignore[no-untyped-def]
     ensure_signing_key(settings)
     body = make_issuing_body(session, settings)
-    award = create_award(
-        session,
-        actor=SYSTEM,
-        person_id=make_person(session, settings, employer=body).id,
-        body_id=body.id,
-        occupation_code="6-18-02-04",
-        grade=GradeCode.SENIOR,
-        basis=AwardBasis.EXAM,
-        basis_ref=None,
-        work_type=work_type,
-        awarded_on=today(),
-    )
+    award = make_exam_award(session, settings, body=body, work_type=work_type)
     ((_, number, _),) = issue_certificates(session, actor=SYSTEM, award_ids=[award.id], settings=settings).issued
     return get_certificate(session, actor=SYSTEM, number=number)
 

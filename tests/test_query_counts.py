@@ -7,7 +7,6 @@ constant, so a per-row query (N+1) fails at the larger size. A one-row write ans
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -24,10 +23,7 @@ from assessment.batches.models import Candidate, EnrolIn, ScoresIn
 from assessment.batches.service import enrol
 from certificates.service import issue_certificates
 from registry.actor import Actor, Role
-from registry.awards.models import AwardBasis
-from registry.awards.service import create_award
 from registry.bodies.models import EvaluationBody
-from registry.clock import today
 from registry.filings.rules import EvaluationMethod
 from registry.grades import GradeCode
 from registry.settings import Settings
@@ -39,6 +35,7 @@ from tests.factories import (
     give_award,
     make_batch,
     make_body,
+    make_exam_award,
     make_filing,
     make_issuing_body,
     make_person,
@@ -131,21 +128,7 @@ def test_the_score_write_answers_with_the_row_the_full_view_shows(session: Sessi
 
 
 def _certificates(session: Session, settings: Settings, body: EvaluationBody, n: int) -> None:
-    award_ids: list[uuid.UUID] = []
-    for _ in range(n):
-        person = make_person(session, settings, employer=body)
-        award = create_award(
-            session,
-            actor=SYSTEM,
-            person_id=person.id,
-            body_id=body.id,
-            occupation_code="6-18-02-04",
-            grade=GradeCode.SENIOR,
-            basis=AwardBasis.EXAM,
-            basis_ref=None,
-            awarded_on=today(),
-        )
-        award_ids.append(award.id)
+    award_ids = [make_exam_award(session, settings, body=body).id for _ in range(n)]
     issue_certificates(session, actor=SYSTEM, award_ids=award_ids, settings=settings)
     session.flush()
 
