@@ -158,11 +158,12 @@ def row_error(line: int, error: Exception) -> RowError:
 @dataclass(frozen=True)
 class RowMessage:
     """A column's own words when its value is refused; {value!r} is the cell as read. field overrides the
-    column named in the error (e.g. "component/score" for two columns judged together)."""
+    column named in the error (e.g. "component/score" for two columns judged together); unnamed names none."""
 
     zh: str
     en: str
     field: str | None = None
+    unnamed: bool = False
 
 
 class UploadRow(BaseModel):
@@ -236,9 +237,8 @@ def _row_message_error(model: type[UploadRow], row: Row, column: str, problem: A
     message = _row_message(model, column)
     if message is not None:
         value = row.get(column)
-        return RowError(
-            row.line, message.field or column, message.zh.format(value=value), message.en.format(value=value)
-        )
+        named = None if message.unnamed else message.field or column
+        return RowError(row.line, named, message.zh.format(value=value), message.en.format(value=value))
     cause = (problem.get("ctx") or {}).get("error")
     if problem["type"] == "value_error" and isinstance(cause, ValueError):  # a converter refused the cell
         text = str(cause).splitlines()[0][:200]

@@ -15,7 +15,7 @@ from pydantic import BeforeValidator
 
 from assessment.batches import scoring
 from registry.filings.rules import EvaluationMethod
-from registry.people.models import EmploymentIn, IdType, PersonCreate
+from registry.people.models import ID_TYPE_REFUSED, EmploymentIn, IdType, PersonCreate
 from registry.tabular import RowMessage, UploadRow
 
 YES = frozenset({"1", "true", "yes", "是", "y"})
@@ -50,7 +50,7 @@ class CandidateRow(UploadRow):
 
     name: str
     id_number: str
-    id_type: Annotated[IdType, BeforeValidator(IdType)] = IdType.RESIDENT_ID
+    id_type: Annotated[IdType, ID_TYPE_REFUSED] = IdType.RESIDENT_ID
     employer_uscc: str = ""
     employer_name: str = ""
     dispatched: Annotated[bool, BeforeValidator(_yes)] = False
@@ -78,7 +78,7 @@ class ScoreRow(UploadRow):
     """One score of the calling assessor for one enrolled candidate."""
 
     id_number: str
-    component: Annotated[EvaluationMethod, BeforeValidator(EvaluationMethod), SCORE_REFUSED]
+    component: Annotated[EvaluationMethod, SCORE_REFUSED]
     score: Annotated[Decimal, BeforeValidator(_score), SCORE_REFUSED]
     name: str = ""
     id_type: str = "resident_id"  # only a key into the batch's candidates: an unknown type finds no one
@@ -100,6 +100,6 @@ class ResultRow(CandidateRow):
     """A results table's row: one assessor's score for one candidate, who is enrolled if missing."""
 
     FIRST_COLUMNS = ("id_number", "name", "component", "score", "assessor_card")
-    component: Annotated[EvaluationMethod, BeforeValidator(EvaluationMethod), RESULT_REFUSED]
+    component: Annotated[EvaluationMethod, RESULT_REFUSED]
     score: Annotated[Decimal, BeforeValidator(_score), RESULT_REFUSED]
     assessor_card: str

@@ -38,7 +38,7 @@ from registry.catalogue.service import get_occupation
 from registry.clock import today, utcnow
 from registry.errors import Conflict, DomainError, InvalidInput, PermissionDenied
 from registry.grades import GradeCode
-from registry.people.models import Employment, IdType, Person, PersonCreate
+from registry.people.models import ID_TYPE_REFUSED, Employment, IdType, Person, PersonCreate
 from registry.people.service import find_person, get_person, register_person
 from registry.settings import Settings
 from registry.tabular import Row, RowError, RowMessage, UploadRow, parse_rows, raise_row_errors, row_error
@@ -68,11 +68,10 @@ GRADE_WORDS = {**{g.code.value: g.code for g in grades.LADDER}, **{g.name_zh: g.
 
 
 def _word(words: dict[str, Any]) -> Callable[[object], Any]:
+    """A code or Chinese name to its enum member; anything else is left for the enum to refuse."""
+
     def convert(value: object) -> Any:
-        found = words.get(str(value))
-        if found is None:
-            raise ValueError(f"{value!r} is not accepted")
-        return found
+        return words.get(str(value), value)
 
     return convert
 
@@ -109,7 +108,7 @@ class LegacyRow(UploadRow):
         dt.date, BeforeValidator(_day), RowMessage("发证日期格式应为 YYYY-MM-DD", "awarded_on must be YYYY-MM-DD")
     ]
     evidence_ref: str
-    id_type: Annotated[IdType, BeforeValidator(IdType)] = IdType.RESIDENT_ID
+    id_type: Annotated[IdType, ID_TYPE_REFUSED] = IdType.RESIDENT_ID
     work_type: str = ""
     evidence_kind: str = "原证书扫描件"
     evidence_description: str = ""

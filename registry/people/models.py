@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from registry.db import UTCDateTime, enum_type
 from registry.fields import Day, PersonName, line
+from registry.tabular import RowMessage
 
 
 class IdType(StrEnum):
@@ -23,6 +24,12 @@ class IdType(StrEnum):
     PASSPORT = "passport"  # 护照
     FOREIGN_PERMANENT = "foreign_permanent"  # 外国人永久居留身份证
     OTHER = "other"
+
+
+# An upload's bad ID type keeps the words the hand parsers gave it (their ValueError, shown as a malformed value).
+ID_TYPE_REFUSED = RowMessage(
+    "数据格式错误：{value!r} is not a valid IdType", "malformed value: {value!r} is not a valid IdType", unnamed=True
+)
 
 
 ID_TYPE_ZH = {
