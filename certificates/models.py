@@ -177,3 +177,13 @@ class IssueResult(SQLModel):
     issued: list[CertificatePublic]
     already_issued: list[str]
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CertificateAction(StrEnum):
+    """Audit actions of certificates."""
+
+    ISSUED = "certificate.issued"
+    REISSUED = "certificate.reissued"
+    SUSPENDED = "certificate.suspended"
+    REINSTATED = "certificate.reinstated"
+    REVOKED = "certificate.revoked"

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from assessment.assessors.models import (
     Assessor,
+    AssessorAction,
     AssessorCreate,
     AssessorKind,
     AssessorOccupation,
@@ -68,7 +69,7 @@ def register_assessor(session: Session, *, actor: Actor, data: AssessorCreate) -
     record(
         session,
         actor=actor,
-        action="assessor.registered",
+        action=AssessorAction.CREATED,
         entity_type="assessor",
         entity_id=assessor.id,
         body_id=assessor.body_id,

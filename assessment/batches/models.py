@@ -343,3 +343,21 @@ class PublicityList(SQLModel):
     publicity_ends_at: dt.datetime | None
     objections_open: bool
     entries: list[PublicityEntry]
+
+
+class BatchAction(StrEnum):
+    """Audit actions of exam batches (stored under the area name `session`), their candidates, scores and objections."""
+
+    CREATED = "session.created"
+    OPENED = "session.opened"
+    CANCELLED = "session.cancelled"
+    ATTESTED = "session.attested"
+    FINALIZED = "session.finalized"
+    PUBLISHED = "session.published"
+    CLOSED = "session.closed"
+    CANDIDATE_ENROLLED = "candidate.enrolled"
+    SCORE_RECORDED = "score.recorded"
+    SCORE_CORRECTED = "score.corrected"
+    OBJECTION_FILED = "objection.filed"
+    OBJECTION_UPHELD = "objection.upheld"
+    OBJECTION_DISMISSED = "objection.dismissed"

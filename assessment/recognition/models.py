@@ -219,3 +219,12 @@ class RecognitionPublic(SQLModel):
     decided_at: dt.datetime | None
     award_id: uuid.UUID | None
     created_at: dt.datetime
+
+
+class RecognitionAction(StrEnum):
+    """Audit actions of direct recognition (直接认定) and its competition rules."""
+
+    SUBMITTED = "recognition.submitted"
+    APPROVED = "recognition.approved"
+    REJECTED = "recognition.rejected"
+    COMPETITION_RULES_REPLACED = "competition_rules.replaced"

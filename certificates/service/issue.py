@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from certificates import numbering, qr, signing
 from certificates.models import (
     Certificate,
+    CertificateAction,
     CertificatePrint,
     CertificateStatus,
     SerialCounter,
@@ -241,7 +242,7 @@ def issue_certificates(
             )
             events.append(
                 PendingEvent(
-                    "certificate.issued",
+                    CertificateAction.ISSUED,
                     "certificate",
                     certificate_id,
                     award.body_id,
@@ -300,7 +301,7 @@ def reissue(session: Session, *, actor: Actor, number: str, note: str, settings:
     record(
         session,
         actor=actor,
-        action="certificate.reissued",
+        action=CertificateAction.REISSUED,
         entity_type="certificate",
         entity_id=certificate.id,
         body_id=certificate.body_id,

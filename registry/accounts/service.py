@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
-from registry.accounts.models import LoginThrottle, UserAccount, UserCreate
+from registry.accounts.models import LoginThrottle, UserAccount, UserAction, UserCreate
 from registry.actor import Actor, Role, require_regulator
 from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
@@ -95,7 +95,7 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate, settings: S
     record(
         session,
         actor=actor,
-        action="user.created",
+        action=UserAction.CREATED,
         entity_type="user",
         entity_id=user.id,
         body_id=user.body_id,

@@ -119,7 +119,7 @@ def record(
         actor_id=actor.user_id,
         actor_label=actor.label,
         actor_role=actor.role.value if actor.role else None,
-        action=action,
+        action=str(action),  # an area's action enum member is stored as its plain name
         entity_type=entity_type,
         entity_id=str(entity_id),
         body_id=body_id,
@@ -169,7 +169,7 @@ def record_many(session: Session, *, actor: Actor, events: Sequence[PendingEvent
             "actor_id": actor.user_id,
             "actor_label": actor.label,
             "actor_role": actor.role.value if actor.role else None,
-            "action": pending.action,
+            "action": str(pending.action),
             "entity_type": pending.entity_type,
             "entity_id": str(pending.entity_id),
             "body_id": pending.body_id,

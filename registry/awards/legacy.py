@@ -23,6 +23,7 @@ from registry.actor import Actor, Role, require_regulator, require_role
 from registry.audit.service import record, snapshot
 from registry.awards.models import (
     FAMILY_ZH,
+    AwardAction,
     AwardBasis,
     AwardStatus,
     CertificateFamily,
@@ -41,6 +42,7 @@ from registry.people.models import Employment, IdType, Person, PersonCreate
 from registry.people.service import find_person, get_person, register_person
 from registry.settings import Settings
 from registry.tabular import Row, RowError, raise_row_errors, row_error
+from registry.transitions import apply_transition
 
 LEGACY_COLUMNS = (
     "id_number",
@@ -209,7 +211,7 @@ def record_legacy_award(session: Session, *, actor: Actor, data: LegacyAwardIn) 
     record(
         session,
         actor=actor,
-        action="award.legacy_recorded",
+        action=AwardAction.RECORDED,
         entity_type="award",
         entity_id=award.id,
         body_id=legacy.recorded_by_body_id,
@@ -232,39 +234,41 @@ def decide_legacy_award(session: Session, *, actor: Actor, award_id: uuid.UUID, 
             extra={"status": award.status.value, "basis": award.basis.value},
         )
     target = AwardStatus.ACTIVE if approve else AwardStatus.REJECTED
-    AWARD_TRANSITIONS.check(award.status, target)
-    if approve:
-        held = award_on_record(
-            session,
-            person_id=award.person_id,
-            occupation_code=award.occupation_code,
-            work_type=award.work_type,
-            grade=award.grade,
-        )
-        if held is not None:
-            raise AwardExists(
-                "该人员已持有此职业该等级，不能再确认历史记录",
-                "the person already holds this grade in this occupation",
-                extra={"award_id": str(held)},
-            )
     legacy = session.exec(select(LegacyCertificate).where(LegacyCertificate.award_id == award.id)).one()
-    award.status = target
-    award.status_changed_at = utcnow()
-    if not approve:
-        award.revoked_reason = note
+
+    def prepare(award: GradeAward) -> None:
+        if approve:
+            held = award_on_record(
+                session,
+                person_id=award.person_id,
+                occupation_code=award.occupation_code,
+                work_type=award.work_type,
+                grade=award.grade,
+            )
+            if held is not None:
+                raise AwardExists(
+                    "该人员已持有此职业该等级，不能再确认历史记录",
+                    "the person already holds this grade in this occupation",
+                    extra={"award_id": str(held)},
+                )
+        else:
+            award.revoked_reason = note
+
+    apply_transition(
+        session,
+        award,
+        table=AWARD_TRANSITIONS,
+        target=target,
+        actor=actor,
+        entity_type="award",
+        body_id=legacy.recorded_by_body_id,
+        reason=note,
+        prepare=prepare,
+        stamp=("status_changed_at",),
+        lock=False,  # get_award locked it
+    )
     legacy.decision_note, legacy.decided_at = note, award.status_changed_at
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="award.confirmed" if approve else "award.rejected",
-        entity_type="award",
-        entity_id=award.id,
-        body_id=legacy.recorded_by_body_id,
-        before={"status": AwardStatus.PENDING},
-        after={"status": target},
-        reason=note,
-    )
     return award
 
 

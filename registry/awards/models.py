@@ -248,3 +248,15 @@ class AppointmentPublic(SQLModel):
     post_title: str
     starts_on: dt.date
     ends_on: dt.date | None
+
+
+class AwardAction(StrEnum):
+    """Audit actions of grade awards and appointments."""
+
+    CREATED = "award.created"
+    RECORDED = "award.recorded"
+    APPROVED = "award.approved"
+    REJECTED = "award.rejected"
+    REVOKED = "award.revoked"
+    APPOINTMENT_CREATED = "appointment.created"
+    APPOINTMENT_ENDED = "appointment.ended"

@@ -21,6 +21,7 @@ from registry.awards.models import (
     Appointment,
     AppointmentCreate,
     AppointmentPublic,
+    AwardAction,
     AwardBasis,
     AwardPublic,
     AwardRevocationReason,
@@ -40,7 +41,7 @@ from registry.grades import GradeCode
 from registry.people.models import Person, PersonBodyLink
 from registry.people.service import get_person, is_linked, link_person, sees_identity
 from registry.text import within
-from registry.transitions import TransitionTable
+from registry.transitions import TransitionTable, apply_transition
 from registry.validators import mask_name
 
 
@@ -67,6 +68,11 @@ AWARD_TRANSITIONS = TransitionTable(
     {
         AwardStatus.PENDING: {AwardStatus.ACTIVE, AwardStatus.REJECTED},
         AwardStatus.ACTIVE: {AwardStatus.REVOKED},
+    },
+    actions={
+        AwardStatus.ACTIVE: AwardAction.APPROVED,
+        AwardStatus.REJECTED: AwardAction.REJECTED,
+        AwardStatus.REVOKED: AwardAction.REVOKED,
     },
 )
 
@@ -129,7 +135,7 @@ def create_award(
     record(
         session,
         actor=actor,
-        action="award.created",
+        action=AwardAction.CREATED,
         entity_type="award",
         entity_id=award.id,
         body_id=body_id,
@@ -300,23 +306,24 @@ def revoke_award(
         require_regulator(actor)
     else:
         require_body_access(actor, award.body_id)
-    AWARD_TRANSITIONS.check(award.status, AwardStatus.REVOKED)
-    before = award.status
-    award.status = AwardStatus.REVOKED
-    award.revocation_reason = reason
-    award.revoked_reason = note
-    award.status_changed_at = utcnow()
-    session.flush()
-    record(
+
+    def prepare(award: GradeAward) -> None:
+        award.revocation_reason = reason
+        award.revoked_reason = note
+
+    apply_transition(
         session,
+        award,
+        table=AWARD_TRANSITIONS,
+        target=AwardStatus.REVOKED,
         actor=actor,
-        action="award.revoked",
         entity_type="award",
-        entity_id=award.id,
         body_id=award.body_id,
-        before={"status": before},
-        after={"status": award.status, "reason": reason},
         reason=note,
+        prepare=prepare,
+        stamp=("status_changed_at",),
+        after={"reason": reason},
+        lock=False,  # get_award locked it
     )
     day = today()
     for appointment in session.exec(
@@ -331,7 +338,7 @@ def revoke_award(
         record(
             session,
             actor=actor,
-            action="appointment.ended",
+            action=AwardAction.APPOINTMENT_ENDED,
             entity_type="appointment",
             entity_id=appointment.id,
             body_id=appointment.body_id,
@@ -382,7 +389,7 @@ def create_appointment(session: Session, *, actor: Actor, data: AppointmentCreat
     record(
         session,
         actor=actor,
-        action="appointment.created",
+        action=AwardAction.APPOINTMENT_CREATED,
         entity_type="appointment",
         entity_id=appointment.id,
         body_id=data.body_id,

@@ -180,3 +180,14 @@ class StatusChange(SQLModel):
     """A reason for a status change (required)."""
 
     reason: Annotated[str, free_text(2000, min_length=2)] = Field(min_length=2, max_length=2000)
+
+
+class BodyAction(StrEnum):
+    """Audit actions of evaluation bodies."""
+
+    CREATED = "body.created"
+    UPDATED = "body.updated"
+    CHAIN_MEMBERS_REPLACED = "body.chain_members.replaced"
+    SUSPENDED = "body.suspended"
+    REINSTATED = "body.reinstated"
+    REVOKED = "body.revoked"

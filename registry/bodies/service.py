@@ -13,6 +13,7 @@ from registry.audit.service import changes, record, snapshot
 from registry.bodies.models import (
     BODY_ADMIN_EDITABLE,
     NUMBERING_FIELDS,
+    BodyAction,
     BodyCreate,
     BodyKind,
     BodyStatus,
@@ -26,7 +27,7 @@ from registry.catalogue.models import City, Province
 from registry.clock import utcnow
 from registry.db import get_for_update
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from registry.transitions import TransitionTable
+from registry.transitions import TransitionTable, apply_transition
 from registry.validators import check_uscc
 
 BODY_TRANSITIONS = TransitionTable(
@@ -34,6 +35,11 @@ BODY_TRANSITIONS = TransitionTable(
     {
         BodyStatus.ACTIVE: {BodyStatus.SUSPENDED, BodyStatus.REVOKED},
         BodyStatus.SUSPENDED: {BodyStatus.ACTIVE, BodyStatus.REVOKED},
+    },
+    actions={
+        BodyStatus.SUSPENDED: BodyAction.SUSPENDED,
+        BodyStatus.ACTIVE: BodyAction.REINSTATED,
+        BodyStatus.REVOKED: BodyAction.REVOKED,
     },
 )
 
@@ -176,7 +182,7 @@ def create_body(session: Session, *, actor: Actor, data: BodyCreate) -> Evaluati
     record(
         session,
         actor=actor,
-        action="body.created",
+        action=BodyAction.CREATED,
         entity_type="body",
         entity_id=body.id,
         body_id=body.id,
@@ -254,7 +260,7 @@ def update_body(session: Session, *, actor: Actor, body_id: uuid.UUID, data: Bod
         record(
             session,
             actor=actor,
-            action="body.updated",
+            action=BodyAction.UPDATED,
             entity_type="body",
             entity_id=body.id,
             body_id=body.id,
@@ -270,26 +276,23 @@ def set_body_status(
 ) -> EvaluationBody:
     """Suspend, reinstate or revoke (评价资质, final) a body, with the reason on the record (regulator)."""
     require_regulator(actor)
-    get_body(session, actor=actor, body_id=body_id)
-    body: EvaluationBody = get_for_update(session, EvaluationBody, body_id)
-    BODY_TRANSITIONS.check(body.status, status)
-    before = body.status
-    body.status = status
-    body.status_reason = reason
-    body.status_changed_at = body.updated_at = utcnow()
-    session.flush()
-    record(
+    body = get_body(session, actor=actor, body_id=body_id)
+
+    def prepare(body: EvaluationBody) -> None:
+        body.status_reason = reason
+
+    return apply_transition(
         session,
+        body,
+        table=BODY_TRANSITIONS,
+        target=status,
         actor=actor,
-        action=f"body.{status.value}",
         entity_type="body",
-        entity_id=body.id,
         body_id=body.id,
-        before={"status": before},
-        after={"status": status},
         reason=reason,
+        prepare=prepare,
+        stamp=("status_changed_at", "updated_at"),
     )
-    return body
 
 
 def replace_chain_members(
@@ -321,7 +324,7 @@ def replace_chain_members(
     record(
         session,
         actor=actor,
-        action="body.chain_members_replaced",
+        action=BodyAction.CHAIN_MEMBERS_REPLACED,
         entity_type="body",
         entity_id=body_id,
         body_id=body_id,

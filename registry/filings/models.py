@@ -206,3 +206,16 @@ class CatalogueEntry(SQLModel):
     valid_from: dt.date
     valid_to: dt.date
     scope: list[CatalogueLine]
+
+
+class FilingAction(StrEnum):
+    """Audit actions of filings (备案)."""
+
+    CREATED = "filing.created"
+    UPDATED = "filing.updated"
+    SUBMITTED = "filing.submitted"
+    APPROVED = "filing.approved"
+    REJECTED = "filing.rejected"
+    SUSPENDED = "filing.suspended"
+    REINSTATED = "filing.reinstated"
+    REVOKED = "filing.revoked"

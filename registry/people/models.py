@@ -131,3 +131,10 @@ class PersonPublic(SQLModel):
     id_masked: str
     birth_on: dt.date | None
     employments: list[EmploymentPublic]
+
+
+class PersonAction(StrEnum):
+    """Audit actions of people."""
+
+    CREATED = "person.created"
+    EMPLOYMENT_ADDED = "person.employment.added"

@@ -21,6 +21,7 @@ from registry.people.models import (
     EmploymentPublic,
     IdType,
     Person,
+    PersonAction,
     PersonBodyLink,
     PersonCreate,
     PersonPublic,
@@ -116,7 +117,7 @@ def register_person(session: Session, *, actor: Actor, data: PersonCreate, setti
         record(
             session,
             actor=actor,
-            action="person.created",
+            action=PersonAction.CREATED,
             entity_type="person",
             entity_id=person.id,
             body_id=actor.body_id,
@@ -178,7 +179,7 @@ def add_employment(session: Session, *, actor: Actor, person_id: uuid.UUID, data
     record(
         session,
         actor=actor,
-        action="person.employment_added",
+        action=PersonAction.EMPLOYMENT_ADDED,
         entity_type="person",
         entity_id=person_id,
         body_id=actor.body_id,

@@ -9,8 +9,10 @@ from sqlmodel import Session, col, select
 
 from assessment.assessors.service import get_assessor
 from assessment.batches.models import (
+    BatchAction,
     Candidate,
     ExamSession,
+    ObjectionStatus,
     Score,
     ScoreCorrection,
     SessionComponent,
@@ -36,6 +38,22 @@ BATCH_TRANSITIONS = TransitionTable(
         SessionStatus.SCORED: {SessionStatus.FINALIZED},
         SessionStatus.FINALIZED: {SessionStatus.PUBLISHED},
         SessionStatus.PUBLISHED: {SessionStatus.CLOSED},
+    },
+    actions={
+        SessionStatus.OPEN: BatchAction.OPENED,
+        SessionStatus.CANCELLED: BatchAction.CANCELLED,
+        SessionStatus.SCORED: BatchAction.ATTESTED,
+        SessionStatus.FINALIZED: BatchAction.FINALIZED,
+        SessionStatus.PUBLISHED: BatchAction.PUBLISHED,
+        SessionStatus.CLOSED: BatchAction.CLOSED,
+    },
+)
+OBJECTION_TRANSITIONS = TransitionTable(
+    "异议 objection",
+    {ObjectionStatus.OPEN: {ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED}},
+    actions={
+        ObjectionStatus.UPHELD: BatchAction.OBJECTION_UPHELD,
+        ObjectionStatus.DISMISSED: BatchAction.OBJECTION_DISMISSED,
     },
 )
 ENROLMENT_OPEN = frozenset({SessionStatus.PLANNED, SessionStatus.OPEN})

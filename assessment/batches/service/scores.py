@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from assessment.batches import scoring
 from assessment.batches.models import (
     SESSION_STATUS_ZH,
+    BatchAction,
     Candidate,
     CorrectionIn,
     ExamSession,
@@ -99,7 +100,7 @@ def record_scores(
         record(
             session,
             actor=actor,
-            action="score.recorded",
+            action=BatchAction.SCORE_RECORDED,
             entity_type="session",
             entity_id=exam.id,
             body_id=exam.body_id,
@@ -210,7 +211,7 @@ def correct_score(
     record(
         session,
         actor=actor,
-        action="score.corrected",
+        action=BatchAction.SCORE_CORRECTED,
         entity_type="session",
         entity_id=exam.id,
         body_id=exam.body_id,
