@@ -293,3 +293,10 @@ class TestActions:
             admin_b="body_not_found",
             **dict.fromkeys(("assessor", "supervisor", "outsider", "holder", "anonymous"), "body_not_found"),
         )
+
+
+class TestOnePlace:
+    def test_every_role_has_a_reach(self) -> None:
+        from registry import access
+
+        assert set(access.ROLE_REACH) == set(Role)

@@ -17,8 +17,9 @@ from assessment.assessors.models import (
     AssessorPublic,
     AssessorStatus,
 )
-from registry import grades
-from registry.actor import Actor, require_regulator
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
 from registry.catalogue.service import get_occupation
@@ -50,7 +51,7 @@ class AssessorNotQualified(RuleViolation):
 
 def register_assessor(session: Session, *, actor: Actor, data: AssessorCreate) -> Assessor:
     """Issue a card (regulator): occupations, highest grade they may assess, the grade they hold, validity."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     get_person(session, actor=actor, person_id=data.person_id)
     if data.body_id is not None:
         get_body(session, actor=actor, body_id=data.body_id)

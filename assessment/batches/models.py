@@ -9,9 +9,13 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Field, SQLModel, col, select
 
+from registry import access
+from registry.actor import Actor
 from registry.db import JSONType, UTCDateTime, enum_type
+from registry.errors import PermissionDenied
 from registry.fields import Day, OccupationCode, free_text, line
 from registry.filings.rules import EvaluationMethod
 from registry.grades import GradeCode
@@ -361,3 +365,19 @@ class BatchAction(StrEnum):
     OBJECTION_FILED = "objection.filed"
     OBJECTION_UPHELD = "objection.upheld"
     OBJECTION_DISMISSED = "objection.dismissed"
+
+
+# Who sees which rows (registry.access).
+def _staffed(actor: Actor) -> ColumnElement[bool]:
+    staffed = select(SessionStaff.session_id).where(SessionStaff.assessor_id == actor.assessor_id)
+    return col(ExamSession.id).in_(staffed)
+
+
+access.register(
+    ExamSession,
+    access.Ownership(
+        body=ExamSession.body_id,
+        staffed=_staffed,
+        refuse_list=lambda: PermissionDenied("无权查看考务批次", "you may not list exam batches"),
+    ),
+)

@@ -20,8 +20,9 @@ from assessment.recognition.models import (
     RecognitionStatus,
 )
 from assessment.recognition.rules import RECOGNITION_RULES, RecognitionFacts
-from registry import grades
-from registry.actor import Actor, require_body_access, require_regulator
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.awards.models import AwardBasis
 from registry.awards.service import create_award, held_grades
@@ -95,7 +96,7 @@ def replace_competition_rules(
     session: Session, *, actor: Actor, rows: Sequence[CompetitionRuleIn]
 ) -> list[CompetitionRule]:
     """Replace the competition-promotion table (regulator), audited."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     seen: dict[tuple[str, int], int] = {}
     for index, row in enumerate(rows):
         key = (row.tier.value, row.max_rank)
@@ -232,7 +233,7 @@ def _as_input(recognition: Recognition) -> RecognitionIn:
 def apply_for_recognition(session: Session, *, actor: Actor, data: RecognitionIn, settings: Settings) -> Recognition:
     """File an application; the rules run at once and a refused one is not stored, naming every failed rule."""
     body = get_body(session, actor=actor, body_id=data.body_id)
-    require_body_access(actor, body.id)
+    access.require(actor, Power.MANAGE_BODY, body_id=body.id)
     get_person(session, actor=actor, person_id=data.person_id)
     decision = evaluate_recognition(session, data, settings)
     if not decision.allowed:
@@ -279,7 +280,7 @@ def apply_for_recognition(session: Session, *, actor: Actor, data: RecognitionIn
 def get_recognition(session: Session, *, actor: Actor, recognition_id: uuid.UUID) -> Recognition:
     """Return an application the actor may see."""
     recognition = session.get(Recognition, recognition_id)
-    if recognition is None or not actor.sees_body(recognition.body_id):
+    if recognition is None or not access.sees(session, actor, recognition):
         raise RecognitionNotFound("直接认定申请不存在", "no such recognition", extra={"id": str(recognition_id)})
     return recognition
 
@@ -288,12 +289,9 @@ def list_recognitions(
     session: Session, *, actor: Actor, body_id: uuid.UUID | None = None, status: RecognitionStatus | None = None
 ) -> Sequence[Recognition]:
     """Return applications: a body's own, or the regulator's all."""
-    query = select(Recognition)
-    if not actor.is_regulator:
-        require_body_access(actor, actor.body_id or uuid.UUID(int=0))
-        query = query.where(Recognition.body_id == actor.body_id)
-    elif body_id is not None:
-        query = query.where(Recognition.body_id == body_id)
+    query = select(Recognition).where(
+        access.rows(actor, Recognition), access.narrowed(actor, Recognition.body_id, body_id)
+    )
     if status is not None:
         query = query.where(Recognition.status == status)
     return session.exec(query.order_by(col(Recognition.created_at).desc())).all()
@@ -338,7 +336,7 @@ def decide_recognition(
         entity_type="recognition",
         body_id=recognition.body_id,
         reason=note,
-        check=lambda recognition: require_body_access(actor, recognition.body_id),
+        check=lambda recognition: access.require(actor, Power.MANAGE_BODY, body_id=recognition.body_id),
         prepare=prepare,
         stamp=("decided_at",),
     )

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
+from registry import access
 from registry.actor import Actor
 from registry.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from registry.clock import utcnow
@@ -279,11 +280,9 @@ def list_events(
     limit: int = 100,
 ) -> Sequence[AuditEvent]:
     """Return events newest first; a body admin sees only their own body's events."""
-    query = select(AuditEvent)
-    if not actor.is_regulator:
-        query = query.where(col(AuditEvent.body_id) == actor.body_id) if actor.body_id else query.where(sa.false())
-    elif body_id is not None:
-        query = query.where(col(AuditEvent.body_id) == body_id)
+    query = select(AuditEvent).where(
+        access.rows(actor, AuditEvent), access.narrowed(actor, AuditEvent.body_id, body_id)
+    )
     if entity_type:
         query = query.where(col(AuditEvent.entity_type) == entity_type)
     if entity_id:

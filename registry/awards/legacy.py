@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from registry import grades
-from registry.actor import Actor, Role, require_regulator, require_role
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.awards.models import (
     FAMILY_ZH,
@@ -169,10 +170,10 @@ def record_legacy_award(session: Session, *, actor: Actor, data: LegacyAwardIn) 
     A body admin records only people the body employs today; nothing the body records counts until the
     regulator confirms it (decide_legacy_award).
     """
-    require_role(actor, Role.REGULATOR, Role.BODY_ADMIN)
+    access.require(actor, Power.KEEP_RECORDS)
     person = get_person(session, actor=actor, person_id=data.person_id)
     recorder: EvaluationBody | None = None
-    if not actor.is_regulator:
+    if not access.allowed(actor, Power.REGULATE):
         recorder = session.get(EvaluationBody, actor.body_id) if actor.body_id else None
         if recorder is None or not _employs_today(session, body=recorder, person_id=person.id):
             raise PermissionDenied(
@@ -225,7 +226,7 @@ def record_legacy_award(session: Session, *, actor: Actor, data: LegacyAwardIn) 
 
 def decide_legacy_award(session: Session, *, actor: Actor, award_id: uuid.UUID, approve: bool, note: str) -> GradeAward:
     """Confirm (it counts from now on) or reject a legacy record a body entered; the regulator only, audited."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     award = get_award(session, actor=actor, award_id=award_id, lock=True)
     if award.basis != AwardBasis.LEGACY or award.status != AwardStatus.PENDING:
         raise NotALegacyRecord(
@@ -286,7 +287,7 @@ class LegacyImportSummary:
 
 def _person_for_row(session: Session, *, actor: Actor, row: Row, settings: Settings) -> Person:
     id_type = IdType(row.get("id_type") or IdType.RESIDENT_ID.value)
-    if actor.is_regulator:
+    if access.allowed(actor, Power.REGULATE):
         person, _ = register_person(
             session,
             actor=actor,
@@ -363,7 +364,7 @@ def import_legacy(
     progress: Callable[[int], None] | None = None,
 ) -> LegacyImportSummary:
     """Record a table of legacy certificates, all or nothing: one bad row refuses the file, naming every bad row."""
-    require_role(actor, Role.REGULATOR, Role.BODY_ADMIN)
+    access.require(actor, Power.KEEP_RECORDS)
     errors: list[RowError] = []
     active = pending = 0
     seen: dict[tuple[str, str], int] = {}

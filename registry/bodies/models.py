@@ -10,6 +10,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from registry import access
 from registry.db import UTCDateTime, enum_type
 from registry.fields import CertCategory, CityCode, MinistryCode, NotNull, ProvinceCode, SiteCode, free_text, line
 
@@ -191,3 +192,7 @@ class BodyAction(StrEnum):
     SUSPENDED = "body.suspended"
     REINSTATED = "body.reinstated"
     REVOKED = "body.revoked"
+
+
+# Who sees which rows (registry.access).
+access.register(EvaluationBody, access.Ownership(body=EvaluationBody.id))

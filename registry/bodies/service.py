@@ -8,7 +8,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from registry.actor import Actor, require_body_access, require_regulator
+from registry import access
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import changes, record, snapshot
 from registry.bodies.models import (
     BODY_ADMIN_EDITABLE,
@@ -157,7 +159,7 @@ def _flush_codes(session: Session, site_code: str | None) -> None:
 
 def create_body(session: Session, *, actor: Actor, data: BodyCreate) -> EvaluationBody:
     """Register an evaluation body (regulator); the USCC must be valid and not yet registered."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     uscc = normalise_uscc(data.uscc)
     _check_region(session, data.province_code, data.city_code)
     if data.site_code is not None:
@@ -194,7 +196,7 @@ def create_body(session: Session, *, actor: Actor, data: BodyCreate) -> Evaluati
 def get_body(session: Session, *, actor: Actor, body_id: uuid.UUID) -> EvaluationBody:
     """Return a body the actor may see (regulator: any; body admin: their own)."""
     body = session.get(EvaluationBody, body_id)
-    if body is None or not actor.sees_body(body.id):
+    if body is None or not access.sees(session, actor, body):
         raise BodyNotFound("评价机构不存在", "no such evaluation body", extra={"body_id": str(body_id)})
     return body
 
@@ -208,7 +210,7 @@ def list_bodies(
     province_code: str | None = None,
 ) -> Sequence[EvaluationBody]:
     """Return every registered body, whatever its status (regulator)."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     query = select(EvaluationBody)
     if status is not None:
         query = query.where(col(EvaluationBody.status) == status)
@@ -226,10 +228,10 @@ def update_body(session: Session, *, actor: Actor, body_id: uuid.UUID, data: Bod
     changing how its numbers are made (category, ministry or site code) needs a reason, kept on the audit record.
     """
     get_body(session, actor=actor, body_id=body_id)
-    require_body_access(actor, body_id)
+    access.require(actor, Power.MANAGE_BODY, body_id=body_id)
     fields = data.model_dump(exclude_unset=True)
     reason: str | None = fields.pop("reason", None)
-    if not actor.is_regulator:
+    if not access.allowed(actor, Power.REGULATE):
         forbidden = sorted(set(fields) - BODY_ADMIN_EDITABLE)
         if forbidden:
             raise PermissionDenied(
@@ -275,7 +277,7 @@ def set_body_status(
     session: Session, *, actor: Actor, body_id: uuid.UUID, status: BodyStatus, reason: str
 ) -> EvaluationBody:
     """Suspend, reinstate or revoke (评价资质, final) a body, with the reason on the record (regulator)."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     body = get_body(session, actor=actor, body_id=body_id)
 
     def prepare(body: EvaluationBody) -> None:
@@ -300,7 +302,7 @@ def replace_chain_members(
 ) -> list[ChainMember]:
     """Replace the member enterprises of a chain body's industry chain (001:46)."""
     body = get_body(session, actor=actor, body_id=body_id)
-    require_body_access(actor, body_id)
+    access.require(actor, Power.MANAGE_BODY, body_id=body_id)
     if body.kind != BodyKind.CHAIN_BODY and not body.is_chain_lead:
         raise InvalidInput(
             "只有产教评技能生态链评价机构或链主企业可登记链上企业",

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
+from registry import access
 from registry.db import JSONType, UTCDateTime, enum_type
 from registry.fields import Day, OccupationCode, bilingual, free_text, line
 from registry.filings.rules import EvaluationMethod
@@ -219,3 +220,9 @@ class FilingAction(StrEnum):
     SUSPENDED = "filing.suspended"
     REINSTATED = "filing.reinstated"
     REVOKED = "filing.revoked"
+
+
+# Who sees which rows (registry.access).
+access.register(
+    Filing, access.Ownership(body=Filing.body_id, refuse_list=lambda: access.refusal(access.Power.MANAGE_BODY))
+)

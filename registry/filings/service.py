@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from registry import grades
-from registry.actor import Actor, require_body_access, require_regulator
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.bodies.models import KIND_ZH, BodyStatus, EvaluationBody
 from registry.bodies.service import get_body
@@ -137,7 +138,7 @@ def _write_lines(session: Session, filing: Filing, data: FilingIn) -> None:
 def create_filing(session: Session, *, actor: Actor, data: FilingCreate) -> Filing:
     """Draft a programme for a body (its admin or the regulator)."""
     body = get_body(session, actor=actor, body_id=data.body_id)
-    require_body_access(actor, body.id)
+    access.require(actor, Power.MANAGE_BODY, body_id=body.id)
     _validate_lines(session, data)
     now = utcnow()
     filing = Filing(
@@ -168,7 +169,7 @@ def create_filing(session: Session, *, actor: Actor, data: FilingCreate) -> Fili
 def get_filing(session: Session, *, actor: Actor, filing_id: uuid.UUID) -> Filing:
     """Return a filing the actor may see."""
     filing = session.get(Filing, filing_id)
-    if filing is None or not actor.sees_body(filing.body_id):
+    if filing is None or not access.sees(session, actor, filing):
         raise FilingNotFound("备案不存在", "no such filing", extra={"filing_id": str(filing_id)})
     return filing
 
@@ -184,13 +185,10 @@ def list_filings(
     session: Session, *, actor: Actor, body_id: uuid.UUID | None = None, status: FilingStatus | None = None
 ) -> Sequence[Filing]:
     """Return filings: the regulator's all (or one body's), a body admin's own."""
-    query = select(Filing)
-    if actor.is_regulator:
-        if body_id is not None:
-            query = query.where(col(Filing.body_id) == body_id)
-    else:
-        require_body_access(actor, body_id or actor.body_id or uuid.UUID(int=0))
-        query = query.where(col(Filing.body_id) == actor.body_id)
+    query = select(Filing).where(access.rows(actor, Filing))
+    if body_id is not None:
+        access.require(actor, Power.MANAGE_BODY, body_id=body_id)
+        query = query.where(col(Filing.body_id) == body_id)
     if status is not None:
         query = query.where(col(Filing.status) == status)
     return session.exec(query.order_by(col(Filing.created_at).desc())).all()
@@ -200,7 +198,7 @@ def update_filing(session: Session, *, actor: Actor, filing_id: uuid.UUID, data:
     """Replace a draft's programme (drafts only)."""
     get_filing(session, actor=actor, filing_id=filing_id)
     filing: Filing = get_for_update(session, Filing, filing_id)
-    require_body_access(actor, filing.body_id)
+    access.require(actor, Power.MANAGE_BODY, body_id=filing.body_id)
     if filing.status != FilingStatus.DRAFT:
         raise FilingNotEditable(
             f"备案状态为 {filing.status.value}，只有草稿可以修改",
@@ -301,7 +299,7 @@ def submit_filing(session: Session, *, actor: Actor, filing_id: uuid.UUID, setti
         actor=actor,
         entity_type="filing",
         body_id=filing.body_id,
-        check=lambda filing: require_body_access(actor, filing.body_id),
+        check=lambda filing: access.require(actor, Power.MANAGE_BODY, body_id=filing.body_id),
         prepare=prepare,
         stamp=("submitted_at", "updated_at"),
     )
@@ -311,7 +309,7 @@ def decide_filing(
     session: Session, *, actor: Actor, filing_id: uuid.UUID, approve: bool, note: str, settings: Settings
 ) -> Filing:
     """Approve or reject a submitted filing (regulator); approval re-runs the rules on today's facts."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     filing = get_filing(session, actor=actor, filing_id=filing_id)
     target = FilingStatus.APPROVED if approve else FilingStatus.REJECTED
 
@@ -357,7 +355,7 @@ def set_filing_status(
     session: Session, *, actor: Actor, filing_id: uuid.UUID, status: FilingStatus, reason: str
 ) -> Filing:
     """Suspend, reinstate (approved again) or revoke (final) a filing, with the reason (regulator)."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     filing = get_filing(session, actor=actor, filing_id=filing_id)
 
     def prepare(filing: Filing) -> None:

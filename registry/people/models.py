@@ -10,6 +10,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from registry import access
 from registry.db import UTCDateTime, enum_type
 from registry.fields import Day, PersonName, line
 
@@ -138,3 +139,7 @@ class PersonAction(StrEnum):
 
     CREATED = "person.created"
     EMPLOYMENT_ADDED = "person.employment.added"
+
+
+# Who sees which rows (registry.access).
+access.register(Person, access.Ownership(person=Person.id, linked_people=True))

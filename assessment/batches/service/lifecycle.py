@@ -23,11 +23,12 @@ from assessment.batches.service.errors import BatchIncomplete, ComponentsOutside
 from assessment.batches.service.reads import BATCH_TRANSITIONS, get_batch, missing_scores, require_admin
 from assessment.batches.service.scores import compute_result
 from assessment.batches.service.staffing import add_staff, check_staff, is_staff
-from registry.actor import Actor, require_body_access
+from registry import access
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
 from registry.clock import utcnow
-from registry.errors import PermissionDenied
 from registry.filings.rules import EvaluationMethod
 from registry.filings.service import require_scope
 from registry.grades import GradeCode
@@ -71,7 +72,7 @@ def _component_rules(components: Sequence[ComponentIn] | None, grade: GradeCode)
 def create_batch(session: Session, *, actor: Actor, data: SessionCreate, settings: Settings) -> ExamSession:
     """Plan a batch under an approved filing: components within policy, enough qualified assessors, a supervisor."""
     body = get_body(session, actor=actor, body_id=data.body_id)
-    require_body_access(actor, body.id)
+    access.require(actor, Power.MANAGE_BODY, body_id=body.id)
     grant = require_scope(
         session,
         body_id=body.id,
@@ -161,8 +162,7 @@ def require_complete(session: Session, exam: ExamSession) -> None:
 def attest_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, note: str = "") -> ExamSession:
     """The batch's supervisor attests that the exam ran properly and scoring is complete (open → scored)."""
     exam = get_batch(session, actor=actor, batch_id=batch_id)
-    if not is_staff(session, actor, exam.id, StaffRole.SUPERVISOR):
-        raise PermissionDenied("只有本批次的质量督导员可以签署", "only this batch's supervisor may attest")
+    access.require(actor, Power.ATTEST, on_staff=is_staff(session, actor, exam.id, StaffRole.SUPERVISOR))
 
     def prepare(exam: ExamSession) -> None:
         require_complete(session, exam)
