@@ -262,10 +262,3 @@ def require(
     """Refuse (PermissionDenied with the power's message) unless allowed(...)."""
     if not allowed(actor, power, body_id=body_id, on_staff=on_staff, own=own):
         raise refusal(power)
-
-
-def require_visible(session: Session, actor: Actor, row: SQLModel | None, error: DomainError) -> Any:
-    """Return row if it exists and the actor may see it, else raise error (a NotFound: it may not know)."""
-    if row is None or not sees(session, actor, row):
-        raise error
-    return row

@@ -300,3 +300,27 @@ class TestOnePlace:
         from registry import access
 
         assert set(access.ROLE_REACH) == set(Role)
+
+    def test_adding_a_role_is_one_entry_in_each_table(self) -> None:
+        from registry import access
+
+        assert set(access.ROLE_POWERS) == set(Role)
+        for role in Role:
+            access.powers(Actor(label="x", role=role))  # every role answers without a KeyError
+
+    def test_nobody_scores_or_attests_a_batch_they_do_not_staff(self) -> None:
+        from registry import access
+
+        for actor in (Actor.system("tests"), Actor(label="r", role=Role.REGULATOR)):
+            assert not access.allowed(actor, access.Power.SCORE, on_staff=False)
+            assert not access.allowed(actor, access.Power.ATTEST, on_staff=False)
+
+    def test_an_admin_tied_to_a_person_lists_their_own_certificate_from_another_body(
+        self, session: Session, world: World
+    ) -> None:
+        admin = Actor(label="b", role=Role.BODY_ADMIN, body_id=world.body_b.id, person_id=world.certificate.person_id)
+        listed = certificates.list_certificates(session, actor=admin)
+        assert world.certificate.id in {c.id for c in listed}
+        assert certificates.get_certificate(session, actor=admin, number=world.certificate.number).id == (
+            world.certificate.id
+        )
