@@ -19,11 +19,13 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, ValidationError
 from sqlmodel import Session, col, select
 
-from registry import grades
-from registry.actor import Actor, Role, require_regulator, require_role
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.awards.models import (
     FAMILY_ZH,
+    AwardAction,
     AwardBasis,
     AwardStatus,
     CertificateFamily,
@@ -42,6 +44,7 @@ from registry.people.models import ID_TYPE_REFUSED, Employment, IdType, Person, 
 from registry.people.service import find_person, get_person, register_person
 from registry.settings import Settings
 from registry.tabular import Row, RowError, RowMessage, UploadRow, parse_rows, raise_row_errors, row_error
+from registry.transitions import apply_transition
 
 NUMBER_PATTERN = re.compile(r"^[0-9A-Z][0-9A-Z/-]{3,63}$")
 EARLIEST = dt.date(1950, 1, 1)
@@ -222,10 +225,10 @@ def record_legacy_award(session: Session, *, actor: Actor, data: LegacyAwardIn) 
     A body admin records only people the body employs today; nothing the body records counts until the
     regulator confirms it (decide_legacy_award).
     """
-    require_role(actor, Role.REGULATOR, Role.BODY_ADMIN)
+    access.require(actor, Power.KEEP_RECORDS)
     person = get_person(session, actor=actor, person_id=data.person_id)
     recorder: EvaluationBody | None = None
-    if not actor.is_regulator:
+    if not access.allowed(actor, Power.REGULATE):
         recorder = session.get(EvaluationBody, actor.body_id) if actor.body_id else None
         if recorder is None or not _employs_today(session, body=recorder, person_id=person.id):
             raise PermissionDenied(
@@ -264,7 +267,7 @@ def record_legacy_award(session: Session, *, actor: Actor, data: LegacyAwardIn) 
     record(
         session,
         actor=actor,
-        action="award.legacy_recorded",
+        action=AwardAction.RECORDED,
         entity_type="award",
         entity_id=award.id,
         body_id=legacy.recorded_by_body_id,
@@ -278,7 +281,7 @@ def record_legacy_award(session: Session, *, actor: Actor, data: LegacyAwardIn) 
 
 def decide_legacy_award(session: Session, *, actor: Actor, award_id: uuid.UUID, approve: bool, note: str) -> GradeAward:
     """Confirm (it counts from now on) or reject a legacy record a body entered; the regulator only, audited."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     award = get_award(session, actor=actor, award_id=award_id, lock=True)
     if award.basis != AwardBasis.LEGACY or award.status != AwardStatus.PENDING:
         raise NotALegacyRecord(
@@ -287,39 +290,41 @@ def decide_legacy_award(session: Session, *, actor: Actor, award_id: uuid.UUID, 
             extra={"status": award.status.value, "basis": award.basis.value},
         )
     target = AwardStatus.ACTIVE if approve else AwardStatus.REJECTED
-    AWARD_TRANSITIONS.check(award.status, target)
-    if approve:
-        held = award_on_record(
-            session,
-            person_id=award.person_id,
-            occupation_code=award.occupation_code,
-            work_type=award.work_type,
-            grade=award.grade,
-        )
-        if held is not None:
-            raise AwardExists(
-                "该人员已持有此职业该等级，不能再确认历史记录",
-                "the person already holds this grade in this occupation",
-                extra={"award_id": str(held)},
-            )
     legacy = session.exec(select(LegacyCertificate).where(LegacyCertificate.award_id == award.id)).one()
-    award.status = target
-    award.status_changed_at = utcnow()
-    if not approve:
-        award.revoked_reason = note
+
+    def prepare(award: GradeAward) -> None:
+        if approve:
+            held = award_on_record(
+                session,
+                person_id=award.person_id,
+                occupation_code=award.occupation_code,
+                work_type=award.work_type,
+                grade=award.grade,
+            )
+            if held is not None:
+                raise AwardExists(
+                    "该人员已持有此职业该等级，不能再确认历史记录",
+                    "the person already holds this grade in this occupation",
+                    extra={"award_id": str(held)},
+                )
+        else:
+            award.revoked_reason = note
+
+    apply_transition(
+        session,
+        award,
+        table=AWARD_TRANSITIONS,
+        target=target,
+        actor=actor,
+        entity_type="award",
+        body_id=legacy.recorded_by_body_id,
+        reason=note,
+        prepare=prepare,
+        stamp=("status_changed_at",),
+        lock=False,  # get_award locked it
+    )
     legacy.decision_note, legacy.decided_at = note, award.status_changed_at
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="award.confirmed" if approve else "award.rejected",
-        entity_type="award",
-        entity_id=award.id,
-        body_id=legacy.recorded_by_body_id,
-        before={"status": AwardStatus.PENDING},
-        after={"status": target},
-        reason=note,
-    )
     return award
 
 
@@ -336,7 +341,7 @@ class LegacyImportSummary:
 
 
 def _person_for_row(session: Session, *, actor: Actor, row: LegacyRow, settings: Settings) -> Person:
-    if actor.is_regulator:
+    if access.allowed(actor, Power.REGULATE):
         person, _ = register_person(
             session,
             actor=actor,
@@ -372,7 +377,7 @@ def import_legacy(
     progress: Callable[[int], None] | None = None,
 ) -> LegacyImportSummary:
     """Record a table of legacy certificates, all or nothing: one bad row refuses the file, naming every bad row."""
-    require_role(actor, Role.REGULATOR, Role.BODY_ADMIN)
+    access.require(actor, Power.KEEP_RECORDS)
     parsed = parse_rows(rows, LegacyRow)
     errors = list(parsed.errors)
     if progress is not None:
