@@ -10,7 +10,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.errors import install_error_handlers
 from api.guard import TextGuard
 from api.openapi import install_openapi
-from api.ratelimit import SlidingWindow
+from api.logs import RequestLog, configure_logging
+from api.ratelimit import ClientLimits
 from api.routers import (
     assessors,
     audit,
@@ -52,8 +53,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine or get_engine(settings.database_url)
-    app.state.lookups = SlidingWindow()
+    app.state.engine = engine or get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)
+    app.state.limits = ClientLimits(settings)
+    configure_logging(settings.log_format)
     install_error_handlers(app)
     app.add_middleware(TextGuard)
     if settings.forwarded_allow_ips:
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # rate limits count against request.client. `registry serve` turns uvicorn's own handling off so this is
         # the one place it happens, whatever server runs the app.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    app.add_middleware(RequestLog)  # outermost: times and logs everything, 500s included
     app.include_router(health.router)
     app.include_router(catalogue.router)
     app.include_router(rules.router)

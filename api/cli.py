@@ -23,6 +23,8 @@ from registry.errors import DomainError
 from registry.settings import InvalidSettings, get_settings
 from registry.tabular import read_table
 
+EXIT_BUSY = 75  # EX_TEMPFAIL (sysexits.h): a temporary failure, retrying later may succeed
+
 app = typer.Typer(help="新八级工 Registry command line.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk imports (all-or-nothing).", no_args_is_help=True)
@@ -50,7 +52,7 @@ def migrate_and_load() -> None:
     """Bring the configured database to the newest schema and load the shipped reference data."""
     settings = get_settings()
     schema.upgrade(settings.database_url)
-    with session_scope(get_engine(settings.database_url)) as session:
+    with session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session:
         changed = load_reference_data(session)
         changed["competition_rule"] = load_competition_defaults(session)
     touched = ", ".join(f"{table} {n}" for table, n in changed.items() if n) or "nothing changed"
@@ -93,7 +95,7 @@ def import_occupations_command(
             required=("code", "name_zh", "name_en", "sector", "levels", "work_types", "standard_ref"),
             optional=("source",),
         )
-        with session_scope(get_engine(settings.database_url)) as session:
+        with session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session:
             report = import_occupations(session, rows)
     except DomainError as error:
         _fail(error)
@@ -116,7 +118,7 @@ def import_results_command(
     try:
         rows = read_table(file.read_bytes(), filename=file.name, required=RESULT_COLUMNS, optional=RESULT_OPTIONAL)
         with (
-            session_scope(get_engine(settings.database_url)) as session,
+            session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session,
             typer.progressbar(length=result_groups(rows), label="recording scores") as bar,
         ):
             summary = import_results(
@@ -149,7 +151,7 @@ def import_legacy_command(
     try:
         rows = read_table(file.read_bytes(), filename=file.name, required=LEGACY_COLUMNS, optional=LEGACY_OPTIONAL)
         with (
-            session_scope(get_engine(settings.database_url)) as session,
+            session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session,
             typer.progressbar(length=len(rows), label="recording legacy certificates") as bar,
         ):
             summary = import_legacy(
@@ -205,7 +207,7 @@ def users_create(
         typer.secho("错误 / error: --body-id / --person-id 应为 UUID / must be UUIDs", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
     try:
-        with session_scope(get_engine(settings.database_url)) as session:
+        with session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session:
             user = create_user(session, actor=Actor.system("cli"), data=data, settings=settings)
     except DomainError as error:
         _fail(error)
@@ -217,7 +219,7 @@ def users_create(
 def audit_verify() -> None:
     """Check the audit hash chain; exit 1 naming the first broken event."""
     settings = get_settings()
-    with session_scope(get_engine(settings.database_url), readonly=True) as session:
+    with session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms), readonly=True) as session:
         report = verify_chain(session)
     if report.ok:
         typer.echo(f"audit chain intact: {report.checked} events, last #{report.last_seq}")
@@ -353,7 +355,7 @@ def demo() -> None:
     migrate_and_load()
     settings = get_settings()
     try:
-        with session_scope(get_engine(settings.database_url)) as session:
+        with session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session:
             lines = load_demo(session, settings)
     except DomainError as error:
         _fail(error)
@@ -402,13 +404,39 @@ def run_uvicorn(factory: str, *, host: str, port: int, workers: int) -> None:
     """
     import uvicorn
 
-    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=False)
+    from api.logs import uvicorn_log_config
+
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+        access_log=False,  # raw paths carry tokens, and client addresses are personal data: api.logs logs instead
+        log_config=uvicorn_log_config(get_settings().log_format),
+    )
 
 
 def main() -> None:
     """Entry point of the `registry` console script."""
+    import sqlalchemy as sa
+
+    from registry.db import is_busy
+
     try:
         app()
     except InvalidSettings as error:  # the message names settings, never their values
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         sys.exit(1)
+    except sa.exc.OperationalError as error:
+        if not is_busy(error):
+            raise
+        typer.secho(
+            "数据库繁忙：另一个写入者占用了写锁，未做任何修改，请稍后重试 / database busy: another writer held the "
+            "write lock (REGISTRY_SQLITE_BUSY_TIMEOUT_MS); nothing was changed, retry later",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        sys.exit(EXIT_BUSY)

@@ -85,8 +85,15 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(path)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create an engine: SQLite with WAL, foreign keys and explicit BEGIN; PostgreSQL via psycopg 3."""
+DEFAULT_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Engine:
+    """Create an engine: SQLite with WAL, foreign keys and explicit BEGIN; PostgreSQL via psycopg 3.
+
+    A SQLite writer waits up to busy_timeout_ms for the write lock, then fails with DatabaseBusy's cause
+    ("database is locked"), which the API answers 503 + Retry-After and the CLI exits 75 (EX_TEMPFAIL) on.
+    """
     if not is_sqlite_url(url):
         return sa.create_engine(
             url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
@@ -95,7 +102,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: SQL errors and logs must never carry personal data bound as parameters.
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}, hide_parameters=True)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -105,7 +112,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -119,9 +126,22 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str) -> Engine:
+def get_engine(url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Engine:
     """Return the process-wide engine for url."""
-    return make_engine(url)
+    return make_engine(url, busy_timeout_ms=busy_timeout_ms)
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether error (or its cause) is SQLite's "database is locked": another writer held the lock too long."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        original = getattr(seen, "orig", seen)
+        if original.__class__.__name__ == "OperationalError" and "database is locked" in str(original):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def open_session(engine: Engine, *, readonly: bool = False) -> Session:
