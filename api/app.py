@@ -9,8 +9,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import install_error_handlers
 from api.guard import TextGuard
-from api.openapi import install_openapi
 from api.logs import RequestLog, configure_logging
+from api.openapi import install_openapi
 from api.ratelimit import ClientLimits
 from api.routers import (
     assessors,

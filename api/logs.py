@@ -109,7 +109,9 @@ def uvicorn_log_config(log_format: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"registry": {"()": factory}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "registry", "stream": "ext://sys.stderr"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "registry", "stream": "ext://sys.stderr"}
+        },
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
             "uvicorn.error": {"level": "INFO"},
@@ -161,5 +163,5 @@ class RequestLog:
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id" and SAFE_REQUEST_ID.match(value):
-            return value.decode()
+            return bytes(value).decode()
     return secrets.token_hex(8)

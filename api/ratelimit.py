@@ -91,7 +91,7 @@ class ClientLimits:
         """Whether the store answers (always true in memory)."""
         try:
             return bool(self.storage.check())
-        except Exception:  # noqa: BLE001 - any failure to answer is "not healthy"
+        except Exception:  # any failure to answer is "not healthy"
             return False
 
     def _warn(self, error: StorageError) -> None:

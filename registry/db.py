@@ -102,7 +102,9 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = DEFAULT
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: SQL errors and logs must never carry personal data bound as parameters.
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}, hide_parameters=True)
+    engine = sa.create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}, hide_parameters=True
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -76,7 +76,7 @@ _head_revision = cache(schema.head_revision)  # the code's migrations do not cha
 def _database(engine: sa.Engine) -> dict[str, Any]:
     head = _head_revision()
     try:
-        with engine.connect() as conn:
+        with engine.execution_options(registry_readonly=True).connect() as conn:  # never waits on a writer
             current = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     except sa.exc.SQLAlchemyError as error:
         return {"ok": False, "detail": f"unreachable or unmigrated ({error.__class__.__name__})"}
