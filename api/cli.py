@@ -82,6 +82,50 @@ def db_current() -> None:
     typer.echo(f"current: {schema.current_revision(url)}  head: {schema.head_revision()}")
 
 
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(help="the backup file to write (SQLite file / pg_dump custom archive)")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+) -> None:
+    """Write a consistent backup of the database while it runs (SQLite online backup; PostgreSQL pg_dump -Fc).
+
+    The signing keys (REGISTRY_KEY_DIR) are files: back them up separately, and keep both safe (personal data).
+    """
+    from registry.backup import backup
+
+    settings = get_settings()
+    try:
+        report = backup(settings.database_url, path, force=force)
+    except DomainError as error:
+        _fail(error)
+        return
+    typer.echo(f"backup written: {report.path} ({report.kind}, {_size(report.size_bytes)}, {report.seconds:.2f} s)")
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="a file written by `registry db backup`")],
+    force: Annotated[bool, typer.Option("--force", help="replace a database that already has tables")] = False,
+) -> None:
+    """Restore a backup into the configured database (refused over one with tables unless --force), then check
+    the audit chain. Stop the API processes first: they keep their connections."""
+    from registry.backup import restore, table_counts
+
+    settings = get_settings()
+    try:
+        report = restore(settings.database_url, path, force=force)
+    except DomainError as error:
+        _fail(error)
+        return
+    counts = table_counts(settings.database_url)
+    typer.echo(f"restored {report.path} in {report.seconds:.2f} s: {len(counts)} tables, {sum(counts.values())} rows")
+    audit_verify()
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MiB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KiB"
+
+
 @import_app.command("occupations")
 def import_occupations_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or .xlsx file")],
