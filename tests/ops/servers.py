@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ class Server:
     log: Path
     out: Path
     process: subprocess.Popen[bytes]
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def request(
         self,
@@ -85,7 +86,9 @@ def serve(env: Mapping[str, str], tmp: Path, *, name: str = "server") -> Iterato
 
 
 @contextmanager
-def serve_many(envs: list[Mapping[str, str]], tmp: Path, *, name: str = "server") -> Iterator[list[Server]]:
+def serve_many(
+    envs: list[Mapping[str, str]], tmp: Path, *, name: str = "server", args: tuple[str, ...] = ()
+) -> Iterator[list[Server]]:
     """Start one server per env at once (start-up is import-bound: in parallel it costs one start, not n)."""
     servers: list[Server] = []
     try:
@@ -94,12 +97,12 @@ def serve_many(envs: list[Mapping[str, str]], tmp: Path, *, name: str = "server"
             log, banner = tmp / f"{name}-{port}.log", tmp / f"{name}-{port}.out"
             with log.open("wb") as err, banner.open("wb") as out:
                 process = subprocess.Popen(
-                    [*REGISTRY, "serve", "--no-migrate", "--port", str(port)],
+                    [*REGISTRY, "serve", "--no-migrate", "--port", str(port), *args],
                     env={**os.environ, **env},
                     stdout=out,
                     stderr=err,
                 )
-            servers.append(Server(f"http://127.0.0.1:{port}", log, banner, process))
+            servers.append(Server(f"http://127.0.0.1:{port}", log, banner, process, env))
         for server in servers:
             _wait_ready(server)
         yield servers

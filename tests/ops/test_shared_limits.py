@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 
 import pytest
 from limits.storage import MemoryStorage
@@ -12,7 +11,8 @@ from pydantic import SecretStr
 from api.ratelimit import LOGIN, LOOKUP, ClientLimits
 from registry.errors import RateLimited
 from registry.settings import Settings
-from tests.ops.servers import Server, redis_url_or_skip, serve_many
+from tests.ops.conftest import LOGINS_PER_MINUTE, LOOKUPS_PER_MINUTE
+from tests.ops.servers import Server, redis_url_or_skip
 
 LOOKUP_BODY = {"number": "Y000044999999269000001", "name": "张三"}
 
@@ -51,44 +51,32 @@ def test_redis_keys_hold_no_client_address(settings: Settings) -> None:
     assert not any("203.0.113.77" in k for k in keys)
 
 
-@pytest.fixture(scope="module")
-def two_servers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
-    """Two API processes on one database and one Redis, 4 look-ups and 3 logins per client per minute."""
-    tmp = tmp_path_factory.mktemp("shared-limits")
-    env = {
-        "REGISTRY_DATABASE_URL": database_url,
-        "REGISTRY_REDIS_URL": redis_url_or_skip(),
-        # A fresh secret: fresh keyed client hashes, so budgets spent by an earlier run within the minute
-        # do not carry over.
-        "REGISTRY_SECRET_KEY": secrets.token_hex(24),
-        "REGISTRY_KEY_DIR": str(tmp / "keys"),
-        "REGISTRY_LOOKUP_RATE_PER_MINUTE": "4",
-        "REGISTRY_LOGIN_RATE_PER_MINUTE": "3",
-        "REGISTRY_ARGON2_TIME_COST": "1",
-        "REGISTRY_ARGON2_MEMORY_KIB": "64",
-    }
-    with serve_many([env, env], tmp) as (a, b):
-        yield a, b
+def test_two_processes_share_one_lookup_budget(api_pair: list[Server]) -> None:
+    client = {"X-Forwarded-For": "192.0.2.10"}
+    answers = [
+        api_pair[i % 2].request("POST", "/api/v1/verify/lookup", json_body=LOOKUP_BODY, headers=client)
+        for i in range(LOOKUPS_PER_MINUTE + 2)
+    ]
+    assert [status for status, _, _ in answers] == [404] * LOOKUPS_PER_MINUTE + [429, 429]
+    assert 1 <= int(answers[-1][1]["retry-after"]) <= 60
+    other = {"X-Forwarded-For": "192.0.2.11"}  # another client still has its whole budget
+    assert api_pair[0].request("POST", "/api/v1/verify/lookup", json_body=LOOKUP_BODY, headers=other)[0] == 404
 
 
-def test_two_processes_share_one_lookup_budget(two_servers: tuple[Server, Server]) -> None:
-    a, b = two_servers
-    statuses = [(a if i % 2 else b).request("POST", "/api/v1/verify/lookup", json_body=LOOKUP_BODY) for i in range(6)]
-    assert [s for s, _, _ in statuses] == [404, 404, 404, 404, 429, 429]
-    assert int(statuses[-1][1]["retry-after"]) >= 1
-
-
-def test_two_processes_share_one_login_budget(two_servers: tuple[Server, Server]) -> None:
-    a, b = two_servers
+def test_two_processes_share_one_login_budget(api_pair: list[Server]) -> None:
+    client = {"X-Forwarded-For": "192.0.2.20"}
     form = {"username": f"nobody-{secrets.token_hex(4)}", "password": "wrong-password-1"}
-    statuses = [(a if i % 2 else b).request("POST", "/api/v1/auth/token", form=form)[0] for i in range(4)]
-    assert statuses == [401, 401, 401, 429]
+    statuses = [
+        api_pair[i % 2].request("POST", "/api/v1/auth/token", form=form, headers=client)[0]
+        for i in range(LOGINS_PER_MINUTE + 1)
+    ]
+    assert statuses == [401] * LOGINS_PER_MINUTE + [429]
 
 
-def test_holder_checks_spend_the_lookup_budget(two_servers: tuple[Server, Server]) -> None:
-    a, b = two_servers
-    for _ in range(5):  # spent on a (if the test above has not spent it already)
-        a.request("POST", "/api/v1/verify/lookup", json_body=LOOKUP_BODY)
+def test_holder_checks_spend_the_lookup_budget(api_pair: list[Server]) -> None:
+    client = {"X-Forwarded-For": "192.0.2.30"}
+    for _ in range(LOOKUPS_PER_MINUTE):
+        api_pair[0].request("POST", "/api/v1/verify/lookup", json_body=LOOKUP_BODY, headers=client)
     check = {"name": "张三", "id_number": "1"}
-    status, _, body = b.request("POST", "/api/v1/verify/not-a-token/holder", json_body=check)
+    status, _, body = api_pair[1].request("POST", "/api/v1/verify/not-a-token/holder", json_body=check, headers=client)
     assert (status, b'"rate_limited"' in body) == (429, True)
