@@ -9,6 +9,7 @@ operators planning backup windows (README, Operations).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -85,8 +86,14 @@ def _emptied(url: str) -> str:
 
 def main() -> dict[str, Any]:
     """Round trips for the demo registry (both databases) and a volume registry (PostgreSQL)."""
-    kinds = ["sqlite", *(["postgresql"] if postgres_available() else [])]
     results: dict[str, Any] = {}
+    kinds = ["sqlite"]
+    if not postgres_available():
+        results["postgresql"] = "skipped: no PostgreSQL at BENCH_PG_ADMIN_URL"
+    elif shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        results["postgresql"] = "skipped: pg_dump/pg_restore not on PATH (apt-get install postgresql-client)"
+    else:
+        kinds.append("postgresql")
     for kind in kinds:
         with tempfile.TemporaryDirectory() as tmp, scratch_database(kind) as url, _empty(kind, Path(tmp)) as target:
             folder = Path(tmp)
