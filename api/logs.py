@@ -7,7 +7,8 @@ REGISTRY_LOG_FORMAT=json gives one JSON object per line for a collector; text is
 
 The request id is the caller's X-Request-ID when it is a short token of safe characters (a reverse proxy's
 $request_id), otherwise a fresh one; it is echoed in the response and carried by every log line of the request.
-Records go through a queue to one writer thread, so a request never waits on the terminal or disk.
+Lines go through a queue to one writer thread, so a request never waits on the terminal or disk; an access line
+costs the request a tuple on that queue (a few microseconds), not a trip through the logging machinery.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import queue
 import re
 import secrets
 import sys
+import threading
 import time
 from typing import Any
 
@@ -29,7 +31,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 SAFE_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
-ACCESS = logging.getLogger("registry.access")
 FIELDS = ("request_id", "method", "route", "status", "duration_ms")
 
 
@@ -80,26 +81,82 @@ def formatter(log_format: str) -> logging.Formatter:
     return JsonFormatter() if log_format == "json" else TextFormatter()
 
 
-_listener: logging.handlers.QueueListener | None = None
+AccessEntry = tuple[float, str, str, str, int, float]  # time, request id, method, route, status, duration ms
+_queue: queue.SimpleQueue[logging.LogRecord | AccessEntry | None] | None = None
 
 
 def configure_logging(log_format: str, *, stream: Any = None) -> None:
-    """Send the `registry.*` loggers through a queue to stderr in the given format (once per process)."""
-    global _listener  # noqa: PLW0603 - one writer thread per process
-    if _listener is not None:
+    """Send access lines and the `registry.*` loggers through one queue to one writer thread (once per process).
+
+    Access lines skip the logging machinery (no LogRecord, no copy, no handler chain): the request path puts one
+    tuple on the queue; the writer formats and writes whatever has queued up in one write call.
+    """
+    global _queue  # noqa: PLW0603 - one writer thread per process
+    if _queue is not None:
         return
-    output = logging.StreamHandler(stream or sys.stderr)
-    output.setFormatter(formatter(log_format))
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    handler = logging.handlers.QueueHandler(records)
+    out = stream or sys.stderr
+    lines: queue.SimpleQueue[logging.LogRecord | AccessEntry | None] = queue.SimpleQueue()
+    handler = logging.handlers.QueueHandler(lines)
     handler.addFilter(_RequestIdFilter())
     root = logging.getLogger("registry")
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     root.propagate = False
-    _listener = logging.handlers.QueueListener(records, output)
-    _listener.start()
-    atexit.register(_listener.stop)
+    writer = threading.Thread(
+        target=_write, args=(lines, out, formatter(log_format), log_format == "json"), name="registry-log", daemon=True
+    )
+    writer.start()
+    _queue = lines
+
+    def _drain() -> None:
+        lines.put(None)
+        writer.join(timeout=2)
+
+    atexit.register(_drain)
+
+
+def _write(
+    lines: queue.SimpleQueue[logging.LogRecord | AccessEntry | None], out: Any, fmt: logging.Formatter, json_lines: bool
+) -> None:
+    while True:
+        batch = [lines.get()]
+        while len(batch) < 1000:
+            try:
+                batch.append(lines.get_nowait())
+            except queue.Empty:
+                break
+        text: list[str] = []
+        for item in batch:
+            if item is None:
+                out.write("".join(text))
+                out.flush()
+                return
+            if isinstance(item, tuple):
+                text.append(_access_json(item) if json_lines else _access_text(item))
+            else:
+                text.append(fmt.format(item) + "\n")
+        try:
+            out.write("".join(text))
+            out.flush()
+        except (OSError, ValueError):  # a closed stream at shutdown: nothing left to tell
+            return
+
+
+def _access_json(entry: AccessEntry) -> str:
+    at, rid, method, route, status, elapsed = entry
+    ts = dt.datetime.fromtimestamp(at, dt.UTC).isoformat(timespec="milliseconds")
+    message = f"{method} {route} {status} {elapsed}ms"
+    return (
+        f'{{"ts": "{ts}", "level": "info", "logger": "registry.access", "msg": {json.dumps(message)}, '
+        f'"request_id": "{rid}", "method": "{method}", "route": {json.dumps(route)}, "status": {status}, '
+        f'"duration_ms": {elapsed}}}\n'
+    )
+
+
+def _access_text(entry: AccessEntry) -> str:
+    at, rid, method, route, status, elapsed = entry
+    stamp = dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M:%S")  # noqa: DTZ006 - local time, like logging's
+    return f"{stamp} INFO registry.access {method} {route} {status} {elapsed}ms rid={rid}\n"
 
 
 def uvicorn_log_config(log_format: str) -> dict[str, Any]:
@@ -148,15 +205,8 @@ class RequestLog:
         finally:
             elapsed = round((time.perf_counter() - started) * 1000, 1)
             route = getattr(scope.get("route"), "path", "-")  # unmatched: "-", never the raw path
-            method = scope["method"]
-            ACCESS.info(
-                "%s %s %s %sms",
-                method,
-                route,
-                status,
-                elapsed,
-                extra={"request_id": rid, "method": method, "route": route, "status": status, "duration_ms": elapsed},
-            )
+            if _queue is not None:
+                _queue.put((time.time(), rid, scope["method"], route, status, elapsed))
             REQUEST_ID.reset(token)
 
 
