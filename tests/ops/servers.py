@@ -118,7 +118,7 @@ def serve_many(
 
 
 def _wait_ready(server: Server) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while True:
         if server.process.poll() is not None:
             pytest.fail(f"server exited {server.process.returncode}: {server.log.read_text(errors='replace')[-2000:]}")

@@ -67,7 +67,7 @@ def proxied(
     process = subprocess.Popen([nginx, "-c", str(config), *_globals(tmp), "-g", "daemon off;"])
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not _answers(Server(base, tmp, tmp, process)):
             assert time.monotonic() < deadline, (tmp / "error.log").read_text()
             time.sleep(0.1)
