@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import SQLModel
 
 from api.deps import SessionDep, SettingsDep
+from api.errors import error_body
 from api.openapi import errors
 from api.ratelimit import ClientLimits
 from certificates import signing
@@ -42,7 +43,7 @@ class ReadyCheck(SQLModel):
 
 
 class Ready(SQLModel):
-    """Readiness: status "ready" or "not_ready", each check, and the reasons it is not ready."""
+    """Readiness: status "ready", and each check (not ready: a 503 error envelope with `checks` and `reasons`)."""
 
     status: str
     checks: dict[str, ReadyCheck]
@@ -56,7 +57,7 @@ def healthz(session: SessionDep) -> Health:
     return Health(status="ok", database=session.get_bind().dialect.name)
 
 
-@router.get("/readyz", response_model=Ready, responses={503: {"model": Ready}, **errors()})
+@router.get("/readyz", response_model=Ready, responses=errors(503))
 def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
     """Whether this process can serve: database at the expected schema, signing keys readable (503 otherwise)."""
     checks = {
@@ -65,8 +66,15 @@ def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
         "rate_limits": _rate_limits(request.app.state.limits),
     }
     reasons = [f"{name}: {check['detail']}" for name, check in checks.items() if not check["ok"] and name in REQUIRED]
-    body = {"status": "not_ready" if reasons else "ready", "checks": checks, "reasons": reasons}
-    return JSONResponse(body, status_code=503 if reasons else 200, headers={"Cache-Control": "no-store"})
+    if not reasons:
+        return JSONResponse({"status": "ready", "checks": checks, "reasons": []}, headers={"Cache-Control": "no-store"})
+    body = error_body(  # the error envelope every 4xx/5xx has, with the checks beside it
+        "not_ready",
+        "服务未就绪：" + "；".join(reasons),
+        "not ready: " + "; ".join(reasons),
+        {"status": "not_ready", "checks": checks, "reasons": reasons},
+    )
+    return JSONResponse(body, status_code=503, headers={"Cache-Control": "no-store", "Retry-After": "5"})
 
 
 REQUIRED = frozenset({"database", "signing_key"})

@@ -104,7 +104,8 @@ class TestReadiness:
     def test_not_ready_without_a_signing_key(self, client: TestClient) -> None:
         answer = client.get("/readyz")
         assert answer.status_code == 503
-        assert answer.json()["status"] == "not_ready"
+        assert (answer.json()["error"], answer.json()["status"]) == ("not_ready", "not_ready")
+        assert answer.headers["retry-after"] == "5"
         assert answer.json()["reasons"] == ["signing_key: no signing key: run `registry keys generate`"]
 
     def test_not_ready_when_the_database_is_unreachable_or_unmigrated(
