@@ -74,6 +74,15 @@ class Server:
             return error.code, _lower(error.headers), error.read()
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM when the test process dies, so a killed run leaves no server behind."""
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def _lower(headers: Any) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 
@@ -101,6 +110,7 @@ def serve_many(
                     env={**os.environ, **env},
                     stdout=out,
                     stderr=err,
+                    preexec_fn=_die_with_parent,  # noqa: PLW1509 - prctl only, before exec
                 )
             servers.append(Server(f"http://127.0.0.1:{port}", log, banner, process, env))
         for server in servers:
