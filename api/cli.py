@@ -38,6 +38,8 @@ keys_app = typer.Typer(
 )
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+jobs_app = typer.Typer(help="Background jobs (bulk issuance, export, import).", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 
 def _fail(error: DomainError) -> None:
@@ -52,7 +54,7 @@ def migrate_and_load() -> None:
     """Bring the configured database to the newest schema and load the shipped reference data."""
     settings = get_settings()
     schema.upgrade(settings.database_url)
-    with session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session:
+    with session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session:
         changed = load_reference_data(session)
         changed["competition_rule"] = load_competition_defaults(session)
     touched = ", ".join(f"{table} {n}" for table, n in changed.items() if n) or "nothing changed"
@@ -139,7 +141,7 @@ def import_occupations_command(
             required=("code", "name_zh", "name_en", "sector", "levels", "work_types", "standard_ref"),
             optional=("source",),
         )
-        with session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session:
+        with session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session:
             report = import_occupations(session, rows)
     except DomainError as error:
         _fail(error)
@@ -162,7 +164,7 @@ def import_results_command(
     try:
         rows = read_table(file.read_bytes(), filename=file.name, required=RESULT_COLUMNS, optional=RESULT_OPTIONAL)
         with (
-            session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session,
+            session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session,
             typer.progressbar(length=result_groups(rows), label="recording scores") as bar,
         ):
             summary = import_results(
@@ -195,7 +197,7 @@ def import_legacy_command(
     try:
         rows = read_table(file.read_bytes(), filename=file.name, required=LEGACY_COLUMNS, optional=LEGACY_OPTIONAL)
         with (
-            session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session,
+            session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session,
             typer.progressbar(length=len(rows), label="recording legacy certificates") as bar,
         ):
             summary = import_legacy(
@@ -251,7 +253,7 @@ def users_create(
         typer.secho("错误 / error: --body-id / --person-id 应为 UUID / must be UUIDs", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
     try:
-        with session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session:
+        with session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session:
             user = create_user(session, actor=Actor.system("cli"), data=data, settings=settings)
     except DomainError as error:
         _fail(error)
@@ -263,7 +265,7 @@ def users_create(
 def audit_verify() -> None:
     """Check the audit hash chain; exit 1 naming the first broken event."""
     settings = get_settings()
-    with session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms), readonly=True) as session:
+    with session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms), readonly=True) as session:
         report = verify_chain(session)
     if report.ok:
         typer.echo(f"audit chain intact: {report.checked} events, last #{report.last_seq}")
@@ -399,7 +401,7 @@ def demo() -> None:
     migrate_and_load()
     settings = get_settings()
     try:
-        with session_scope(get_engine(settings.database_url, settings.sqlite_busy_timeout_ms)) as session:
+        with session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session:
             lines = load_demo(session, settings)
     except DomainError as error:
         _fail(error)
@@ -436,7 +438,49 @@ def serve(
     typer.echo(f"  grades      {base}/api/v1/grades")
     typer.echo(f"  比照 look-up {base}/api/v1/equivalences?grade=technician")
     sys.stdout.flush()
-    run_uvicorn("api.app:create_app", host=host, port=port, workers=workers)
+    run_uvicorn("api.app:served_app", host=host, port=port, workers=workers)
+
+
+SWEEP_SECONDS = 30.0
+
+
+@jobs_app.command("worker")
+def jobs_worker(
+    threads: Annotated[int, typer.Option(min=1, max=16, help="jobs run at once in this process")] = 1,
+) -> None:
+    """Run jobs from the queue at REGISTRY_JOBS_BROKER_URL (Redis) until stopped (SIGTERM / Ctrl-C).
+
+    At start and every 30 s it also re-sends jobs a dead process left running (their lease is free), so a job
+    whose worker was killed resumes here from its last committed step.
+    """
+    import signal
+    import threading
+
+    from dramatiq import Worker
+
+    from api.jobs import dramatiq_actor, resume_unfinished
+
+    settings = get_settings()
+    if not settings.jobs_broker_url:
+        typer.secho(
+            "错误 / error: REGISTRY_JOBS_BROKER_URL 未设置 / is not set — without it jobs run inside the API process",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    actor = dramatiq_actor(settings)
+    engine = get_engine(settings.database_url, threads + 2)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    worker = Worker(actor.broker, worker_threads=threads, worker_timeout=500)
+    worker.start()
+    resumed = resume_unfinished(engine, lambda job_id: actor.send(str(job_id)))
+    typer.echo(f"job worker running ({threads} thread(s)); resumed {len(resumed)} unfinished job(s)")
+    sys.stdout.flush()
+    while not stop.wait(SWEEP_SECONDS):
+        resume_unfinished(engine, lambda job_id: actor.send(str(job_id)), queued=False)
+    worker.stop()
 
 
 def run_uvicorn(factory: str, *, host: str, port: int, workers: int) -> None:
