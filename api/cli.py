@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 
 from assessment.recognition.service import load_competition_defaults
 from certificates import signing
@@ -20,7 +21,7 @@ from registry.catalogue.service import import_occupations
 from registry.clock import utcnow
 from registry.db import get_engine, session_scope
 from registry.errors import DomainError
-from registry.settings import InvalidSettings, get_settings
+from registry.settings import InvalidSettings, Settings, get_settings
 from registry.tabular import read_table
 
 EXIT_BUSY = 75  # EX_TEMPFAIL (sysexits.h): a temporary failure, retrying later may succeed
@@ -42,6 +43,11 @@ jobs_app = typer.Typer(help="Background jobs (bulk issuance, export, import).", 
 app.add_typer(jobs_app, name="jobs")
 
 
+def _engine(settings: Settings) -> Engine:
+    """The process engine for the configured database (a SQLite writer waits REGISTRY_SQLITE_BUSY_TIMEOUT_MS)."""
+    return get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
 def _fail(error: DomainError) -> None:
     typer.secho(f"错误 / error [{error.code}]: {error.zh}", fg=typer.colors.RED, err=True)
     typer.secho(f"  {error.en}", fg=typer.colors.RED, err=True)
@@ -54,7 +60,7 @@ def migrate_and_load() -> None:
     """Bring the configured database to the newest schema and load the shipped reference data."""
     settings = get_settings()
     schema.upgrade(settings.database_url)
-    with session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session:
+    with session_scope(_engine(settings)) as session:
         changed = load_reference_data(session)
         changed["competition_rule"] = load_competition_defaults(session)
     touched = ", ".join(f"{table} {n}" for table, n in changed.items() if n) or "nothing changed"
@@ -141,7 +147,7 @@ def import_occupations_command(
             required=("code", "name_zh", "name_en", "sector", "levels", "work_types", "standard_ref"),
             optional=("source",),
         )
-        with session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session:
+        with session_scope(_engine(settings)) as session:
             report = import_occupations(session, rows)
     except DomainError as error:
         _fail(error)
@@ -164,7 +170,7 @@ def import_results_command(
     try:
         rows = read_table(file.read_bytes(), filename=file.name, required=RESULT_COLUMNS, optional=RESULT_OPTIONAL)
         with (
-            session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session,
+            session_scope(_engine(settings)) as session,
             typer.progressbar(length=result_groups(rows), label="recording scores") as bar,
         ):
             summary = import_results(
@@ -197,7 +203,7 @@ def import_legacy_command(
     try:
         rows = read_table(file.read_bytes(), filename=file.name, required=LEGACY_COLUMNS, optional=LEGACY_OPTIONAL)
         with (
-            session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session,
+            session_scope(_engine(settings)) as session,
             typer.progressbar(length=len(rows), label="recording legacy certificates") as bar,
         ):
             summary = import_legacy(
@@ -253,7 +259,7 @@ def users_create(
         typer.secho("错误 / error: --body-id / --person-id 应为 UUID / must be UUIDs", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
     try:
-        with session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session:
+        with session_scope(_engine(settings)) as session:
             user = create_user(session, actor=Actor.system("cli"), data=data, settings=settings)
     except DomainError as error:
         _fail(error)
@@ -265,7 +271,7 @@ def users_create(
 def audit_verify() -> None:
     """Check the audit hash chain; exit 1 naming the first broken event."""
     settings = get_settings()
-    with session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms), readonly=True) as session:
+    with session_scope(_engine(settings), readonly=True) as session:
         report = verify_chain(session)
     if report.ok:
         typer.echo(f"audit chain intact: {report.checked} events, last #{report.last_seq}")
@@ -401,7 +407,7 @@ def demo() -> None:
     migrate_and_load()
     settings = get_settings()
     try:
-        with session_scope(get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)) as session:
+        with session_scope(_engine(settings)) as session:
             lines = load_demo(session, settings)
     except DomainError as error:
         _fail(error)

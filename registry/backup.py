@@ -86,18 +86,21 @@ def backup(url: str, path: Path, *, force: bool = False) -> BackupReport:
     partial = path.with_name(f".{path.name}.partial")
     partial.unlink(missing_ok=True)
     started = time.perf_counter()
-    if is_sqlite_url(url):
-        kind = "sqlite"
-        source = _sqlite_path(url)
-        if not source.exists():
-            raise BackupFailed(f"数据库文件 {source} 不存在", f"database file {source} does not exist")
-        _create_private(partial)
-        with _sqlite(source) as src, _sqlite(partial) as dest:
-            src.backup(dest)
-    else:
-        kind = "postgresql"
-        _create_private(partial)
-        _run_tool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", f"--file={partial}"], url)
+    kind = "sqlite" if is_sqlite_url(url) else "postgresql"
+    try:
+        if kind == "sqlite":
+            source = _sqlite_path(url)
+            if not source.exists():
+                raise BackupFailed(f"数据库文件 {source} 不存在", f"database file {source} does not exist")
+            _create_private(partial)
+            with _sqlite(source) as src, _sqlite(partial) as dest:
+                src.backup(dest)
+        else:
+            _create_private(partial)
+            _run_tool("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", f"--file={partial}"], url)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a failed backup leaves nothing that could pass for one
+        raise
     partial.replace(path)
     return BackupReport(path, path.stat().st_size, time.perf_counter() - started, kind)
 
