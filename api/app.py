@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
@@ -23,13 +27,15 @@ from api.routers import (
     health,
     people,
     recognitions,
+    regulator,
     rules,
     sessions,
     verify,
 )
 from api.templating import TEMPLATES
-from registry.db import get_engine
+from registry.db import get_engine, session_scope
 from registry.settings import Settings, get_settings
+from regulator.verification_log import VerificationLog
 
 DESCRIPTION = """
 新八级工职业技能等级登记系统 — the registry of China's New Eight-Level vocational skill grades
@@ -54,6 +60,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or get_engine(settings.database_url)
     app.state.lookups = SlidingWindow()
+    app.state.verification_log = VerificationLog(settings)
     install_error_handlers(app)
     app.add_middleware(TextGuard)
     if settings.forwarded_allow_ips:
@@ -75,6 +82,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(certificates.router)
     app.include_router(verify.router)
     app.include_router(audit.router)
+    app.include_router(regulator.router)
 
     install_openapi(app)
 
@@ -82,4 +90,27 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     def index(request: Request) -> HTMLResponse:
         return TEMPLATES.TemplateResponse(request, "index.html", {"public_url": settings.public_base})
 
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """The app `registry serve` runs: create_app plus the verification-event flusher thread of this process.
+
+    Tests and embedders use create_app and flush the buffer themselves (VerificationLog.flush).
+    """
+    app = create_app()
+    log: VerificationLog = app.state.verification_log
+    engine: Engine = app.state.engine
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
+        log.start(lambda: session_scope(engine))
+        try:
+            async with inner(app_) as state:
+                yield state
+        finally:
+            log.stop(lambda: session_scope(engine))
+
+    app.router.lifespan_context = lifespan
     return app

@@ -390,7 +390,7 @@ def serve(
     typer.echo(f"  grades      {base}/api/v1/grades")
     typer.echo(f"  比照 look-up {base}/api/v1/equivalences?grade=technician")
     sys.stdout.flush()
-    run_uvicorn("api.app:create_app", host=host, port=port, workers=workers)
+    run_uvicorn("api.app:create_served_app", host=host, port=port, workers=workers)
 
 
 def run_uvicorn(factory: str, *, host: str, port: int, workers: int) -> None:

@@ -124,6 +124,12 @@ def _limit(request: Request, settings: SettingsDep) -> None:
     limiter.hit(client_key(request), settings.lookup_rate_per_minute)
 
 
+def _log(request: Request, result: VerificationResult | None) -> None:
+    """Note the verification for the regulator's anomaly flags: buffered in memory, no database write here."""
+    number = result.fields.get("number") if result is not None else None
+    request.app.state.verification_log.record(number, request.client.host if request.client else None)
+
+
 def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "zh"
 
@@ -168,7 +174,9 @@ def jwks(settings: SettingsDep) -> JSONResponse:
 @router.get("/v/{token}", response_class=HTMLResponse, include_in_schema=False)
 def verification_page(request: Request, session: SessionDep, settings: SettingsDep, token: str) -> HTMLResponse:
     """The page a scanned QR code opens: one verdict, the checks, the masked fields, a holder check form."""
-    return _page(request, verify_online(session, token=token, settings=settings), token)
+    result = verify_online(session, token=token, settings=settings)
+    _log(request, result)
+    return _page(request, result, token)
 
 
 @router.post("/v/{token}/holder", response_class=HTMLResponse, include_in_schema=False)
@@ -217,10 +225,12 @@ def verify_holder(
 
 
 @router.get("/api/v1/verify/{token}", response_class=JSONResponse, responses={200: {"model": VerificationOut}})
-def verify_json(session: SessionDep, settings: SettingsDep, token: str) -> JSONResponse:
+def verify_json(request: Request, session: SessionDep, settings: SettingsDep, token: str) -> JSONResponse:
     """The same verification as the page, as JSON."""
+    result = verify_online(session, token=token, settings=settings)
+    _log(request, result)
     # as_dict() is JSON-ready already: handing it over directly skips FastAPI's encoder on the hottest path.
-    return JSONResponse(verify_online(session, token=token, settings=settings).as_dict())
+    return JSONResponse(result.as_dict())
 
 
 NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存在", "no certificate matches this number and name")
@@ -231,6 +241,7 @@ def lookup(request: Request, session: ReadSessionDep, settings: SettingsDep, dat
     """Check a certificate by number + holder name; both must match (rate-limited per client)."""
     _limit(request, settings)
     result = lookup_certificate(session, number=data.number, name=data.name, settings=settings)
+    _log(request, result)
     if result is None:
         return JSONResponse(NO_MATCH, status_code=404)
     return result.as_dict()
