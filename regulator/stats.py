@@ -186,7 +186,7 @@ def _awards(session: Session, only: StatsFilter) -> dict[str, Any]:
         "active": sum(v.get("active", 0) for v in by_basis.values()),
         "by_basis": [{"basis": basis, **counts} for basis, counts in sorted(by_basis.items())],
         "active_by_grade": [
-            {"key": g.value, "label": g.name_zh, "active": by_grade.get(g.code.value, 0)} for g in grades.LADDER
+            {"key": g.code.value, "label": g.name_zh, "active": by_grade.get(g.code.value, 0)} for g in grades.LADDER
         ],
     }
 
