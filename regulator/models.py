@@ -63,6 +63,7 @@ class VerificationEvent(SQLModel, table=True):
     """
 
     __tablename__ = "verification_event"
+    __table_args__ = (sa.Index("ix_verification_event_number", "number", "occurred_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=22)

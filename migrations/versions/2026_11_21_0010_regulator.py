@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_verification_event"),
     )
     op.create_index("ix_verification_event_occurred_at", "verification_event", ["occurred_at"])
+    op.create_index("ix_verification_event_number", "verification_event", ["number", "occurred_at"])
     op.create_table(
         "spot_sample",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -172,6 +173,7 @@ def downgrade() -> None:
     op.drop_index("ix_spot_sample_item_sample_id", table_name="spot_sample_item")
     op.drop_table("spot_sample_item")
     op.drop_table("spot_sample")
+    op.drop_index("ix_verification_event_number", table_name="verification_event")
     op.drop_index("ix_verification_event_occurred_at", table_name="verification_event")
     op.drop_table("verification_event")
     op.drop_table("stat_tally")
