@@ -3,7 +3,7 @@ the certificates and awards of a batch found fraudulent (虚假评价, 000:53).
 
 `impose` first plans: the plan lists exactly what will change (bodies, filings, batches, awards, certificates).
 A dry run returns the plan and changes nothing; otherwise the plan is carried out through the services that own
-each record — `set_body_status`, `set_filing_status`, `cancel_session`, and for every award of the batch the
+each record — `set_body_status`, `set_filing_status`, `cancel_batch`, and for every award of the batch the
 one revocation path `certificates.service.revoke_award` (award and certificates together, each audited) — in
 the request's one transaction, then the sanction itself is recorded and audited with its reason.
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from assessment.batches.models import Candidate, ExamSession, SessionStatus
-from assessment.batches.service import cancel_session
+from assessment.batches.service import cancel_batch
 from certificates.models import Certificate, CertificateStatus
 from certificates.service import revoke_award
 from registry.actor import Actor, require_regulator
@@ -189,7 +189,7 @@ def impose(session: Session, *, actor: Actor, data: SanctionIn) -> SanctionPlan:
             set_filing_status(session, actor=actor, filing_id=filing_id, status=FilingStatus.SUSPENDED, reason=note)
     elif data.kind == SanctionKind.REVOKE_QUALIFICATION:
         for batch_id in result.batches_cancelled:
-            cancel_session(session, actor=actor, session_id=batch_id, reason=note)
+            cancel_batch(session, actor=actor, batch_id=batch_id, reason=note)
         for filing_id in result.filings:
             set_filing_status(session, actor=actor, filing_id=filing_id, status=FilingStatus.REVOKED, reason=note)
         set_body_status(session, actor=actor, body_id=data.body_id, status=BodyStatus.REVOKED, reason=note)

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from assessment.batches.models import Candidate, ExamSession, SessionStatus
+from assessment.batches.service import publish_batch
 from certificates.models import Certificate, CertificateStatus
 from certificates.service import issue_certificates
 from certificates.verification import Verdict, revocation_list, verify_online
@@ -21,6 +22,7 @@ from registry.audit.models import AuditEvent
 from registry.awards.models import AwardBasis, AwardStatus, GradeAward
 from registry.awards.service import create_award
 from registry.bodies.models import BodyStatus, EvaluationBody
+from registry.bodies.service import BodyNotActive
 from registry.clock import today, utcnow
 from registry.errors import InvalidInput
 from registry.filings.models import Filing, FilingStatus
@@ -162,6 +164,11 @@ class TestRevokeBatch:
 
 class TestRevokeQualification:
     def test_every_effect(self, client: TestClient, session: Session, settings: Settings, fraud: Fraud) -> None:
+        finalized = ExamSession(
+            **{**fraud.batch.model_dump(exclude={"id"}), "status": SessionStatus.FINALIZED, "closed_at": None}
+        )
+        session.add(finalized)
+        session.flush()
         catalogue = client.get("/api/v1/bodies").json()
         assert str(fraud.body.id) in {e["body_id"] for e in catalogue}
         plan = sanctions.impose(session, actor=SYSTEM, data=_sanction(SanctionKind.REVOKE_QUALIFICATION, fraud))
@@ -177,9 +184,11 @@ class TestRevokeQualification:
         assert entry["standing"] == "revoked" and entry["in_catalogue"] is False
         assert [s["kind"] for s in entry["sanctions"]] == ["revoke_qualification"]
         assert REASON not in client.get("/api/v1/sanctions").text
-        # no new batch, no certificate
+        # no new batch, no step of a batch under way, no certificate
         with pytest.raises(OutsideFilingScope):
             make_batch(session, settings, body=fraud.body, assessors=2, exam_on=today())
+        with pytest.raises(BodyNotActive):
+            publish_batch(session, actor=SYSTEM, batch_id=finalized.id, settings=settings)
         with pytest.raises(OutsideFilingScope):
             issue_certificates(session, actor=SYSTEM, award_ids=[fraud.unissued_award.id], settings=settings)
         # already issued certificates stay as they were (the qualification is revoked, not past evaluations)

@@ -24,7 +24,7 @@ from assessment.batches.service.scores import compute_result
 from assessment.batches.service.staffing import add_staff, check_staff, is_staff
 from registry.actor import Actor, require_body_access
 from registry.audit.service import record, snapshot
-from registry.bodies.service import get_body
+from registry.bodies.service import get_body, require_body_active
 from registry.clock import utcnow
 from registry.errors import PermissionDenied
 from registry.filings.rules import EvaluationMethod
@@ -44,6 +44,8 @@ def change_status(
     extra: Mapping[str, Any] | None = None,
 ) -> None:
     BATCH_TRANSITIONS.check(exam.status, target)
+    if target != SessionStatus.CANCELLED:
+        require_body_active(session, exam.body_id)  # a suspended or revoked body runs no batch (002:27)
     before = exam.status
     exam.status = target
     exam.updated_at = utcnow()
