@@ -68,9 +68,11 @@ def _extra_rows(url: str) -> dict[str, int]:
                 """
                 INSERT INTO score (id, candidate_id, component, assessor_id, value_tenths, recorded_at)
                 SELECT gen_random_uuid(), c.id, 'theory_exam',
-                       ('00000000-0000-0000-0000-' || lpad(((abs(hashtext(c.id::text)) % 400) + a)::text, 12, '0'))::uuid,
+                       ('00000000-0000-0000-0000-'
+                        || lpad(((abs(hashtext(c.id::text)) % 400) + a)::text, 12, '0'))::uuid,
                        least(1000, greatest(0, coalesce(c.total_tenths, 600) + CASE WHEN a = 1 THEN 0
-                            WHEN abs(hashtext(c.id::text)) % 40 = 0 THEN 0 ELSE (abs(hashtext(c.id::text)) % 41) - 20 END)),
+                            WHEN abs(hashtext(c.id::text)) % 40 = 0 THEN 0
+                            ELSE (abs(hashtext(c.id::text)) % 41) - 20 END)),
                        s.exam_on::timestamp AT TIME ZONE 'UTC' + interval '4 hours'
                 FROM candidate c JOIN exam_session s ON s.id = c.session_id
                 CROSS JOIN (VALUES (1), (2)) AS pair(a)
@@ -192,7 +194,7 @@ def _measure(url: str, settings: Settings, repeats: int) -> dict[str, Any]:
         windows = [_window(rng, settings) for _ in range(repeats)]
         for group, rule in anomalies.RULES.items():
             it_w = iter(windows)
-            times = _timed(lambda rule=rule: rule(session, settings, next(it_w)), repeats)  # type: ignore[misc]
+            times = _timed(lambda rule=rule, it_w=it_w: rule(session, settings, next(it_w)), repeats)  # type: ignore[misc]
             results[f"anomalies.{group}"] = {"ours": _summary(times)}
         it_w = iter(windows)
         whole = _timed(
@@ -207,7 +209,7 @@ def _measure(url: str, settings: Settings, repeats: int) -> dict[str, Any]:
         session = Session(bind=conn)
         for group, rule in anomalies.RULES.items():
             it_w = iter(windows)
-            times = _timed(lambda rule=rule: rule(session, settings, next(it_w)), repeats)  # type: ignore[misc]
+            times = _timed(lambda rule=rule, it_w=it_w: rule(session, settings, next(it_w)), repeats)  # type: ignore[misc]
             results[f"anomalies.{group}"]["baseline_without_indexes"] = _summary(times)
         it_w = iter(windows)
         whole = _timed(

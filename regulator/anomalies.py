@@ -173,7 +173,8 @@ def pass_rate_and_heaping(session: Session, settings: Settings, window: Window) 
                     peer,
                     round(peer + settings.anomaly_pass_rate_margin, 4),
                     "share",
-                    f"通过率 {rate:.0%}，{scope}其他机构为 {peer:.0%}：考核可能走过场或成绩有假，应抽查试卷和现场记录。",
+                    f"通过率 {rate:.0%}，{scope}其他机构为 {peer:.0%}："
+                    "考核可能走过场或成绩有假，应抽查试卷和现场记录。",
                     f"pass rate {rate:.0%} against {peer:.0%} at peers: the assessment may be a formality or the "
                     "scores false; check papers and on-site records.",
                     {
@@ -204,10 +205,12 @@ def pass_rate_and_heaping(session: Session, settings: Settings, window: Window) 
                     peer,
                     settings.anomaly_heaping_share,
                     "share",
-                    f"{share:.0%} 的考生总分落在及格线以上 {settings.anomaly_heaping_band:g} 分以内（其他机构 {peer:.0%}）："
+                    f"{share:.0%} 的考生总分落在及格线以上 {settings.anomaly_heaping_band:g} 分以内"
+                    f"（其他机构 {peer:.0%}）："
                     "真实成绩很少这样扎堆，常见于凑分。",
                     f"{share:.0%} of totals fall within {settings.anomaly_heaping_band:g} points above the pass mark "
-                    f"({peer:.0%} elsewhere): real scores rarely bunch like this; it is the mark of scores nudged over.",
+                    f"({peer:.0%} elsewhere): real scores rarely bunch like this; it is the mark of scores nudged "
+                    "over.",
                     {"candidates": int(n), "heaped": int(heaped), "band_points": settings.anomaly_heaping_band},
                 )
             )
@@ -306,7 +309,8 @@ def grade_skips(session: Session, settings: Settings, window: Window) -> list[Fl
                 peer,
                 float(settings.anomaly_grade_skips),
                 "count",
-                f"{skips} 人被直接认定为比其原有等级高两级以上的等级（其他机构平均 {peer:g}）：破格是例外，成批出现需核实理由。",
+                f"{skips} 人被直接认定为比其原有等级高两级以上的等级（其他机构平均 {peer:g}）："
+                "破格是例外，成批出现需核实理由。",
                 f"{skips} people recognised two or more grades above what they held (peers average {peer:g}): "
                 "skipping grades is an exception; in numbers, the justifications need checking.",
                 {"recognitions": n, "skips": skips},
@@ -336,7 +340,7 @@ def assessor_load(session: Session, settings: Settings, window: Window) -> list[
     if not rows:
         return []
     median = float(statistics.median(n for _, _, n, _ in rows))
-    cards = {}
+    cards: dict[Any, str] = {}
     over = [r for r in rows if r[2] > settings.anomaly_assessor_daily_max]
     if over:
         ids = list({r[0] for r in over})
@@ -409,7 +413,8 @@ def identical_scoring(session: Session, settings: Settings, window: Window) -> l
                 peer,
                 settings.anomaly_identical_share,
                 "share",
-                f"两名考评员对 {share:.0%} 的评分完全相同（其他评分对 {peer:.0%}）：独立评分很少一致到这种程度，可能一人代评。",
+                f"两名考评员对 {share:.0%} 的评分完全相同（其他评分对 {peer:.0%}）："
+                "独立评分很少一致到这种程度，可能一人代评。",
                 f"two assessors gave identical scores {share:.0%} of the time (other pairs {peer:.0%}): independent "
                 "assessors rarely agree this much; one may have scored for both.",
                 {"assessors": [str(first), str(second)], "scores_compared": n, "identical": same_n},
@@ -527,7 +532,7 @@ def late_corrections(session: Session, settings: Settings, window: Window) -> li
 
 
 def verification_bursts(session: Session, settings: Settings, window: Window) -> list[Flag]:
-    """One certificate verified from many networks within a short time (the last REGISTRY_ANOMALY_VERIFY_WINDOW_HOURS)."""
+    """One certificate verified from many networks in a short time (REGISTRY_ANOMALY_VERIFY_WINDOW_HOURS)."""
     since = utcnow() - dt.timedelta(hours=settings.anomaly_verify_window_hours)
     # Certificates verified at least `threshold` times (one hash aggregate over the window's events), with the mean
     # verifications per verified certificate as the baseline; distinct networks only for those few (index).
@@ -571,12 +576,12 @@ def verification_bursts(session: Session, settings: Settings, window: Window) ->
                 peer,
                 float(settings.anomaly_verify_networks),
                 "count",
-                f"{settings.anomaly_verify_window_hours} 小时内从 {count} 个不同网络查验（被查验证书平均每张 {peer} 次）："
+                f"{settings.anomaly_verify_window_hours} 小时内从 {count} 个不同网络查验"
+                f"（被查验证书平均每张 {peer} 次）："
                 "一张证书通常只有几家用人单位查，多地集中查验可能是证书被复制冒用。",
                 f"verified from {count} different networks in {settings.anomaly_verify_window_hours} hours "
-                f"(verified certificates average {peer} checks): a certificate is checked by a few employers; many places at "
-                "once suggests "
-                "copies in use.",
+                f"(verified certificates average {peer} checks): a certificate is checked by a few employers; "
+                "many places at once suggests copies in use.",
                 {"window_hours": settings.anomaly_verify_window_hours},
             )
         )

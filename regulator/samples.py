@@ -9,14 +9,11 @@ with the drawn items, so a sample can be shown to have been drawn fairly.
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import secrets
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from assessment.batches.models import ExamSession
@@ -59,7 +56,9 @@ def _population(session: Session, data: SampleIn) -> list[tuple[str, uuid.UUID |
         return [(str(i), i, name) for i, name in session.exec(query).all()]
     if data.population == Population.BATCHES:
         batches = (
-            select(ExamSession.id, ExamSession.body_id, ExamSession.exam_on, ExamSession.occupation_code)
+            select(  # type: ignore[call-overload]
+                ExamSession.id, ExamSession.body_id, ExamSession.exam_on, ExamSession.occupation_code
+            )
             .join(EvaluationBody, col(EvaluationBody.id) == col(ExamSession.body_id))
             .order_by(col(ExamSession.id))
         )
@@ -86,7 +85,7 @@ def _population(session: Session, data: SampleIn) -> list[tuple[str, uuid.UUID |
 
 def draw(refs: Sequence[str], flagged: Sequence[bool], *, size: int, seed: int, weighted: bool) -> list[int]:
     """Indexes of the drawn items, in draw order; a pure function of its arguments."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible on purpose; seeds come from secrets when omitted
     if size >= len(refs):
         order = list(range(len(refs)))
         rng.shuffle(order)
@@ -251,13 +250,3 @@ def record_finding(
 def finding_view(finding: SpotFinding) -> FindingPublic:
     """A finding as returned."""
     return _finding_view(finding)
-
-
-def sample_summary(sample: SpotSample) -> dict[str, Any]:
-    """A compact line for lists."""
-    return {"id": str(sample.id), "population": sample.population, "seed": sample.seed, "size": sample.size}
-
-
-def today_iso() -> str:
-    """Today's date (for filenames)."""
-    return dt.date.today().isoformat()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+
 from sqlmodel import Session, col, select
 
 from assessment.batches.models import Candidate, ExamSession, SessionStatus

@@ -119,17 +119,17 @@ class Labels:
         if dimension == "occupation":
             if self._occupations is None:
                 self._occupations = dict(self.session.execute(sa.select(Occupation.code, Occupation.name_zh)).all())  # type: ignore[call-overload]
-            return self._occupations.get(key, key)
+            return str(self._occupations.get(key, key))
         if dimension == "body_kind":
             return KIND_ZH[BodyKind(key)]
         if dimension == "province":
             if self._provinces is None:
                 self._provinces = dict(self.session.execute(sa.select(Province.code, Province.name_zh)).all())  # type: ignore[call-overload]
-            return self._provinces.get(key, key)
+            return str(self._provinces.get(key, key))
         if dimension == "city":
             if self._cities is None:
                 self._cities = dict(self.session.execute(sa.select(City.code, City.name_zh)).all())  # type: ignore[call-overload]
-            return self._cities.get(key, key)
+            return str(self._cities.get(key, key))
         if dimension == "month":
             return f"{key:%Y-%m}" if isinstance(key, dt.date) else str(key)[:7]
         return str(key)
@@ -152,7 +152,7 @@ def _breakdown(session: Session, only: StatsFilter, labels: Labels, dimension: s
     for key, status, n in rows:
         table[_key(dimension, key)][status] += int(n)
     names = labels.bodies(k for k in table if k) if dimension == "body" else {}
-    out = []
+    out: list[dict[str, Any]] = []
     for key in sorted(table, key=lambda k: (k is None, k or "")):
         counts = table[key]
         label = names.get(key or "", "") if dimension == "body" else labels.label(dimension, key)
@@ -167,7 +167,7 @@ def _breakdown(session: Session, only: StatsFilter, labels: Labels, dimension: s
             }
         )
     if dimension != "month":
-        out.sort(key=lambda row: (-row["issued"], row["key"] or ""))
+        out.sort(key=lambda row: (-int(row["issued"]), str(row["key"] or "")))
     return out
 
 

@@ -205,7 +205,7 @@ class TestRulesFireAndStayQuiet:
         loud, candidates = scene.batch(scene.bodies[0], [700] * 12)
         scene.scores(candidates, first, [700 + i for i in range(12)])
         scene.scores(candidates, second, [700 + i for i in range(12)])
-        quiet, others = scene.batch(scene.bodies[1], [700] * 12)
+        _, others = scene.batch(scene.bodies[1], [700] * 12)
         scene.scores(others, first, [700 + i for i in range(12)])
         scene.scores(others, third, [690 + 3 * i for i in range(12)])
         flags = _flags(scene, "identical_scoring")
@@ -230,7 +230,7 @@ class TestRulesFireAndStayQuiet:
     def test_corrections_after_finalization(self, scene: Scene) -> None:
         (assessor,) = scene.assessors(1)
         loud, candidates = scene.batch(scene.bodies[0], [590, 595, 598])
-        quiet, others = scene.batch(scene.bodies[1], [590, 595, 598])
+        _, others = scene.batch(scene.bodies[1], [590, 595, 598])
         after = loud.finalized_at + dt.timedelta(days=1)  # type: ignore[operator]
         before = loud.finalized_at - dt.timedelta(hours=1)  # type: ignore[operator]
         rows = [(c, after) for c in candidates] + [(others[0], after), (others[1], before), (others[2], before)]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import openpyxl
 import pytest
-from pydantic import SecretStr
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlmodel import Session, col, select
 
 from assessment.batches.models import Candidate, ExamSession, SessionStatus
