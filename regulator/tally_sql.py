@@ -33,9 +33,12 @@ def _pg_award_rows(rows: str, sign: str) -> str:
 
 
 def _pg_merge(deltas: str) -> str:
+    """Take decrements from existing rows only; add increments by upsert (a decrement never creates a row)."""
+    grouped = f"SELECT {KEY}, sum(d)::int AS d FROM ({deltas}) AS x GROUP BY {KEY}"
+    match = " AND ".join(f"t.{c} = g.{c}" for c in KEY.split(", "))
     return (
-        f"INSERT INTO stat_tally AS t ({KEY}, n) "
-        f"SELECT {KEY}, sum(d)::int FROM ({deltas}) AS x GROUP BY {KEY} HAVING sum(d) <> 0 "
+        f"UPDATE stat_tally AS t SET n = t.n + g.d FROM ({grouped}) AS g WHERE g.d < 0 AND {match}; "
+        f"INSERT INTO stat_tally AS t ({KEY}, n) SELECT {KEY}, d FROM ({grouped}) AS g WHERE g.d > 0 "
         "ON CONFLICT ON CONSTRAINT uq_stat_tally_key DO UPDATE SET n = t.n + EXCLUDED.n"
     )
 

@@ -362,3 +362,19 @@ class TestApi:
         )
         numbers = [r[0] for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))][1:]
         assert numbers == sorted(numbers) and len(numbers) == len(set(numbers)) >= 2
+
+
+class TestServedApp:
+    def test_the_served_app_flushes_its_buffer_in_the_background_and_on_shutdown(self, committed_url: str) -> None:
+        from api.app import create_served_app
+        from registry.db import make_engine, session_scope
+
+        app = create_served_app()
+        log: VerificationLog = app.state.verification_log
+        with TestClient(app):
+            log.record("SERVED-0001", "192.0.2.10")
+        engine = make_engine(committed_url)
+        with session_scope(engine) as s:
+            stored = s.exec(select(VerificationEvent).where(VerificationEvent.number == "SERVED-0001")).all()
+        engine.dispose()
+        assert len(stored) == 1 and log.pending == 0
