@@ -27,7 +27,7 @@ from registry.actor import Actor, require_regulator
 from registry.awards.models import AwardBasis, GradeAward
 from registry.bodies.models import EvaluationBody
 from registry.clock import today, utcnow
-from registry.db import dialect_name
+from registry.db import analytic, dialect_name
 from registry.errors import InvalidInput
 from registry.grades import GradeCode
 from registry.settings import Settings
@@ -330,21 +330,42 @@ def assessor_load(session: Session, settings: Settings, window: Window) -> list[
     start = dt.datetime.combine(window.start, dt.time(), tzinfo=dt.UTC) - dt.timedelta(hours=8)
     end = dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC) - dt.timedelta(hours=8)
     day = _day(session, SCORE.c.recorded_at)
-    query = (
-        sa.select(SCORE.c.assessor_id, day, sa.func.count(sa.distinct(SCORE.c.candidate_id)), S.c.body_id)
-        .select_from(SCORE.join(C, C.c.id == SCORE.c.candidate_id).join(S, S.c.id == C.c.session_id))
+    # candidates per assessor and day by two hash aggregates (no join), the mean daily load by a window function
+    pairs = (
+        sa.select(SCORE.c.assessor_id.label("assessor"), day.label("day"), SCORE.c.candidate_id)
         .where(SCORE.c.recorded_at >= start, SCORE.c.recorded_at < end)
-        .group_by(SCORE.c.assessor_id, day, S.c.body_id)
+        .group_by(SCORE.c.assessor_id, day, SCORE.c.candidate_id)
+        .subquery()
     )
-    rows = [(a, d, int(n), b) for a, d, n, b in session.execute(query).all()]
-    if not rows:
+    per = sa.select(pairs.c.assessor, pairs.c.day, sa.func.count().label("n")).group_by(pairs.c.assessor, pairs.c.day)
+    per_sub = per.subquery()
+    ranked = sa.select(per_sub, sa.func.avg(per_sub.c.n).over().label("mean")).subquery()
+    over_rows = session.execute(
+        sa.select(ranked.c.assessor, ranked.c.day, ranked.c.n, ranked.c.mean).where(
+            ranked.c.n > settings.anomaly_assessor_daily_max
+        )
+    ).all()
+    if not over_rows:
         return []
-    median = float(statistics.median(n for _, _, n, _ in rows))
-    cards: dict[Any, str] = {}
-    over = [r for r in rows if r[2] > settings.anomaly_assessor_daily_max]
-    if over:
-        ids = list({r[0] for r in over})
-        cards = dict(session.execute(sa.select(Assessor.id, Assessor.card_number).where(Assessor.id.in_(ids))).all())  # type: ignore[attr-defined,call-overload]
+    mean = round(float(over_rows[0][3]), 2)
+    cards: dict[Any, str] = dict(
+        session.execute(
+            sa.select(Assessor.id, Assessor.card_number).where(  # type: ignore[call-overload]
+                Assessor.id.in_({r[0] for r in over_rows})  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    over = []
+    for assessor_id, day_value, n, _ in over_rows:
+        body_id = session.execute(
+            sa.select(S.c.body_id)
+            .select_from(SCORE.join(C, C.c.id == SCORE.c.candidate_id).join(S, S.c.id == C.c.session_id))
+            .where(SCORE.c.assessor_id == assessor_id, SCORE.c.recorded_at >= start, SCORE.c.recorded_at < end)
+            .where(day == day_value)
+            .limit(1)
+        ).scalar()
+        over.append((assessor_id, day_value, int(n), body_id))
+    median = mean
     flags = []
     for assessor_id, day_value, n, body_id in over:
         if window.body_id and body_id != window.body_id:
@@ -361,8 +382,8 @@ def assessor_load(session: Session, settings: Settings, window: Window) -> list[
                 median,
                 float(settings.anomaly_assessor_daily_max),
                 "count",
-                f"一名考评员一天评了 {n} 名考生（中位数 {median:g}）：超出一人一天能认真评完的量，可能代签或未到场。",
-                f"one assessor scored {n} candidates in a day (median {median:g}): more than one person can assess "
+                f"一名考评员一天评了 {n} 名考生（平均每日 {median:g}）：超出一人一天能认真评完的量，可能代签或未到场。",
+                f"one assessor scored {n} candidates in a day (mean {median:g}): more than one person can assess "
                 "properly; scores may have been signed for others or without attending.",
                 {"day": str(day_value)[:10], "candidates": n},
             )
@@ -371,53 +392,68 @@ def assessor_load(session: Session, settings: Settings, window: Window) -> list[
 
 
 def identical_scoring(session: Session, settings: Settings, window: Window) -> list[Flag]:
-    """Two assessors of one batch giving identical scores to nearly every candidate."""
-    other = SCORE.alias("other")
-    same = sa.case((SCORE.c.value_tenths == other.c.value_tenths, 1), else_=0)
-    query = (
-        sa.select(S.c.id, S.c.body_id, SCORE.c.assessor_id, other.c.assessor_id, sa.func.count(), sa.func.sum(same))
-        .select_from(
-            SCORE.join(
-                other,
-                sa.and_(
-                    other.c.candidate_id == SCORE.c.candidate_id,
-                    other.c.component == SCORE.c.component,
-                    other.c.assessor_id > SCORE.c.assessor_id,
-                ),
-            )
-            .join(C, C.c.id == SCORE.c.candidate_id)
-            .join(S, S.c.id == C.c.session_id)
+    """Assessors of one batch agreeing to the tenth on nearly every candidate (one of them may score for all).
+
+    Counted without pairing scores up: per candidate and component, the scores and their distinct values (two
+    assessors agree exactly when there are fewer distinct values than scores), then per batch — hash aggregates
+    over the window's scores instead of a self-join.
+    """
+    values = (
+        sa.select(
+            C.c.session_id.label("batch"),
+            SCORE.c.candidate_id.label("candidate"),
+            SCORE.c.component.label("component"),
+            SCORE.c.value_tenths.label("value"),
+            sa.func.count().label("n"),
         )
+        .select_from(SCORE.join(C, C.c.id == SCORE.c.candidate_id).join(S, S.c.id == C.c.session_id))
         .where(S.c.exam_on >= window.start, S.c.exam_on <= window.end)
-        .group_by(S.c.id, S.c.body_id, SCORE.c.assessor_id, other.c.assessor_id)
+        .group_by(C.c.session_id, SCORE.c.candidate_id, SCORE.c.component, SCORE.c.value_tenths)
+        .subquery()
     )
-    rows = [(s, b, a1, a2, int(n), int(m)) for s, b, a1, a2, n, m in session.execute(query).all()]
-    total_n, total_same = sum(r[4] for r in rows), sum(r[5] for r in rows)
+    per = (
+        sa.select(
+            values.c.batch,
+            sa.func.sum(values.c.n).label("scores"),
+            sa.func.count().label("distinct_values"),
+        )
+        .group_by(values.c.batch, values.c.candidate, values.c.component)
+        .subquery()
+    )
+    agreed = sa.case((per.c.scores > per.c.distinct_values, 1), else_=0)
+    query = sa.select(per.c.batch, sa.func.count(), sa.func.sum(agreed)).where(per.c.scores >= 2).group_by(per.c.batch)
+    rows = [(b, int(n), int(m)) for b, n, m in session.execute(query).all()]
+    total_n, total_same = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    loud = [
+        r
+        for r in rows
+        if r[1] >= settings.anomaly_identical_min and _share(r[2], r[1]) >= settings.anomaly_identical_share
+    ]
+    bodies = dict(session.execute(sa.select(S.c.id, S.c.body_id).where(S.c.id.in_([r[0] for r in loud]))).all())
     flags = []
-    for session_id, body_id, first, second, n, same_n in rows:
-        if n < settings.anomaly_identical_min or (window.body_id and body_id != window.body_id):
+    for batch_id, n, same_n in loud:
+        body_id = bodies.get(batch_id)
+        if window.body_id and body_id != window.body_id:
             continue
         share = _share(same_n, n)
-        if share < settings.anomaly_identical_share:
-            continue
         peer = _share(total_same - same_n, total_n - n)
         flags.append(
             Flag(
                 "identical_scoring",
                 "考评员评分雷同",
                 "batch",
-                str(session_id),
+                str(batch_id),
                 "",
                 str(body_id),
                 share,
                 peer,
                 settings.anomaly_identical_share,
                 "share",
-                f"两名考评员对 {share:.0%} 的评分完全相同（其他评分对 {peer:.0%}）："
+                f"{share:.0%} 的考生各考评员评分完全一致（其他批次 {peer:.0%}）："
                 "独立评分很少一致到这种程度，可能一人代评。",
-                f"two assessors gave identical scores {share:.0%} of the time (other pairs {peer:.0%}): independent "
-                "assessors rarely agree this much; one may have scored for both.",
-                {"assessors": [str(first), str(second)], "scores_compared": n, "identical": same_n},
+                f"assessors agreed to the tenth on {share:.0%} of the candidates (other batches {peer:.0%}): "
+                "independent assessors rarely agree this much; one may have scored for all.",
+                {"scored_items": n, "identical": same_n},
             )
         )
     return flags
@@ -637,6 +673,7 @@ def anomalies(
             f"unknown rules: {', '.join(unknown)} (known: {', '.join(FLAG_NAMES)})",
             extra={"field": "rule"},
         )
+    analytic(session)
     groups = dict.fromkeys(FLAG_NAMES[r] for r in wanted)
     flags = [f for group in groups for f in RULES[group](session, settings, window) if f.rule in wanted]
     return _named(session, flags)

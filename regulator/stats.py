@@ -31,7 +31,7 @@ from registry.awards.models import AWARD_REASON_ZH, AwardRevocationReason
 from registry.bodies.models import KIND_ZH, BodyKind, EvaluationBody
 from registry.catalogue.models import City, Occupation, Province
 from registry.clock import today
-from registry.db import dialect_name
+from registry.db import analytic, dialect_name
 from registry.grades import GradeCode
 from registry.settings import RegulatorTarget, Settings
 from regulator.filters import StatsFilter
@@ -93,6 +93,36 @@ def _grouped(session: Session, only: StatsFilter, kind: str, dimension: Any, spl
     return [tuple(row) for row in session.execute(_where(query, only, kind=kind)).all()]
 
 
+def _grouped_sets(
+    session: Session, only: StatsFilter, kind: str, sets: dict[str, Sequence[Any]]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Sums of n grouped by each set of columns: one scan with GROUPING SETS on PostgreSQL, a query per set on
+    SQLite. Returns, per set name, rows of (the set's column values..., n)."""
+    n = sa.func.sum(T.c.n)
+    if dialect_name(session) != "postgresql":
+        out = {}
+        for name, group in sets.items():
+            query = sa.select(*group, n).select_from(_joined()).group_by(*group)
+            out[name] = [tuple(row) for row in session.execute(_where(query, only, kind=kind)).all()]
+        return out
+    columns: list[Any] = []
+    for group in sets.values():
+        columns.extend(c for c in group if not any(c is seen for seen in columns))
+    position = {id(c): i for i, c in enumerate(columns)}
+    width = len(columns)
+    masks = {}
+    for name, group in sets.items():
+        present = {width - 1 - position[id(c)] for c in group}
+        masks[sum(1 << bit for bit in range(width) if bit not in present)] = name
+    grouping = sa.func.grouping_sets(*(sa.tuple_(*group) for group in sets.values()))
+    query = sa.select(*columns, n, sa.func.grouping(*columns)).select_from(_joined()).group_by(grouping)
+    out = {name: [] for name in sets}
+    for row in session.execute(_where(query, only, kind=kind)).all():
+        name = masks[row[-1]]
+        out[name].append((*(row[position[id(c)]] for c in sets[name]), row[-2]))
+    return out
+
+
 class Labels:
     """Names for the keys of a breakdown, looked up once per answer."""
 
@@ -148,6 +178,10 @@ def _key(dimension: str, key: Any) -> str | None:
 def _breakdown(session: Session, only: StatsFilter, labels: Labels, dimension: str) -> list[dict[str, Any]]:
     """Certificates per key of dimension: issued (all), in force, suspended, revoked."""
     rows = _grouped(session, only, "certificate", DIMENSIONS[dimension], T.c.status)
+    return _breakdown_of(rows, labels, dimension)
+
+
+def _breakdown_of(rows: Sequence[tuple[Any, ...]], labels: Labels, dimension: str) -> list[dict[str, Any]]:
     table: dict[str | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
     for key, status, n in rows:
         table[_key(dimension, key)][status] += int(n)
@@ -172,11 +206,17 @@ def _breakdown(session: Session, only: StatsFilter, labels: Labels, dimension: s
 
 
 def _awards(session: Session, only: StatsFilter) -> dict[str, Any]:
-    rows = _grouped(session, only, "award", T.c.basis, T.c.status)
+    sets = _grouped_sets(
+        session,
+        only,
+        "award",
+        {"basis": (T.c.basis, T.c.status), "grade": (T.c.grade, T.c.status), "reason": (T.c.reason, T.c.status)},
+    )
+    rows = sets["basis"]
     by_basis: dict[str, dict[str, int]] = defaultdict(dict)
     for basis, status, n in rows:
         by_basis[basis][status] = by_basis[basis].get(status, 0) + int(n)
-    grade_rows = _grouped(session, only, "award", T.c.grade, T.c.status)
+    grade_rows = sets["grade"]
     by_grade: dict[str, int] = defaultdict(int)
     for grade, status, n in grade_rows:
         if status == "active":
@@ -188,14 +228,12 @@ def _awards(session: Session, only: StatsFilter) -> dict[str, Any]:
         "active_by_grade": [
             {"key": g.code.value, "label": g.name_zh, "active": by_grade.get(g.code.value, 0)} for g in grades.LADDER
         ],
+        "revoked_by_reason": {r: int(n) for r, status, n in sets["reason"] if status == "revoked"},
     }
 
 
-def _revocations(session: Session, only: StatsFilter) -> dict[str, Any]:
-    certs = _grouped(session, only, "certificate", T.c.reason, T.c.status)
-    awards = _grouped(session, only, "award", T.c.reason, T.c.status)
+def _revocations(certs: Sequence[tuple[Any, ...]], award_counts: dict[str, int]) -> dict[str, Any]:
     cert_counts = {r: int(n) for r, s, n in certs if s == "revoked"}
-    award_counts = {r: int(n) for r, s, n in awards if s == "revoked"}
     return {
         "certificates": [
             {"reason": r.value, "label": REASON_ZH[r], "count": cert_counts.get(r.value, 0)} for r in RevocationReason
@@ -270,24 +308,25 @@ def target_progress(
 ) -> list[dict[str, Any]]:
     """Progress against each target: certificates issued in its window (not revoked, not 学徒工) in its province."""
     day = on or today()
-    out = []
+    if not targets:
+        return []
+    sums = []
     for target in targets:
-        query = (
-            sa.select(sa.func.coalesce(sa.func.sum(T.c.n), 0))
-            .select_from(_joined())
-            .where(
-                T.c.kind == "certificate",
-                T.c.status != "revoked",
-                T.c.month >= target.start.replace(day=1),
-                T.c.month <= target.end,
-                T.c.grade.not_in(NOT_SKILL_GRADES),
-            )
-        )
+        condition = sa.and_(T.c.month >= target.start.replace(day=1), T.c.month <= target.end)
         if target.metric == "high_skill_certificates":
-            query = query.where(T.c.grade.in_(HIGH_SKILL_GRADES))
+            condition = sa.and_(condition, T.c.grade.in_(HIGH_SKILL_GRADES))
         if target.province_code is not None:
-            query = query.where(B.c.province_code == target.province_code)
-        achieved = int(session.execute(query).scalar_one())
+            condition = sa.and_(condition, B.c.province_code == target.province_code)
+        sums.append(sa.func.coalesce(sa.func.sum(sa.case((condition, T.c.n), else_=0)), 0))
+    query = (
+        sa.select(*sums)
+        .select_from(_joined())
+        .where(T.c.kind == "certificate", T.c.status != "revoked", T.c.grade.not_in(NOT_SKILL_GRADES))
+    )
+    totals = session.execute(query).one()
+    out = []
+    for target, achieved_n in zip(targets, totals, strict=True):
+        achieved = int(achieved_n)
         span = (target.end - target.start).days + 1
         elapsed = min(max((day - target.start).days + 1, 0), span)
         expected = round(target.target * elapsed / span)
@@ -318,22 +357,26 @@ def statistics(
 ) -> dict[str, Any]:
     """The whole statistics answer for the filter (regulator only)."""
     require_regulator(actor)
+    analytic(session)
     labels = Labels(session)
-    by = {dimension: _breakdown(session, only, labels, dimension) for dimension in dimensions}
-    grade_rows = by.get("grade") or _breakdown(session, only, labels, "grade")
+    wanted = {d: (DIMENSIONS[d], T.c.status) for d in dict.fromkeys([*dimensions, "grade"])}
+    rows = _grouped_sets(session, only, "certificate", {**wanted, "reason": (T.c.reason, T.c.status)})
+    by = {dimension: _breakdown_of(rows[dimension], labels, dimension) for dimension in dimensions}
+    grade_rows = by.get("grade") or _breakdown_of(rows["grade"], labels, "grade")
     totals = {
         "issued": sum(r["issued"] for r in grade_rows),
         "in_force": sum(r["in_force"] for r in grade_rows),
         "suspended": sum(r["suspended"] for r in grade_rows),
         "revoked": sum(r["revoked"] for r in grade_rows),
     }
+    awards = _awards(session, only)
     return {
         "filters": only.as_dict(),
         "certificates": {**totals, "by": by},
         "high_skill": _high_skill(grade_rows),
-        "awards": _awards(session, only),
+        "awards": awards,
         "direct_recognitions": _recognitions(session, only),
-        "revocations": _revocations(session, only),
+        "revocations": _revocations(rows["reason"], awards.pop("revoked_by_reason")),
         "targets": target_progress(session, settings.regulator_targets),
     }
 
