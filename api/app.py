@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import install_error_handlers
 from api.guard import TextGuard
+from api.jobs import JobQueue, make_queue, resume_unfinished
 from api.openapi import install_openapi
 from api.ratelimit import SlidingWindow
 from api.routers import (
@@ -25,6 +26,7 @@ from api.routers import (
     certificates,
     filings,
     health,
+    jobs,
     people,
     recognitions,
     regulator,
@@ -33,7 +35,7 @@ from api.routers import (
     verify,
 )
 from api.templating import TEMPLATES
-from registry.db import get_engine, session_scope
+from registry.db import Reads, get_engine, session_scope
 from registry.settings import Settings, get_settings
 from regulator.verification_log import VerificationLog
 
@@ -47,10 +49,46 @@ a 422 adds `fields`, schema ValidationErrorOut), and every operation lists the e
 """
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """Build the application for these settings (default: the environment) and engine."""
+@asynccontextmanager
+async def _verification_flusher(app: FastAPI, *, enabled: bool) -> AsyncIterator[None]:
+    """Write this process's buffered verification events from a background thread while the app runs."""
+    log: VerificationLog = app.state.verification_log
+    if enabled:
+        log.start(lambda: session_scope(app.state.engine))
+    try:
+        yield
+    finally:
+        if enabled:
+            await anyio.to_thread.run_sync(lambda: log.stop(lambda: session_scope(app.state.engine)))
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    read_engine: Engine | None = None,
+    resume_jobs: bool = False,
+    flush_verifications: bool = False,
+) -> FastAPI:
+    """Build the application for these settings (default: the environment) and engines (default: the settings').
+
+    resume_jobs: hand unfinished jobs nobody runs to the queue at start-up (the served app does; see served_app).
+    flush_verifications: write the buffered verification events from a background thread while the app runs
+    (the served app does; tests and embedders call app.state.verification_log.flush themselves).
+    """
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in this many threads, each with a pooled connection of its own (make_engine).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        if resume_jobs:
+            await anyio.to_thread.run_sync(lambda: resume_unfinished(app.state.engine, job_queue(settings).submit))
+        async with _verification_flusher(app, enabled=flush_verifications):
+            yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="新八级工 Registry",
         version="0.1.0",
         description=DESCRIPTION,
@@ -58,9 +96,21 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine or get_engine(settings.database_url)
+    app.state.engine = engine or get_engine(settings.database_url, settings.threads)
+    replica = read_engine
+    if replica is None and settings.read_database_url:
+        replica = get_engine(settings.read_database_url, settings.threads)
+    app.state.reads = Reads(app.state.engine, replica, fallback_seconds=settings.read_fallback_seconds)
     app.state.lookups = SlidingWindow()
     app.state.verification_log = VerificationLog(settings)
+    queues: list[JobQueue] = []
+
+    def job_queue(_settings: Settings) -> JobQueue:
+        if not queues:  # made on first use: most processes never queue a job
+            queues.append(make_queue(app.state.engine, settings))
+        return queues[0]
+
+    app.state.job_queue = job_queue
     install_error_handlers(app)
     app.add_middleware(TextGuard)
     if settings.forwarded_allow_ips:
@@ -82,6 +132,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(certificates.router)
     app.include_router(verify.router)
     app.include_router(audit.router)
+    app.include_router(jobs.router)
     app.include_router(regulator.router)
 
     install_openapi(app)
@@ -93,24 +144,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     return app
 
 
-def create_served_app() -> FastAPI:
-    """The app `registry serve` runs: create_app plus the verification-event flusher thread of this process.
-
-    Tests and embedders use create_app and flush the buffer themselves (VerificationLog.flush).
-    """
-    app = create_app()
-    log: VerificationLog = app.state.verification_log
-    engine: Engine = app.state.engine
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
-        log.start(lambda: session_scope(engine))
-        try:
-            async with inner(app_) as state:
-                yield state
-        finally:
-            log.stop(lambda: session_scope(engine))
-
-    app.router.lifespan_context = lifespan
-    return app
+def served_app() -> FastAPI:
+    """The app `registry serve` runs: as create_app(), jobs left unfinished by a dead process resume, and this
+    process's verification events are written in the background."""
+    return create_app(resume_jobs=True, flush_verifications=True)

@@ -366,10 +366,10 @@ class TestApi:
 
 class TestServedApp:
     def test_the_served_app_flushes_its_buffer_in_the_background_and_on_shutdown(self, committed_url: str) -> None:
-        from api.app import create_served_app
+        from api.app import served_app
         from registry.db import make_engine, session_scope
 
-        app = create_served_app()
+        app = served_app()
         log: VerificationLog = app.state.verification_log
         with TestClient(app):
             log.record("SERVED-0001", "192.0.2.10")

@@ -11,7 +11,7 @@ The trigger SQL is imported from regulator.tally_sql; changing it later needs a 
 recreates the triggers (this one must keep meaning what it meant).
 
 Revision ID: 20261121_0010
-Revises: 20261121_0007
+Revises: 20261121_0012
 Create Date: 2026-11-21
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from regulator import tally_sql
 
 revision = "20261121_0010"
-down_revision = "20261121_0007"
+down_revision = "20261121_0012"
 branch_labels = None
 depends_on = None
 
