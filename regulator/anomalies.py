@@ -22,8 +22,9 @@ from sqlmodel import Session
 from assessment.assessors.models import Assessor
 from assessment.batches.models import Candidate, ExamSession, Score, ScoreCorrection, SessionComponent, SessionStatus
 from certificates.models import Certificate
-from registry import grades
-from registry.actor import Actor, require_regulator
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.awards.models import AwardBasis, GradeAward
 from registry.bodies.models import EvaluationBody
 from registry.clock import today, utcnow
@@ -664,7 +665,7 @@ def anomalies(
     session: Session, *, actor: Actor, settings: Settings, window: Window, rules: Iterable[str] | None = None
 ) -> list[Flag]:
     """Every flag of the chosen rules (default all) in the window, strongest evidence first within each rule."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     wanted = list(rules or FLAG_NAMES)
     unknown = [r for r in wanted if r not in FLAG_NAMES]
     if unknown:

@@ -108,6 +108,15 @@ class SanctionStatus(StrEnum):
     LIFTED = "lifted"
 
 
+class RegulatorAction(StrEnum):
+    """Audit actions of the regulator's own records (verbs from registry.audit.actions.Verb)."""
+
+    SANCTION_IMPOSED = "sanction.imposed"
+    SANCTION_LIFTED = "sanction.lifted"
+    SAMPLE_DRAWN = "sample.drawn"
+    FINDING_RECORDED = "finding.recorded"
+
+
 SANCTION_STATUS_ZH = {SanctionStatus.IN_EFFECT: "生效中", SanctionStatus.LIFTED: "已解除"}
 
 

@@ -18,7 +18,9 @@ from sqlmodel import Session, col, select
 
 from assessment.batches.models import ExamSession
 from certificates.models import Certificate
-from registry.actor import Actor, require_regulator
+from registry import access
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record
 from registry.bodies.models import EvaluationBody
 from registry.clock import utcnow
@@ -30,6 +32,7 @@ from regulator.models import (
     FindingIn,
     FindingPublic,
     Population,
+    RegulatorAction,
     SampleIn,
     SampleItemPublic,
     SamplePublic,
@@ -105,7 +108,7 @@ def _flags(session: Session, actor: Actor, settings: Settings, data: SampleIn) -
 
 def create_sample(session: Session, *, actor: Actor, settings: Settings, data: SampleIn) -> SpotSample:
     """Draw and store a sample (audited with its seed and reason)."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     if data.date_from and data.date_to and data.date_from > data.date_to:
         raise InvalidInput("起始日期晚于结束日期", "from is after to", extra={"field": "from"})
     seed = data.seed if data.seed is not None else secrets.randbelow(2**31)
@@ -155,7 +158,7 @@ def create_sample(session: Session, *, actor: Actor, settings: Settings, data: S
     record(
         session,
         actor=actor,
-        action="sample.drawn",
+        action=RegulatorAction.SAMPLE_DRAWN.value,
         entity_type="spot_sample",
         entity_id=sample.id,
         after={
@@ -173,7 +176,7 @@ def create_sample(session: Session, *, actor: Actor, settings: Settings, data: S
 
 def get_sample(session: Session, *, actor: Actor, sample_id: uuid.UUID) -> SpotSample:
     """One sample (regulator)."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     sample = session.get(SpotSample, sample_id)
     if sample is None:
         raise SampleNotFound("抽查样本不存在", "no such sample")
@@ -182,7 +185,7 @@ def get_sample(session: Session, *, actor: Actor, sample_id: uuid.UUID) -> SpotS
 
 def list_samples(session: Session, *, actor: Actor, limit: int = 100) -> Sequence[SpotSample]:
     """Recent samples, newest first."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     return session.exec(select(SpotSample).order_by(col(SpotSample.created_at).desc()).limit(limit)).all()
 
 
@@ -225,7 +228,7 @@ def record_finding(
     session: Session, *, actor: Actor, sample_id: uuid.UUID, item_id: uuid.UUID, data: FindingIn
 ) -> SpotFinding:
     """Record what a check of one sampled item found (audited); a finding may then ground a sanction."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     item = session.get(SpotSampleItem, item_id)
     if item is None or item.sample_id != sample_id:
         raise SampleNotFound("抽查样本中没有此项", "no such item in this sample")
@@ -237,7 +240,7 @@ def record_finding(
     record(
         session,
         actor=actor,
-        action="sample.finding_recorded",
+        action=RegulatorAction.FINDING_RECORDED.value,
         entity_type="spot_finding",
         entity_id=finding.id,
         body_id=item.body_id,

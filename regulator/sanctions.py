@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -20,7 +21,9 @@ from assessment.batches.models import Candidate, ExamSession, SessionStatus
 from assessment.batches.service import cancel_batch
 from certificates.models import Certificate, CertificateStatus
 from certificates.service import revoke_award
-from registry.actor import Actor, require_regulator
+from registry import access
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record
 from registry.awards.models import AwardRevocationReason, AwardStatus, GradeAward
 from registry.bodies.models import KIND_ZH, BodyStatus, EvaluationBody
@@ -30,6 +33,7 @@ from registry.errors import Conflict, InvalidInput, NotFound
 from registry.filings.models import Filing, FilingStatus
 from registry.filings.service import public_catalogue, set_filing_status
 from registry.text import within
+from registry.transitions import TransitionTable, apply_transition
 from regulator.models import (
     LIFTABLE,
     SANCTION_BASIS,
@@ -39,6 +43,7 @@ from regulator.models import (
     CatalogueEntryStanding,
     LiftIn,
     PublicSanction,
+    RegulatorAction,
     Sanction,
     SanctionIn,
     SanctionKind,
@@ -49,6 +54,11 @@ from regulator.models import (
 )
 
 CANCELLABLE = (SessionStatus.PLANNED, SessionStatus.OPEN)
+SANCTION_TRANSITIONS = TransitionTable(
+    "处罚 sanction",
+    {SanctionStatus.IN_EFFECT: {SanctionStatus.LIFTED}},
+    actions={SanctionStatus.LIFTED: RegulatorAction.SANCTION_LIFTED},
+)
 
 
 class SanctionNotFound(NotFound):
@@ -112,7 +122,7 @@ def _batch_awards(
 
 def plan(session: Session, *, actor: Actor, data: SanctionIn) -> SanctionPlan:
     """Exactly what the sanction would change; changes nothing."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     body = _body(session, data.body_id)
     if data.finding_id is not None and session.get(SpotFinding, data.finding_id) is None:
         raise InvalidInput("抽查发现不存在", "no such finding", extra={"field": "finding_id"})
@@ -217,7 +227,7 @@ def impose(session: Session, *, actor: Actor, data: SanctionIn) -> SanctionPlan:
     record(
         session,
         actor=actor,
-        action=f"sanction.{data.kind.value}",
+        action=RegulatorAction.SANCTION_IMPOSED.value,
         entity_type="sanction",
         entity_id=sanction.id,
         body_id=data.body_id,
@@ -230,43 +240,45 @@ def impose(session: Session, *, actor: Actor, data: SanctionIn) -> SanctionPlan:
 
 def lift(session: Session, *, actor: Actor, sanction_id: uuid.UUID, data: LiftIn) -> Sanction:
     """Lift a warning (rectified) or a suspension (its filings approved again); revocations are final."""
-    require_regulator(actor)
-    sanction = session.get(Sanction, sanction_id, with_for_update=True)
+    access.require(actor, Power.REGULATE)
+    sanction = session.get(Sanction, sanction_id)
     if sanction is None:
         raise SanctionNotFound("处罚记录不存在", "no such sanction")
-    if sanction.kind not in LIFTABLE or sanction.status != SanctionStatus.IN_EFFECT:
+    if sanction.kind not in LIFTABLE:
         raise SanctionNotApplicable(
-            "只有生效中的警告或暂停备案可以解除（取消资质和撤销证书是最终决定）",
-            "only a warning or suspension in effect can be lifted (revocations are final)",
+            "只有警告或暂停备案可以解除（取消资质和撤销证书是最终决定）",
+            "only a warning or a suspension can be lifted (revocations are final)",
         )
-    body = _body(session, sanction.body_id)
-    if sanction.kind == SanctionKind.SUSPEND_FILING:
-        if body.status == BodyStatus.REVOKED:
-            raise SanctionNotApplicable(
-                "机构资质已取消，备案不能恢复", "the body is revoked: its filings cannot return"
-            )
-        for filing_id in sanction.effects.get("filings", []):
-            filing = session.get(Filing, uuid.UUID(filing_id))
-            if filing is not None and filing.status == FilingStatus.SUSPENDED:
-                set_filing_status(
-                    session, actor=actor, filing_id=filing.id, status=FilingStatus.APPROVED, reason=data.reason
+
+    def restore(row: Sanction) -> dict[str, Any]:
+        restored = []
+        if row.kind == SanctionKind.SUSPEND_FILING:
+            if _body(session, row.body_id).status == BodyStatus.REVOKED:
+                raise SanctionNotApplicable(
+                    "机构资质已取消，备案不能恢复", "the body is revoked: its filings cannot return"
                 )
-    sanction.status = SanctionStatus.LIFTED
-    sanction.lifted_at = utcnow()
-    sanction.lift_reason = data.reason
-    session.flush()
-    record(
+            for filing_id in row.effects.get("filings", []):
+                filing = session.get(Filing, uuid.UUID(filing_id))
+                if filing is not None and filing.status == FilingStatus.SUSPENDED:
+                    set_filing_status(
+                        session, actor=actor, filing_id=filing.id, status=FilingStatus.APPROVED, reason=data.reason
+                    )
+                    restored.append(filing_id)
+        row.lift_reason = data.reason
+        return {"filings_reinstated": restored}
+
+    return apply_transition(
         session,
+        sanction,
+        table=SANCTION_TRANSITIONS,
+        target=SanctionStatus.LIFTED,
         actor=actor,
-        action="sanction.lifted",
         entity_type="sanction",
-        entity_id=sanction.id,
         body_id=sanction.body_id,
-        before={"status": SanctionStatus.IN_EFFECT},
-        after={"status": SanctionStatus.LIFTED},
         reason=data.reason,
+        prepare=restore,
+        stamp=("lifted_at",),
     )
-    return sanction
 
 
 def view(session: Session, sanction: Sanction) -> SanctionPublic:
@@ -284,7 +296,7 @@ def list_sanctions(
     session: Session, *, actor: Actor, body_id: uuid.UUID | None = None, limit: int = 200
 ) -> list[SanctionPublic]:
     """Sanctions, newest first (regulator)."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     query = select(Sanction).order_by(col(Sanction.decided_at).desc()).limit(limit)
     if body_id is not None:
         query = query.where(Sanction.body_id == body_id)

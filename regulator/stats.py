@@ -25,8 +25,9 @@ from sqlmodel import Session
 
 from assessment.recognition.models import TRIGGER_ZH, Recognition, RecognitionStatus
 from certificates.models import REASON_ZH, RevocationReason
-from registry import grades
-from registry.actor import Actor, require_regulator
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.awards.models import AWARD_REASON_ZH, AwardRevocationReason
 from registry.bodies.models import KIND_ZH, BodyKind, EvaluationBody
 from registry.catalogue.models import City, Occupation, Province
@@ -356,7 +357,7 @@ def statistics(
     session: Session, *, actor: Actor, settings: Settings, only: StatsFilter, dimensions: Sequence[str] = BREAKDOWNS
 ) -> dict[str, Any]:
     """The whole statistics answer for the filter (regulator only)."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     analytic(session)
     labels = Labels(session)
     wanted = {d: (DIMENSIONS[d], T.c.status) for d in dict.fromkeys([*dimensions, "grade"])}

@@ -291,7 +291,7 @@ class TestSamples:
         )
         assert plan.sanction is not None and plan.sanction.finding_id == finding.id
         actions = set(session.exec(select(AuditEvent.action)).all())
-        assert {"sample.drawn", "sample.finding_recorded", "sanction.revoke_batch"} <= actions
+        assert {"sample.drawn", "finding.recorded", "sanction.imposed"} <= actions
 
 
 class TestVerificationLog:
