@@ -14,8 +14,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.errors import install_error_handlers
 from api.guard import TextGuard
 from api.jobs import JobQueue, make_queue, resume_unfinished
+from api.logs import RequestLog, configure_logging
 from api.openapi import install_openapi
-from api.ratelimit import SlidingWindow
+from api.ratelimit import ClientLimits
 from api.routers import (
     assessors,
     audit,
@@ -96,13 +97,16 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine or get_engine(settings.database_url, settings.threads)
+    app.state.engine = engine or get_engine(
+        settings.database_url, settings.threads, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
     replica = read_engine
     if replica is None and settings.read_database_url:
         replica = get_engine(settings.read_database_url, settings.threads)
     app.state.reads = Reads(app.state.engine, replica, fallback_seconds=settings.read_fallback_seconds)
-    app.state.lookups = SlidingWindow()
+    app.state.limits = ClientLimits(settings)
     app.state.verification_log = VerificationLog(settings)
+    configure_logging(settings.log_format)
     queues: list[JobQueue] = []
 
     def job_queue(_settings: Settings) -> JobQueue:
@@ -118,6 +122,7 @@ def create_app(
         # rate limits count against request.client. `registry serve` turns uvicorn's own handling off so this is
         # the one place it happens, whatever server runs the app.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    app.add_middleware(RequestLog)  # outermost: times and logs everything, 500s included
     app.include_router(health.router)
     app.include_router(catalogue.router)
     app.include_router(rules.router)

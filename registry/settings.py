@@ -133,6 +133,15 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For names the client (comma-separated IPs or networks, or "*"); none by
     # default, so a client can never pick the address its rate limits are counted against.
     forwarded_allow_ips: str = ""
+    # Shared per-client rate limits (look-ups, holder checks, logins): redis://host:port/db. Empty: each process
+    # counts in memory. Unreachable: the limits fail open with a warning (api/ratelimit.py says why).
+    redis_url: str = Field(default="", pattern=r"^(|(redis|rediss|unix)://.*)$")
+    # Log attempts per client address per minute (beside the per-username lock-out above).
+    login_rate_per_minute: int = Field(default=30, ge=1)
+    # Log lines: text for a terminal, json (one object per line) for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    # How long a SQLite writer waits for the write lock before the request answers 503 "busy, retry".
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0, le=600_000)
     # A read replica (PostgreSQL streaming replica) for public verification reads; unset: the primary serves all.
     read_database_url: str | None = None
     # After this process commits a write, its verification reads go to the primary for this long (seconds), so

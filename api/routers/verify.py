@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 from api.deps import ReadsDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import error_body
 from api.openapi import errors
-from api.ratelimit import SlidingWindow, client_key
+from api.ratelimit import LOOKUP, limit
 from api.templating import TEMPLATES
 from certificates import signing
 from certificates.holder import HolderChecksExhausted, check_holder_online
@@ -120,8 +120,7 @@ class LookupIn(SQLModel):
 
 
 def _limit(request: Request, settings: SettingsDep) -> None:
-    limiter: SlidingWindow = request.app.state.lookups
-    limiter.hit(client_key(request), settings.lookup_rate_per_minute)
+    limit(request, LOOKUP, settings.lookup_rate_per_minute)
 
 
 def _log(request: Request, result: VerificationResult | None) -> None:

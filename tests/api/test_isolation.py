@@ -64,6 +64,7 @@ HTML_PAGES = {
 # Routes anyone may call; they hold no tenant data.
 PUBLIC = {
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
     ("GET", "/api/v1/grades"),
     ("GET", "/api/v1/rules"),
     ("GET", "/api/v1/occupations"),
