@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from api import builders
+from api.demo_regulator import seed_regulator_year
 from assessment.assessors.models import Assessor, AssessorKind
 from assessment.batches.models import EnrolIn, ExamSession, SessionCreate, SessionStatus
 from assessment.batches.service import (
@@ -920,6 +921,7 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         world = _seed_bodies_and_filings(session, settings)
         _seed_assessment(session, settings, world)
         _seed_certificates(session, settings)
+    regulator_lines = seed_regulator_year(session, settings)
     _, occupations = search_occupations(session, limit=1)
     base = settings.public_base
     published = session.exec(select(ExamSession.id).where(ExamSession.status == SessionStatus.PUBLISHED)).first()
@@ -944,4 +946,5 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         f"  occupations:       {base}/api/v1/occupations?q=6-18",
         f"  比照 look-ups:      {base}/api/v1/equivalences?education=bachelor",
         f"                     {base}/api/v1/equivalences?grade=senior&as_of=2020-01-01",
+        *regulator_lines,
     ]

@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "assessment.recognition.models",
     "certificates.models",
     "registry.jobs.models",
+    "regulator.models",
 )
 
 

@@ -123,6 +123,12 @@ def _limit(request: Request, settings: SettingsDep) -> None:
     limit(request, LOOKUP, settings.lookup_rate_per_minute)
 
 
+def _log(request: Request, result: VerificationResult | None) -> None:
+    """Note the verification for the regulator's anomaly flags: buffered in memory, no database write here."""
+    number = result.fields.get("number") if result is not None else None
+    request.app.state.verification_log.record(number, request.client.host if request.client else None)
+
+
 def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "zh"
 
@@ -175,7 +181,9 @@ def _verified(reads: ReadsDep, settings: SettingsDep, token: str) -> Verificatio
 @router.get("/v/{token}", response_class=HTMLResponse, include_in_schema=False)
 def verification_page(request: Request, reads: ReadsDep, settings: SettingsDep, token: str) -> HTMLResponse:
     """The page a scanned QR code opens: one verdict, the checks, the masked fields, a holder check form."""
-    return _page(request, _verified(reads, settings, token), token)
+    result = _verified(reads, settings, token)
+    _log(request, result)
+    return _page(request, result, token)
 
 
 @router.post("/v/{token}/holder", response_class=HTMLResponse, include_in_schema=False)
@@ -224,10 +232,12 @@ def verify_holder(
 
 
 @router.get("/api/v1/verify/{token}", response_class=JSONResponse, responses={200: {"model": VerificationOut}})
-def verify_json(reads: ReadsDep, settings: SettingsDep, token: str) -> JSONResponse:
+def verify_json(request: Request, reads: ReadsDep, settings: SettingsDep, token: str) -> JSONResponse:
     """The same verification as the page, as JSON."""
+    result = _verified(reads, settings, token)
+    _log(request, result)  # buffered in memory for the regulator's flags: no database write here
     # as_dict() is JSON-ready already: handing it over directly skips FastAPI's encoder on the hottest path.
-    return JSONResponse(_verified(reads, settings, token).as_dict())
+    return JSONResponse(result.as_dict())
 
 
 NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存在", "no certificate matches this number and name")
@@ -238,6 +248,7 @@ def lookup(request: Request, session: ReadSessionDep, settings: SettingsDep, dat
     """Check a certificate by number + holder name; both must match (rate-limited per client)."""
     _limit(request, settings)
     result = lookup_certificate(session, number=data.number, name=data.name, settings=settings)
+    _log(request, result)
     if result is None:
         return JSONResponse(NO_MATCH, status_code=404)
     return result.as_dict()
