@@ -19,6 +19,7 @@ from api.routers import (
     bodies,
     catalogue,
     certificates,
+    credentials,
     filings,
     health,
     people,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(awards.router)
     app.include_router(certificates.router)
     app.include_router(verify.router)
+    app.include_router(credentials.router)
     app.include_router(audit.router)
 
     install_openapi(app)

@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from certificates import numbering, qr, signing
+from certificates.credentials import allocate_slots
+from certificates.files import record_file
 from certificates.models import (
     STATUS_ZH,
     Certificate,
@@ -305,6 +307,7 @@ def issue_certificates(
     if certificates:
         session.execute(sa.insert(Certificate.__table__), certificates)  # type: ignore[attr-defined]
         session.execute(sa.insert(CertificatePrint.__table__), prints)  # type: ignore[attr-defined]
+        allocate_slots(session, [cid for cid, _, _ in issued])  # random status-list indices (credentials)
         record_many(session, actor=actor, events=events)
     return IssueOutcome(issued=issued, already_issued=sorted(existing.values()))
 
@@ -652,7 +655,9 @@ def export_entries(
                         name,
                     ]
                 )
-                yield name, render_pdf(session, certificate, settings)
+                pdf = render_pdf(session, certificate, settings)
+                record_file(session, certificate, pdf)
+                yield name, pdf
         if len(page) < EXPORT_PAGE:
             break
         after = page[-1].number

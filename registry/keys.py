@@ -7,7 +7,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from registry.settings import Settings
 
-PURPOSES = frozenset({"access-token", "pii-encryption", "pii-lookup", "revocation-list", "rate-limit"})
+PURPOSES = frozenset(
+    {"access-token", "pii-encryption", "pii-lookup", "revocation-list", "rate-limit", "credential-holder"}
+)
 
 
 def derive_key(settings: Settings, purpose: str, *, length: int = 32) -> bytes:

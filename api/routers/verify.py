@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ConfigDict
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
+from api.basis import grade_basis
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.errors import error_body
 from api.openapi import errors
 from api.ratelimit import SlidingWindow, client_key
 from api.templating import TEMPLATES
 from certificates import signing
+from certificates.history import standing_on
 from certificates.holder import HolderChecksExhausted, check_holder_online
 from certificates.verification import Verdict, VerificationResult, revocation_list, verify_online
 from certificates.verification import lookup as lookup_certificate
@@ -43,6 +45,13 @@ class VerificationOut(SQLModel):
     fields: dict[str, Any] = Field(description="number, masked holder name and ID (4401**************), grade, …")
     status_as_of: dt.datetime | None
     status_source: str | None
+    as_of: dict[str, Any] | None = Field(
+        default=None, description="with ?as_of=YYYY-MM-DD: the standing on that date, from the audit record"
+    )
+    basis: dict[str, Any] | None = Field(
+        default=None, description="with ?basis=true: how the grade was obtained (exam batch or recognition path)"
+    )
+    share: dict[str, Any] | None = Field(default=None, description="through a share link: its purpose and expiry")
 
 
 class PublicKeyOut(SQLModel):
@@ -128,6 +137,20 @@ def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "zh"
 
 
+def with_extras(session: Session, result: VerificationResult, *, as_of: dt.date | None, basis: bool) -> dict[str, Any]:
+    """The answer as JSON, with the standing on a past date and how the grade was obtained when asked for."""
+    answer = result.as_dict()
+    claims = result.claims
+    if claims is None or result.verdict == Verdict.INVALID:
+        return answer
+    if as_of is not None:
+        standing = standing_on(session, number=claims.number, print_serial=claims.print_serial, day=as_of)
+        answer["as_of"] = standing.as_dict() if standing else None
+    if basis:
+        answer["basis"] = grade_basis(session, claims.number)
+    return answer
+
+
 def _page(
     request: Request,
     result: VerificationResult,
@@ -136,6 +159,7 @@ def _page(
     holder: bool | str | None = None,
     limited: HolderChecksExhausted | None = None,
     status_code: int = 200,
+    extras: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     headers = {"Cache-Control": "no-store"}
     if limited is not None:
@@ -150,6 +174,7 @@ def _page(
             "holder": holder,
             "limited_zh": limited.zh if limited else "",
             "limited_en": limited.en if limited else "",
+            "extras": extras or {},
         },
         status_code=status_code,
         headers={
@@ -166,9 +191,13 @@ def jwks(settings: SettingsDep) -> JSONResponse:
 
 
 @router.get("/v/{token}", response_class=HTMLResponse, include_in_schema=False)
-def verification_page(request: Request, session: SessionDep, settings: SettingsDep, token: str) -> HTMLResponse:
-    """The page a scanned QR code opens: one verdict, the checks, the masked fields, a holder check form."""
-    return _page(request, verify_online(session, token=token, settings=settings), token)
+def verification_page(
+    request: Request, session: SessionDep, settings: SettingsDep, token: str, as_of: dt.date | None = None
+) -> HTMLResponse:
+    """The page a scanned QR code opens: one verdict, the checks, the masked fields, how the grade was obtained,
+    the standing on a chosen date, a holder check form."""
+    result = verify_online(session, token=token, settings=settings)
+    return _page(request, result, token, extras=with_extras(session, result, as_of=as_of, basis=True))
 
 
 @router.post("/v/{token}/holder", response_class=HTMLResponse, include_in_schema=False)
@@ -217,10 +246,20 @@ def verify_holder(
 
 
 @router.get("/api/v1/verify/{token}", response_class=JSONResponse, responses={200: {"model": VerificationOut}})
-def verify_json(session: SessionDep, settings: SettingsDep, token: str) -> JSONResponse:
-    """The same verification as the page, as JSON."""
-    # as_dict() is JSON-ready already: handing it over directly skips FastAPI's encoder on the hottest path.
-    return JSONResponse(verify_online(session, token=token, settings=settings).as_dict())
+def verify_json(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: str,
+    as_of: Annotated[dt.date | None, Query(description="also the standing on this date (audit record)")] = None,
+    basis: Annotated[bool, Query(description="also how the grade was obtained")] = False,
+) -> JSONResponse:
+    """The same verification as the page, as JSON; `as_of` adds the standing on a past date, `basis` how the
+    grade was obtained."""
+    result = verify_online(session, token=token, settings=settings)
+    if as_of is None and not basis:
+        # as_dict() is JSON-ready already: handing it over directly skips FastAPI's encoder on the hottest path.
+        return JSONResponse(result.as_dict())
+    return JSONResponse(with_extras(session, result, as_of=as_of, basis=basis))
 
 
 NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存在", "no certificate matches this number and name")
