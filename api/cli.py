@@ -292,8 +292,12 @@ def _offline_result(
     from certificates.offline import apply_scope_proof, is_credential, verify_credential_offline
     from certificates.verification import verify_offline
 
-    given = Path(token.strip())
-    text = given.read_text(encoding="utf-8").strip() if len(token) < 4096 and given.is_file() else token.strip()
+    text = token.strip()
+    try:
+        if Path(text).is_file():
+            text = Path(text).read_text(encoding="utf-8").strip()
+    except OSError:  # a token is not a file name (too long for one): take it as given
+        pass
     raw = text.rsplit("/v/", 1)[-1].split("?", 1)[0]
     keys = json.loads(jwks.read_text(encoding="utf-8"))
     if is_credential(raw):

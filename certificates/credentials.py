@@ -267,7 +267,6 @@ def credential_document(session: Session, certificate: Certificate, settings: Se
                 {"type": "IdentityObject", "identityHash": parts.person.name, "identityType": "name", "hashed": False}
             ],
             "licenseNumber": certificate.number,
-            "activityEndDate": _midnight(certificate.issued_on),
             "achievement": shaped,
         },
         "credentialStatus": [
@@ -284,7 +283,11 @@ def credential_document(session: Session, certificate: Certificate, settings: Se
 
 
 def _sign_document(document: dict[str, Any], settings: Settings) -> str:
+    """Sign as vc+jwt. `iat` (a JWT claim VC-JOSE-COSE allows beside the credential) says when it was signed:
+    a credential for a certificate issued before a key rotation is signed by today's key, whose window is
+    checked against the signing date, not against the certificate's validFrom."""
     signer = signing.load_signer(settings.key_dir)
+    document = {**document, "iat": int(utcnow().timestamp())}
     payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     return signing.sign(signer, payload, typ=CREDENTIAL_TYPE, kid=method_prefix(issuer_id(settings)) + signer.kid)
 
@@ -366,6 +369,11 @@ class CredentialRejected(Exception):
         self.zh, self.en = zh, en
 
 
+def payload_of(token: str) -> dict[str, Any]:
+    """The credential a vc+jwt carries, decoded WITHOUT verifying it (display only)."""
+    return _unverified(token)
+
+
 def _unverified(token: str) -> dict[str, Any]:
     try:
         payload = json.loads(_b64decode(token.split(".")[1]))
@@ -377,8 +385,8 @@ def _unverified(token: str) -> dict[str, Any]:
 
 
 def open_credential(token: str, keys: dict[str, signing.KeyInfo]) -> tuple[dict[str, Any], signing.KeyInfo]:
-    """Verify a vc+jwt's signature with the issuer's keys (kid `<issuer>#<kid>`) and the key's window on validFrom;
-    return the credential."""
+    """Verify a vc+jwt's signature with the issuer's keys (kid `<issuer>#<kid>`) and the key's window on the
+    signing date (iat); return the credential."""
     token = token.strip()
     claimed = _unverified(token)
     issuer = claimed.get("issuer")
@@ -391,12 +399,15 @@ def open_credential(token: str, keys: dict[str, signing.KeyInfo]) -> tuple[dict[
         raise CredentialRejected(rejected.zh, rejected.en) from None
     document = json.loads(payload)
     try:
-        valid_from = as_utc(dt.datetime.fromisoformat(str(document["validFrom"]))).astimezone(CHINA_TZ).date()
-    except (KeyError, ValueError):
-        raise CredentialRejected("凭证缺少有效的 validFrom", "the credential has no valid validFrom") from None
-    if not key.covers(valid_from):
+        dt.datetime.fromisoformat(str(document["validFrom"]))
+        signed = dt.datetime.fromtimestamp(int(document["iat"]), dt.UTC).astimezone(CHINA_TZ).date()
+    except (KeyError, ValueError, TypeError, OverflowError):
         raise CredentialRejected(
-            f"签发日期 {valid_from} 不在密钥 {key.kid} 有效期内", f"{valid_from} is outside key {key.kid}'s window"
+            "凭证缺少有效的 validFrom 或签名时间 iat", "the credential lacks a valid validFrom or iat"
+        ) from None
+    if not key.covers(signed):
+        raise CredentialRejected(
+            f"签名日期 {signed} 不在密钥 {key.kid} 有效期内", f"signed on {signed}, outside key {key.kid}'s window"
         )
     return document, key
 

@@ -196,6 +196,19 @@ class TestCredential:
         assert verify_offline(token, jwks=jwks, revocations=None).verdict == Verdict.INVALID
         assert verify_credential_offline(certificate.token, jwks=jwks).verdict == Verdict.INVALID
 
+    def test_an_old_certificate_is_signed_by_todays_key_after_a_rotation(
+        self, session: Session, settings: Settings
+    ) -> None:
+        certificate = make_certificate(session, settings)
+        certificate.issued_on = today() - dt.timedelta(days=400)  # issued long before today's key existed
+        session.flush()
+        signing.rotate_key(settings.key_dir, now=utcnow())
+        token = credentials.credential_jwt(session, certificate, settings)
+        jwks = signing.jwks_document(settings.key_dir)
+        result = verify_credential_offline(token, jwks=jwks)
+        assert result.verdict == Verdict.STATUS_UNKNOWN, result.checks  # signature and key window hold
+        assert result.fields["issued_on"] == str(certificate.issued_on)
+
 
 class TestStatusLists:
     def test_revocation_flips_its_bit_and_the_offline_check_sees_it(self, session: Session, settings: Settings) -> None:

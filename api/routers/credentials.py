@@ -50,8 +50,7 @@ def credential(
     token = credentials.credential_jwt(session, certificate, settings)
     headers = {"Cache-Control": "no-store", "Content-Disposition": f'inline; filename="{certificate.number}.jwt"'}
     if decoded:
-        document = credentials.credential_document(session, certificate, settings)
-        body = CredentialOut(jwt=token, media_type=credentials.MEDIA_TYPE, credential=document)
+        body = CredentialOut(jwt=token, media_type=credentials.MEDIA_TYPE, credential=credentials.payload_of(token))
         return JSONResponse(body.model_dump(), headers=headers)
     return Response(token, media_type=credentials.MEDIA_TYPE, headers=headers)
 
