@@ -3,14 +3,18 @@ share links (加注) and how the grade was obtained."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 
+import jwt as pyjwt
 import pytest
 from fastapi.testclient import TestClient
+from openvc.jwt_vc_issuer import resolve_jwt_vc_issuer_key
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -102,6 +106,20 @@ class TestCredentialExport:
         assert document["assertionMethod"] == [m["id"] for m in document["verificationMethod"]]
         metadata = client.get("/.well-known/jwt-vc-issuer/issuer").json()
         assert {k["kid"] for k in metadata["jwks"]["keys"]} == {f"https://registry.test/issuer#{k}" for k in jwks}
+
+    def test_a_third_party_resolver_finds_the_key_and_pyjwt_verifies(self, client: TestClient, world: World) -> None:
+        token = client.get(_url(world, "/credential"), headers=world.holder).text
+        kid = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))["kid"]
+        fetched: list[str] = []
+
+        def fetch(url: str, *_: object, **__: object) -> object:
+            fetched.append(url)
+            return client.get(url.removeprefix("https://registry.test")).json()
+
+        key = resolve_jwt_vc_issuer_key("https://registry.test/issuer", kid, fetch=fetch)  # openvc, SD-JWT VC rules
+        assert fetched == ["https://registry.test/.well-known/jwt-vc-issuer/issuer"]
+        claims = pyjwt.decode(token, pyjwt.PyJWK(key).key, algorithms=["ES256"])
+        assert claims["credentialSubject"]["licenseNumber"] == world.certificate.number
 
     def test_status_lists_are_published_at_stable_urls(self, client: TestClient, world: World) -> None:
         listed = client.get("/api/v1/status-lists/1/revocation")
