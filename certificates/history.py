@@ -75,6 +75,7 @@ def standing_on(session: Session, *, number: str, print_serial: int, day: dt.dat
     certificate_id, award_id, issued_on = row
     if day < issued_on:
         return StandingOn(day, "not_yet_issued")
+    last = min(day, dt.date.max - dt.timedelta(days=2))  # the end of 9999-12-31 is not a datetime
     events = session.exec(
         select(AuditEvent)
         .where(
@@ -84,13 +85,13 @@ def standing_on(session: Session, *, number: str, print_serial: int, day: dt.dat
                 & (col(AuditEvent.entity_id) == str(award_id))
                 & (col(AuditEvent.action) == "award.revoked"),
             ),
-            col(AuditEvent.occurred_at) < _end_of(day),
+            col(AuditEvent.occurred_at) < _end_of(last),
         )
         .order_by(col(AuditEvent.seq))
     ).all()
     status, serial, revoked = "valid", 1, False
     changes = []
-    start_of_day = _end_of(day - dt.timedelta(days=1))
+    start_of_day = _end_of(last - dt.timedelta(days=1))
     changed_that_day = False
     for event in events:
         after = event.after or {}

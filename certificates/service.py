@@ -307,8 +307,10 @@ def issue_certificates(
     if certificates:
         session.execute(sa.insert(Certificate.__table__), certificates)  # type: ignore[attr-defined]
         session.execute(sa.insert(CertificatePrint.__table__), prints)  # type: ignore[attr-defined]
-        allocate_slots(session, [cid for cid, _, _ in issued])  # random status-list indices (credentials)
         record_many(session, actor=actor, events=events)
+        # After the audit append: it holds the audit head's row lock to commit, so concurrent issuers draw their
+        # random status-list indices one after another and never pick the same free slot.
+        allocate_slots(session, [cid for cid, _, _ in issued])
     return IssueOutcome(issued=issued, already_issued=sorted(existing.values()))
 
 

@@ -170,6 +170,8 @@ def test_as_of_in_json_and_on_the_page(client: TestClient, world: World) -> None
     assert on["as_of"]["state"] == "valid" and on["as_of"]["source"] == "audit_log"
     assert on["basis"]["kind"] == "exam"
     assert client.get(f"/api/v1/verify/{token}", params={"as_of": "2026-13-01"}).status_code == 422
+    for extreme in ("9999-12-31", "0001-01-01"):  # the ends of the calendar answer, not crash
+        assert client.get(f"/api/v1/verify/{token}", params={"as_of": extreme}).status_code == 200
     page = client.get(f"/v/{token}", params={"as_of": str(issued)})
     assert 'data-as-of="valid"' in page.text and "依据审计记录" in page.text and "data-basis" in page.text
 
