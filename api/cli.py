@@ -104,7 +104,7 @@ def import_occupations_command(
 @import_app.command("results")
 def import_results_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or .xlsx file")],
-    session_id: Annotated[str, typer.Option("--session", help="the exam batch id")],
+    batch_id: Annotated[str, typer.Option("--session", help="the exam batch id")],
 ) -> None:
     """Import a batch's results (id_number,name,component,score,assessor_card): enrols who is missing, records
     every assessor's scores; one bad row and nothing changes."""
@@ -122,7 +122,7 @@ def import_results_command(
             summary = import_results(
                 session,
                 actor=Actor.system("cli"),
-                session_id=uuid.UUID(session_id),
+                batch_id=uuid.UUID(batch_id),
                 rows=rows,
                 settings=settings,
                 progress=bar.update,
@@ -131,7 +131,7 @@ def import_results_command(
         _fail(error)
         return
     except ValueError:
-        typer.secho(f"错误 / error: --session {session_id!r} is not a batch id", fg=typer.colors.RED, err=True)
+        typer.secho(f"错误 / error: --session {batch_id!r} is not a batch id", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
     typer.echo(f"{summary.rows} rows: {summary.enrolled} candidates enrolled, {summary.scores} scores recorded")
 

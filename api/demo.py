@@ -16,14 +16,14 @@ from assessment.assessors.models import Assessor, AssessorCreate, AssessorKind
 from assessment.assessors.service import register_assessor
 from assessment.batches.models import EnrolIn, ExamSession, SessionComponent, SessionCreate, SessionStatus
 from assessment.batches.service import (
-    attest_session,
-    cancel_session,
-    close_session,
-    create_session,
+    attest_batch,
+    cancel_batch,
+    close_batch,
+    create_batch,
     enrol,
-    finalize_session,
-    open_session,
-    publish_session,
+    finalize_batch,
+    open_batch,
+    publish_batch,
     record_scores,
 )
 from assessment.recognition.models import (
@@ -527,7 +527,7 @@ def _batch(
     *,
     fail_last: int = 0,
 ) -> None:
-    exam = create_session(
+    exam = create_batch(
         session,
         actor=SYSTEM,
         settings=settings,
@@ -543,15 +543,15 @@ def _batch(
     )
     world.batches[key] = exam
     enrolled = [
-        enrol(session, actor=SYSTEM, session_id=exam.id, data=EnrolIn(person_id=p.id), settings=settings)
+        enrol(session, actor=SYSTEM, batch_id=exam.id, data=EnrolIn(person_id=p.id), settings=settings)
         for p in candidates
     ]
     if end == SessionStatus.CANCELLED:
-        cancel_session(session, actor=SYSTEM, session_id=exam.id, reason="考场设备检修，延期另行安排")
+        cancel_batch(session, actor=SYSTEM, batch_id=exam.id, reason="考场设备检修，延期另行安排")
         return
     if end == SessionStatus.PLANNED:
         return
-    open_session(session, actor=SYSTEM, session_id=exam.id)
+    open_batch(session, actor=SYSTEM, batch_id=exam.id)
     kinds = [c.kind for c in session.exec(select(SessionComponent).where(SessionComponent.session_id == exam.id))]
     for index, candidate in enumerate(enrolled):
         failing = index >= len(enrolled) - fail_last
@@ -562,24 +562,24 @@ def _batch(
                 k: Decimal(52 + n if failing and k.value == "skill_operation" else 72 + (index * 3 + n) % 20)
                 for k in kinds
             }
-            record_scores(session, actor=_as(assessor), session_id=exam.id, candidate_id=candidate.id, scores=scores)
+            record_scores(session, actor=_as(assessor), batch_id=exam.id, candidate_id=candidate.id, scores=scores)
     if end == SessionStatus.OPEN:
         return
-    attest_session(session, actor=_as(supervisor), session_id=exam.id, note="考务组织规范，评分记录完整")
+    attest_batch(session, actor=_as(supervisor), batch_id=exam.id, note="考务组织规范，评分记录完整")
     if end == SessionStatus.SCORED:
         return
-    finalize_session(session, actor=SYSTEM, session_id=exam.id)
+    finalize_batch(session, actor=SYSTEM, batch_id=exam.id)
     if end == SessionStatus.FINALIZED:
         return
     closing = end == SessionStatus.CLOSED
-    publish_session(
+    publish_batch(
         session,
         actor=SYSTEM,
-        session_id=exam.id,
+        batch_id=exam.id,
         settings=settings.model_copy(update={"publicity_days": 0}) if closing else settings,
     )
     if closing:
-        close_session(session, actor=SYSTEM, session_id=exam.id)
+        close_batch(session, actor=SYSTEM, batch_id=exam.id)
 
 
 def _as(assessor: Assessor) -> Actor:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from assessment.assessors.models import Assessor, AssessorCreate, AssessorKind
 from assessment.assessors.service import register_assessor
 from assessment.batches.models import ExamSession, SessionCreate
-from assessment.batches.service import create_session, open_session
+from assessment.batches.service import create_batch, open_batch
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
@@ -262,9 +262,9 @@ def make_batch(
         supervisor_id=supervisor.id,
         **overrides,
     )
-    exam = create_session(session, actor=SYSTEM, data=data, settings=settings)
+    exam = create_batch(session, actor=SYSTEM, data=data, settings=settings)
     if open_it:
-        open_session(session, actor=SYSTEM, session_id=exam.id)
+        open_batch(session, actor=SYSTEM, batch_id=exam.id)
     return Batch(exam, staff, supervisor)
 
 

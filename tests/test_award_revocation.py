@@ -107,7 +107,7 @@ class TestCertificateRevocation:
             note="抽查查实虚假评价",
         )
         with pytest.raises(NotEligible) as refused:
-            enrol(session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings)
+            enrol(session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings)
         assert "ELIG-PREREQUISITE" in {r["rule_id"] for r in refused.value.extra["rules"] if r["outcome"] == "failed"}
 
 

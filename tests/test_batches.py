@@ -13,6 +13,7 @@ from assessment.assessors.service import AssessorNotQualified
 from assessment.batches.models import Candidate, ComponentIn, CorrectionIn, EnrolIn, ObjectionIn, SessionStatus
 from assessment.batches.service import (
     BatchIncomplete,
+    BatchNotFound,
     BatchStateConflict,
     ComponentsOutsidePolicy,
     DuplicateCandidate,
@@ -20,17 +21,16 @@ from assessment.batches.service import (
     NotEligible,
     ObjectionsOpen,
     PublicityNotOver,
-    SessionNotFound,
-    attest_session,
-    close_session,
+    attest_batch,
+    close_batch,
     correct_score,
     corrections,
     decide_objection,
     enrol,
     enrol_rows,
     file_objection,
-    finalize_session,
-    publish_session,
+    finalize_batch,
+    publish_batch,
     record_scores,
 )
 from registry.awards.models import GradeAward
@@ -78,7 +78,7 @@ def _score_all(session: Session, batch: Batch, value: str = "80") -> None:
             record_scores(
                 session,
                 actor=assessor_actor(assessor),
-                session_id=batch.exam.id,
+                batch_id=batch.exam.id,
                 candidate_id=candidate.id,
                 scores={THEORY: Decimal(value), SKILL: Decimal(value)},
             )
@@ -110,12 +110,12 @@ class TestCreateBatch:
         self, session: Session, settings: Settings, body: EvaluationBody
     ) -> None:
         from assessment.batches.models import SessionCreate
-        from assessment.batches.service import create_session
+        from assessment.batches.service import create_batch
 
         weak = [make_assessor(session, settings, max_grade=GradeCode.INTERMEDIATE) for _ in range(2)]
         supervisor = make_assessor(session, settings, kind=AssessorKind.SUPERVISOR)
         with pytest.raises(AssessorNotQualified, match="may assess up to intermediate"):
-            create_session(
+            create_batch(
                 session,
                 actor=SYSTEM,
                 settings=settings,
@@ -152,7 +152,7 @@ class TestEnrol:
         batch = make_batch(session, lenient, body=body)
         person = _eligible(session, lenient, body)
         candidate = enrol(
-            session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=lenient
+            session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=lenient
         )
         assert candidate.eligibility["allowed"] is True
         assert candidate.ruleset_version.startswith("eligibility/")
@@ -163,7 +163,7 @@ class TestEnrol:
         batch = make_batch(session, lenient, body=body)
         person = make_person(session, lenient, employer=body)
         with pytest.raises(NotEligible, match="ELIG-PREREQUISITE"):
-            enrol(session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=lenient)
+            enrol(session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=lenient)
         assert (
             session.exec(select(func.count()).select_from(Candidate).where(Candidate.session_id == batch.exam.id)).one()
             == 0
@@ -175,14 +175,14 @@ class TestEnrol:
         batch = make_batch(session, settings, body=body)
         person = _eligible(session, settings, body)
         with pytest.raises(NotEligible, match="ELIG-YEARS"):
-            enrol(session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings)
+            enrol(session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings)
 
     def test_duplicate_candidate_is_refused(self, session: Session, lenient: Settings, body: EvaluationBody) -> None:
         batch = make_batch(session, lenient, body=body)
         person = _eligible(session, lenient, body)
-        enrol(session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=lenient)
+        enrol(session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=lenient)
         with pytest.raises(DuplicateCandidate):
-            enrol(session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=lenient)
+            enrol(session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=lenient)
 
     def test_bulk_enrolment_is_all_or_nothing_naming_every_bad_row(
         self,
@@ -212,7 +212,7 @@ class TestEnrol:
             optional=("employer_uscc", "employer_name"),
         )
         with pytest.raises(InvalidInput) as refused:
-            enrol_rows(session, actor=SYSTEM, session_id=batch.exam.id, rows=rows, settings=lenient)
+            enrol_rows(session, actor=SYSTEM, batch_id=batch.exam.id, rows=rows, settings=lenient)
         assert refused.value.extra["bad_rows"] == [51, 121]
         assert "ELIG-EMPLOYMENT" in str(refused.value.extra["errors"])
         assert (
@@ -228,7 +228,7 @@ def scored(session: Session, lenient: Settings, body: EvaluationBody) -> Batch:
         enrol(
             session,
             actor=SYSTEM,
-            session_id=batch.exam.id,
+            batch_id=batch.exam.id,
             data=EnrolIn(person_id=_eligible(session, lenient, body).id),
             settings=lenient,
         )
@@ -242,11 +242,11 @@ class TestScoring:
         outsider = make_assessor(session, settings)
         candidate = session.exec(select(Candidate).where(Candidate.session_id == scored.exam.id)).first()
         assert candidate is not None
-        with pytest.raises(SessionNotFound):
+        with pytest.raises(BatchNotFound):
             record_scores(
                 session,
                 actor=assessor_actor(outsider),
-                session_id=scored.exam.id,
+                batch_id=scored.exam.id,
                 candidate_id=candidate.id,
                 scores={THEORY: Decimal(80)},
             )
@@ -258,7 +258,7 @@ class TestScoring:
             record_scores(
                 session,
                 actor=assessor_actor(scored.assessors[0]),
-                session_id=scored.exam.id,
+                batch_id=scored.exam.id,
                 candidate_id=candidate.id,
                 scores={THEORY: Decimal("101")},
             )
@@ -270,30 +270,30 @@ class TestScoring:
             record_scores(
                 session,
                 actor=assessor_actor(scored.assessors[0]),
-                session_id=scored.exam.id,
+                batch_id=scored.exam.id,
                 candidate_id=candidate.id,
                 scores={M.PROCESS_ASSESSMENT: Decimal("70")},
             )
 
     def test_attestation_needs_every_score(self, session: Session, scored: Batch) -> None:
         with pytest.raises(BatchIncomplete) as refused:
-            attest_session(session, actor=assessor_actor(scored.supervisor), session_id=scored.exam.id)
+            attest_batch(session, actor=assessor_actor(scored.supervisor), batch_id=scored.exam.id)
         assert len(refused.value.extra["missing"]) == 3 * 2 * 3
 
     def test_only_the_supervisor_attests(self, session: Session, scored: Batch) -> None:
         _score_all(session, scored)
         with pytest.raises(PermissionDenied):
-            attest_session(session, actor=assessor_actor(scored.assessors[0]), session_id=scored.exam.id)
+            attest_batch(session, actor=assessor_actor(scored.assessors[0]), batch_id=scored.exam.id)
 
     def test_finalizing_without_attestation_is_refused(self, session: Session, scored: Batch) -> None:
         _score_all(session, scored)
         with pytest.raises(NotAttested):
-            finalize_session(session, actor=SYSTEM, session_id=scored.exam.id)
+            finalize_batch(session, actor=SYSTEM, batch_id=scored.exam.id)
 
     def test_finalized_scores_are_locked(self, session: Session, scored: Batch) -> None:
         _score_all(session, scored)
-        attest_session(session, actor=assessor_actor(scored.supervisor), session_id=scored.exam.id)
-        finalize_session(session, actor=SYSTEM, session_id=scored.exam.id)
+        attest_batch(session, actor=assessor_actor(scored.supervisor), batch_id=scored.exam.id)
+        finalize_batch(session, actor=SYSTEM, batch_id=scored.exam.id)
         candidate = session.exec(select(Candidate).where(Candidate.session_id == scored.exam.id)).first()
         assert candidate is not None
         assert candidate.passed is True
@@ -301,7 +301,7 @@ class TestScoring:
             record_scores(
                 session,
                 actor=assessor_actor(scored.assessors[0]),
-                session_id=scored.exam.id,
+                batch_id=scored.exam.id,
                 candidate_id=candidate.id,
                 scores={THEORY: Decimal(10)},
             )
@@ -310,14 +310,14 @@ class TestScoring:
         self, session: Session, scored: Batch
     ) -> None:
         _score_all(session, scored, "61")
-        attest_session(session, actor=assessor_actor(scored.supervisor), session_id=scored.exam.id)
-        finalize_session(session, actor=SYSTEM, session_id=scored.exam.id)
+        attest_batch(session, actor=assessor_actor(scored.supervisor), batch_id=scored.exam.id)
+        finalize_batch(session, actor=SYSTEM, batch_id=scored.exam.id)
         candidate = session.exec(select(Candidate).where(Candidate.session_id == scored.exam.id)).first()
         assert candidate is not None
         correct_score(
             session,
             actor=assessor_actor(scored.assessors[0]),
-            session_id=scored.exam.id,
+            batch_id=scored.exam.id,
             candidate_id=candidate.id,
             data=CorrectionIn(
                 component=SKILL,
@@ -327,14 +327,14 @@ class TestScoring:
             ),
         )
         assert candidate.passed is False
-        (shown,) = corrections(session, actor=SYSTEM, session_id=scored.exam.id)
+        (shown,) = corrections(session, actor=SYSTEM, batch_id=scored.exam.id)
         assert (shown.old, shown.new) == ("61.0", "10.0")
 
 
 def _finalized(session: Session, batch: Batch) -> None:
     _score_all(session, batch)
-    attest_session(session, actor=assessor_actor(batch.supervisor), session_id=batch.exam.id)
-    finalize_session(session, actor=SYSTEM, session_id=batch.exam.id)
+    attest_batch(session, actor=assessor_actor(batch.supervisor), batch_id=batch.exam.id)
+    finalize_batch(session, actor=SYSTEM, batch_id=batch.exam.id)
 
 
 class TestPublicityAndClosing:
@@ -342,16 +342,16 @@ class TestPublicityAndClosing:
         self, session: Session, settings: Settings, scored: Batch
     ) -> None:
         _finalized(session, scored)
-        publish_session(session, actor=SYSTEM, session_id=scored.exam.id, settings=settings)
+        publish_batch(session, actor=SYSTEM, batch_id=scored.exam.id, settings=settings)
         with pytest.raises(PublicityNotOver):
-            close_session(session, actor=SYSTEM, session_id=scored.exam.id)
+            close_batch(session, actor=SYSTEM, batch_id=scored.exam.id)
 
     def test_closing_creates_awards_for_those_who_passed(
         self, session: Session, lenient: Settings, scored: Batch
     ) -> None:
         _finalized(session, scored)
-        publish_session(session, actor=SYSTEM, session_id=scored.exam.id, settings=lenient)
-        close_session(session, actor=SYSTEM, session_id=scored.exam.id)
+        publish_batch(session, actor=SYSTEM, batch_id=scored.exam.id, settings=lenient)
+        close_batch(session, actor=SYSTEM, batch_id=scored.exam.id)
         awards = session.exec(
             select(GradeAward).where(GradeAward.grade == GradeCode.SENIOR, GradeAward.body_id == scored.exam.body_id)
         ).all()
@@ -362,22 +362,22 @@ class TestPublicityAndClosing:
         self, session: Session, settings: Settings, scored: Batch
     ) -> None:
         _finalized(session, scored)
-        publish_session(session, actor=SYSTEM, session_id=scored.exam.id, settings=settings)
+        publish_batch(session, actor=SYSTEM, batch_id=scored.exam.id, settings=settings)
         candidate = session.exec(select(Candidate).where(Candidate.session_id == scored.exam.id)).first()
         assert candidate is not None
         objection = file_objection(
             session,
             actor=SYSTEM,
-            session_id=scored.exam.id,
+            batch_id=scored.exam.id,
             data=ObjectionIn(candidate_id=candidate.id, text="该考生实际未参加技能操作考核", contact="13800000000"),
         )
         scored.exam.publicity_ends_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
         with pytest.raises(ObjectionsOpen):
-            close_session(session, actor=SYSTEM, session_id=scored.exam.id)
+            close_batch(session, actor=SYSTEM, batch_id=scored.exam.id)
         decide_objection(
-            session, actor=SYSTEM, session_id=scored.exam.id, objection_id=objection.id, uphold=True, note="经核查属实"
+            session, actor=SYSTEM, batch_id=scored.exam.id, objection_id=objection.id, uphold=True, note="经核查属实"
         )
-        close_session(session, actor=SYSTEM, session_id=scored.exam.id)
+        close_batch(session, actor=SYSTEM, batch_id=scored.exam.id)
         assert candidate.award_id is None
         awarded = session.exec(
             select(Candidate).where(Candidate.session_id == scored.exam.id, Candidate.award_id.is_not(None))
@@ -386,13 +386,13 @@ class TestPublicityAndClosing:
 
     def test_objections_after_the_period_are_refused(self, session: Session, lenient: Settings, scored: Batch) -> None:
         _finalized(session, scored)
-        publish_session(session, actor=SYSTEM, session_id=scored.exam.id, settings=lenient)
+        publish_batch(session, actor=SYSTEM, batch_id=scored.exam.id, settings=lenient)
         candidate = session.exec(select(Candidate).where(Candidate.session_id == scored.exam.id)).first()
         assert candidate is not None
         with pytest.raises(BatchStateConflict, match="over"):
             file_objection(
                 session,
                 actor=SYSTEM,
-                session_id=scored.exam.id,
+                batch_id=scored.exam.id,
                 data=ObjectionIn(candidate_id=candidate.id, text="迟到的异议内容", contact="x@y.cn"),
             )

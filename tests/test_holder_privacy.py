@@ -346,7 +346,7 @@ def test_the_public_mask_is_what_the_publicity_list_shows(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
     from assessment.batches.models import EnrolIn
-    from assessment.batches.service import enrol, publish_session
+    from assessment.batches.service import enrol, publish_batch
     from tests.factories import make_batch
     from tests.test_batches import _eligible, _finalized
 
@@ -355,9 +355,9 @@ def test_the_public_mask_is_what_the_publicity_list_shows(
     lenient = settings.model_copy(update={"eligibility_min_years": {"senior": 0}})
     batch = make_batch(session, lenient, body=body)
     person = _eligible(session, lenient, body)
-    enrol(session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=lenient)
+    enrol(session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=lenient)
     _finalized(session, batch)
-    publish_session(session, actor=SYSTEM, session_id=batch.exam.id, settings=settings)
+    publish_batch(session, actor=SYSTEM, batch_id=batch.exam.id, settings=settings)
     (entry,) = client.get(f"/api/v1/publicity/{batch.exam.id}").json()["entries"]
     assert entry["id_masked"] == person.id_masked[:4] + "*" * 14
 

@@ -201,7 +201,7 @@ class TestWhatItCountsFor:
         record_legacy_award(session, actor=SYSTEM, data=legacy_data(person, grade=G.SENIOR, on=dt.date(2020, 6, 30)))
         batch = make_batch(session, settings, body=body, grade=G.TECHNICIAN)
         candidate = enrol(
-            session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings
+            session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings
         )
         outcomes = {r["rule_id"]: r["outcome"] for r in candidate.eligibility["results"]}
         assert outcomes["ELIG-PREREQUISITE"] == outcomes["ELIG-YEARS"] == "passed"
@@ -213,7 +213,7 @@ class TestWhatItCountsFor:
         record_legacy_award(session, actor=_admin(body), data=legacy_data(person, grade=G.SENIOR))
         batch = make_batch(session, settings, body=body, grade=G.TECHNICIAN)
         with pytest.raises(NotEligible) as refused:
-            enrol(session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings)
+            enrol(session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings)
         assert "ELIG-PREREQUISITE" in {r["rule_id"] for r in refused.value.extra["rules"] if r["outcome"] == "failed"}
 
     def test_a_legacy_senior_technician_may_be_appointed_to_the_post(

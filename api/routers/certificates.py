@@ -10,7 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
 from api.openapi import errors
 from api.security import CurrentActor
-from assessment.batches.service import award_ids_of_session
+from assessment.batches.service import award_ids_of_batch
 from certificates import service
 from certificates.export import zip_stream
 from certificates.files import record_file
@@ -36,7 +36,7 @@ def issue(session: SessionDep, settings: SettingsDep, actor: CurrentActor, data:
     """Issue certificates for awards (or a whole closed batch); idempotent per award, inside the filing only."""
     award_ids = data.award_ids
     if data.session_id is not None:
-        award_ids = award_ids_of_session(session, actor=actor, session_id=data.session_id)
+        award_ids = award_ids_of_batch(session, actor=actor, batch_id=data.session_id)
     outcome = service.issue_certificates(session, actor=actor, award_ids=award_ids, settings=settings)
     shown = []
     for _, number, _ in outcome.issued[:200]:

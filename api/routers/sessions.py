@@ -49,7 +49,7 @@ class UploadResult(SQLModel):
 
 
 def _view(session: SessionDep, exam: ExamSession) -> SessionPublic:
-    return service.session_view(session, exam)
+    return service.batch_view(session, exam)
 
 
 @router.post("/sessions", response_model=SessionPublic, status_code=201, responses=errors(404, 409))
@@ -57,7 +57,7 @@ def create_session(
     session: SessionDep, settings: SettingsDep, actor: CurrentActor, data: SessionCreate
 ) -> SessionPublic:
     """Plan a batch under an approved filing: occupation, grade, date, venue, assessors, supervisor, components."""
-    return _view(session, service.create_session(session, actor=actor, data=data, settings=settings))
+    return _view(session, service.create_batch(session, actor=actor, data=data, settings=settings))
 
 
 @router.get("/sessions", response_model=list[SessionPublic])
@@ -65,19 +65,19 @@ def list_sessions(
     session: SessionDep, actor: CurrentActor, body_id: uuid.UUID | None = None, status: SessionStatus | None = None
 ) -> list[SessionPublic]:
     """List batches: a body's own, an assessor's assigned ones, or all (regulator)."""
-    return [_view(session, e) for e in service.list_sessions(session, actor=actor, body_id=body_id, status=status)]
+    return [_view(session, e) for e in service.list_batches(session, actor=actor, body_id=body_id, status=status)]
 
 
 @router.get("/sessions/{session_id}", response_model=SessionPublic)
 def get_session(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID) -> SessionPublic:
     """Show a batch."""
-    return _view(session, service.get_session(session, actor=actor, session_id=session_id))
+    return _view(session, service.get_batch(session, actor=actor, batch_id=session_id))
 
 
 @router.post("/sessions/{session_id}/open", response_model=SessionPublic, responses=errors(409))
 def open_session(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID) -> SessionPublic:
     """Open a planned batch for scoring."""
-    return _view(session, service.open_session(session, actor=actor, session_id=session_id))
+    return _view(session, service.open_batch(session, actor=actor, batch_id=session_id))
 
 
 @router.post("/sessions/{session_id}/cancel", response_model=SessionPublic, responses=errors(409))
@@ -85,7 +85,7 @@ def cancel_session(
     session: SessionDep, actor: CurrentActor, session_id: uuid.UUID, data: StatusChange
 ) -> SessionPublic:
     """Cancel a batch before attestation, with the reason."""
-    return _view(session, service.cancel_session(session, actor=actor, session_id=session_id, reason=data.reason))
+    return _view(session, service.cancel_batch(session, actor=actor, batch_id=session_id, reason=data.reason))
 
 
 @router.post(
@@ -95,8 +95,8 @@ def enrol(
     session: SessionDep, settings: SettingsDep, actor: CurrentActor, session_id: uuid.UUID, data: EnrolIn
 ) -> CandidatePublic:
     """Enrol one candidate; the eligibility rules run and an ineligible candidate is refused, naming the rule."""
-    candidate = service.enrol(session, actor=actor, session_id=session_id, data=data, settings=settings)
-    exam = service.get_session(session, actor=actor, session_id=session_id)
+    candidate = service.enrol(session, actor=actor, batch_id=session_id, data=data, settings=settings)
+    exam = service.get_batch(session, actor=actor, batch_id=session_id)
     return next(c for c in service.candidate_views(session, actor=actor, exam=exam) if c.id == candidate.id)
 
 
@@ -116,14 +116,14 @@ def enrol_upload(
     """Enrol many candidates from CSV or Excel; one bad row refuses the file, naming every bad row."""
     data, name = read_upload(file, settings)
     rows = read_table(data, filename=name, required=service.ENROL_COLUMNS, optional=service.ENROL_OPTIONAL)
-    created = service.enrol_rows(session, actor=actor, session_id=session_id, rows=rows, settings=settings)
+    created = service.enrol_rows(session, actor=actor, batch_id=session_id, rows=rows, settings=settings)
     return UploadResult(rows=len(rows), created=len(created))
 
 
 @router.get("/sessions/{session_id}/candidates", response_model=list[CandidatePublic])
 def list_candidates(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID) -> list[CandidatePublic]:
     """List a batch's candidates with eligibility reports, scores and results."""
-    exam = service.get_session(session, actor=actor, session_id=session_id)
+    exam = service.get_batch(session, actor=actor, batch_id=session_id)
     return service.candidate_views(session, actor=actor, exam=exam)
 
 
@@ -134,8 +134,8 @@ def record_scores(
     session: SessionDep, actor: CurrentActor, session_id: uuid.UUID, candidate_id: uuid.UUID, data: ScoresIn
 ) -> CandidatePublic:
     """Record the calling assessor's own scores (0–100) for one candidate while the batch is open."""
-    service.record_scores(session, actor=actor, session_id=session_id, candidate_id=candidate_id, scores=data.scores)
-    exam = service.get_session(session, actor=actor, session_id=session_id)
+    service.record_scores(session, actor=actor, batch_id=session_id, candidate_id=candidate_id, scores=data.scores)
+    exam = service.get_batch(session, actor=actor, batch_id=session_id)
     return next(c for c in service.candidate_views(session, actor=actor, exam=exam) if c.id == candidate_id)
 
 
@@ -150,20 +150,20 @@ def upload_scores(
     """Record the calling assessor's scores from a file; one bad row refuses it all."""
     data, name = read_upload(file, settings)
     rows = read_table(data, filename=name, required=service.SCORE_COLUMNS, optional=service.SCORE_OPTIONAL)
-    count = service.record_score_rows(session, actor=actor, session_id=session_id, rows=rows, settings=settings)
+    count = service.record_score_rows(session, actor=actor, batch_id=session_id, rows=rows, settings=settings)
     return UploadResult(rows=len(rows), created=count)
 
 
 @router.post("/sessions/{session_id}/attest", response_model=SessionPublic, responses=errors(409))
 def attest(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID, data: AttestIn) -> SessionPublic:
     """The batch's supervisor attests the exam and complete scoring (open → scored)."""
-    return _view(session, service.attest_session(session, actor=actor, session_id=session_id, note=data.note))
+    return _view(session, service.attest_batch(session, actor=actor, batch_id=session_id, note=data.note))
 
 
 @router.post("/sessions/{session_id}/finalize", response_model=SessionPublic, responses=errors(409))
 def finalize(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID) -> SessionPublic:
     """Compute results and lock the scores; refused with missing scores or no attestation."""
-    return _view(session, service.finalize_session(session, actor=actor, session_id=session_id))
+    return _view(session, service.finalize_batch(session, actor=actor, batch_id=session_id))
 
 
 @router.post(
@@ -176,22 +176,20 @@ def correct_score(
     session: SessionDep, actor: CurrentActor, session_id: uuid.UUID, candidate_id: uuid.UUID, data: CorrectionIn
 ) -> CorrectionPublic:
     """Correct a locked score with a reason; kept as a separate record the regulator sees."""
-    correction = service.correct_score(
-        session, actor=actor, session_id=session_id, candidate_id=candidate_id, data=data
-    )
-    return next(c for c in service.corrections(session, actor=actor, session_id=session_id) if c.id == correction.id)
+    correction = service.correct_score(session, actor=actor, batch_id=session_id, candidate_id=candidate_id, data=data)
+    return next(c for c in service.corrections(session, actor=actor, batch_id=session_id) if c.id == correction.id)
 
 
 @router.get("/sessions/{session_id}/corrections", response_model=list[CorrectionPublic])
 def list_corrections(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID) -> list[CorrectionPublic]:
     """List a batch's corrections after finalizing."""
-    return service.corrections(session, actor=actor, session_id=session_id)
+    return service.corrections(session, actor=actor, batch_id=session_id)
 
 
 @router.post("/sessions/{session_id}/publish", response_model=SessionPublic, responses=errors(409))
 def publish(session: SessionDep, settings: SettingsDep, actor: CurrentActor, session_id: uuid.UUID) -> SessionPublic:
     """Publish the results (公示) for REGISTRY_PUBLICITY_DAYS days."""
-    return _view(session, service.publish_session(session, actor=actor, session_id=session_id, settings=settings))
+    return _view(session, service.publish_batch(session, actor=actor, batch_id=session_id, settings=settings))
 
 
 @router.post(
@@ -201,14 +199,14 @@ def file_objection(
     session: SessionDep, actor: OptionalActor, session_id: uuid.UUID, data: ObjectionIn
 ) -> ObjectionPublic:
     """File an objection (异议) to a result during 公示; anyone may, leaving a contact."""
-    objection = service.file_objection(session, actor=actor, session_id=session_id, data=data)
+    objection = service.file_objection(session, actor=actor, batch_id=session_id, data=data)
     return ObjectionPublic.model_validate(objection, from_attributes=True)
 
 
 @router.get("/sessions/{session_id}/objections", response_model=list[ObjectionPublic])
 def list_objections(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID) -> list[ObjectionPublic]:
     """List a batch's objections."""
-    return service.objections(session, actor=actor, session_id=session_id)
+    return service.objections(session, actor=actor, batch_id=session_id)
 
 
 @router.post(
@@ -219,7 +217,7 @@ def decide_objection(
 ) -> ObjectionPublic:
     """Uphold (withholding the award) or dismiss an objection."""
     objection = service.decide_objection(
-        session, actor=actor, session_id=session_id, objection_id=objection_id, uphold=data.uphold, note=data.note
+        session, actor=actor, batch_id=session_id, objection_id=objection_id, uphold=data.uphold, note=data.note
     )
     return ObjectionPublic.model_validate(objection, from_attributes=True)
 
@@ -227,10 +225,10 @@ def decide_objection(
 @router.post("/sessions/{session_id}/close", response_model=SessionPublic, responses=errors(409))
 def close(session: SessionDep, actor: CurrentActor, session_id: uuid.UUID) -> SessionPublic:
     """Close after 公示: passing candidates without an upheld objection receive grade awards."""
-    return _view(session, service.close_session(session, actor=actor, session_id=session_id))
+    return _view(session, service.close_batch(session, actor=actor, batch_id=session_id))
 
 
 @router.get("/publicity/{session_id}", response_model=PublicityList)
 def publicity(session: SessionDep, session_id: uuid.UUID) -> PublicityList:
     """The public 公示 list of a published batch: masked names and results."""
-    return service.publicity(session, session_id=session_id)
+    return service.publicity(session, batch_id=session_id)

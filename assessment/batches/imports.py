@@ -15,7 +15,7 @@ from assessment.batches.models import SessionStaff, StaffRole
 from assessment.batches.service import (
     candidates_by_identity,
     enrol_rows,
-    get_session,
+    get_batch,
     record_scores,
 )
 from registry.actor import Actor, Role
@@ -40,13 +40,13 @@ def import_results(
     session: Session,
     *,
     actor: Actor,
-    session_id: uuid.UUID,
+    batch_id: uuid.UUID,
     rows: Sequence[Row],
     settings: Settings,
     progress: Callable[[int], None] | None = None,
 ) -> ResultsSummary:
     """Import a batch's results table; any bad row refuses the whole file, naming every bad row."""
-    exam = get_session(session, actor=actor, session_id=session_id)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     staff = {
         a.card_number: a
         for a in session.exec(
@@ -100,7 +100,7 @@ def import_results(
         if identity not in enrolled_before:
             first_rows.setdefault(identity, row)
     if first_rows:
-        enrol_rows(session, actor=actor, session_id=session_id, rows=list(first_rows.values()), settings=settings)
+        enrol_rows(session, actor=actor, batch_id=batch_id, rows=list(first_rows.values()), settings=settings)
     by_identity = candidates_by_identity(session, exam, settings)
 
     grouped: dict[tuple[uuid.UUID, uuid.UUID], dict[EvaluationMethod, Decimal]] = {}
@@ -115,7 +115,7 @@ def import_results(
             assessor_id=assessor_id,
             person_id=card.person_id,
         )
-        record_scores(session, actor=as_assessor, session_id=session_id, candidate_id=candidate_id, scores=scores)
+        record_scores(session, actor=as_assessor, batch_id=batch_id, candidate_id=candidate_id, scores=scores)
         if progress is not None:
             progress(1)
     return ResultsSummary(rows=len(rows), enrolled=len(first_rows), scores=len(parsed))

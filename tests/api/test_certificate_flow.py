@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from assessment.batches.models import Candidate, EnrolIn
 from assessment.batches.service import (
-    attest_session,
-    close_session,
+    attest_batch,
+    close_batch,
     enrol,
-    finalize_session,
-    publish_session,
+    finalize_batch,
+    publish_batch,
     record_scores,
 )
 from registry.actor import Role
@@ -62,7 +62,7 @@ def test_closed_batch_to_certificates_verified_online_and_offline_then_revoked(
         enrol(
             session,
             actor=SYSTEM,
-            session_id=batch.exam.id,
+            batch_id=batch.exam.id,
             data=EnrolIn(person_id=make_person(session, settings, employer=body).id),
             settings=settings,
         )
@@ -71,14 +71,14 @@ def test_closed_batch_to_certificates_verified_online_and_offline_then_revoked(
             record_scores(
                 session,
                 actor=assessor_actor(assessor),
-                session_id=batch.exam.id,
+                batch_id=batch.exam.id,
                 candidate_id=candidate.id,
                 scores={M.THEORY_EXAM: Decimal(78), M.SKILL_OPERATION: Decimal(81)},
             )
-    attest_session(session, actor=assessor_actor(batch.supervisor), session_id=batch.exam.id)
-    finalize_session(session, actor=SYSTEM, session_id=batch.exam.id)
-    publish_session(session, actor=SYSTEM, session_id=batch.exam.id, settings=settings)
-    close_session(session, actor=SYSTEM, session_id=batch.exam.id)
+    attest_batch(session, actor=assessor_actor(batch.supervisor), batch_id=batch.exam.id)
+    finalize_batch(session, actor=SYSTEM, batch_id=batch.exam.id)
+    publish_batch(session, actor=SYSTEM, batch_id=batch.exam.id, settings=settings)
+    close_batch(session, actor=SYSTEM, batch_id=batch.exam.id)
     admin = make_user(session, settings, role=Role.BODY_ADMIN, body=body)
     regulator = make_user(session, settings)
     headers = login(client, admin.username)

@@ -124,9 +124,7 @@ def fuzz_world(engine: Engine, database_url: str, fuzz_settings: Settings) -> It
         draft = make_filing(session, s, body=body, submit=False)
         batch = make_batch(session, s, body=body, grade=GradeCode.JUNIOR, assessors=2, exam_on=today())
         person = make_person(session, s, employer=body)
-        candidate = enrol(
-            session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=s
-        )
+        candidate = enrol(session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=s)
         recognition = apply_for_recognition(
             session,
             actor=SYSTEM,

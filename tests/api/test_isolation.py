@@ -285,7 +285,7 @@ def world(client: TestClient, session: Session, settings: Settings) -> World:
     batch = make_batch(session, settings, body=victim, grade=GradeCode.JUNIOR, assessors=2)
     person = make_person(session, settings, employer=victim, id_number=VICTIM_ID_NUMBER)
     candidate = enrol(
-        session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings
+        session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings
     )
     recognition = apply_for_recognition(
         session,

@@ -299,7 +299,7 @@ def test_an_exam_batch_names_its_date_occupation_and_body(
     batch = make_batch(session, settings, body=body, grade=GradeCode.JUNIOR, assessors=2, exam_on=today())
     person = make_person(session, settings, employer=body)
     candidate = enrol(
-        session, actor=SYSTEM, session_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings
+        session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings
     )
     award = create_award(
         session,

@@ -157,7 +157,7 @@ def test_unencodable_text_in_public_bodies_is_refused_naming_the_field(
     from sqlmodel import select
 
     from assessment.batches.models import Candidate, EnrolIn
-    from assessment.batches.service import enrol, publish_session
+    from assessment.batches.service import enrol, publish_batch
     from tests.factories import make_batch, make_body, make_filing
     from tests.test_batches import _eligible, _finalized
 
@@ -168,12 +168,12 @@ def test_unencodable_text_in_public_bodies_is_refused_naming_the_field(
     enrol(
         session,
         actor=SYSTEM,
-        session_id=batch.exam.id,
+        batch_id=batch.exam.id,
         data=EnrolIn(person_id=_eligible(session, lenient, body).id),
         settings=lenient,
     )
     _finalized(session, batch)
-    publish_session(session, actor=SYSTEM, session_id=batch.exam.id, settings=settings)
+    publish_batch(session, actor=SYSTEM, batch_id=batch.exam.id, settings=settings)
     candidate = session.exec(select(Candidate).where(Candidate.session_id == batch.exam.id)).one()
     body_json = json.dumps({"candidate_id": str(candidate.id), "text": "异议内容\ud800", "contact": "13800000000"})
     response = client.post(

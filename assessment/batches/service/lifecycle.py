@@ -1,0 +1,194 @@
+"""A batch's life: the one status change every step goes through; plan, open, cancel, attest, finalize."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlmodel import Session, func, select
+
+from assessment.batches import scoring
+from assessment.batches.models import (
+    Candidate,
+    ComponentIn,
+    ExamSession,
+    SessionComponent,
+    SessionCreate,
+    SessionStatus,
+    StaffRole,
+)
+from assessment.batches.service.errors import BatchIncomplete, ComponentsOutsidePolicy, NotAttested
+from assessment.batches.service.reads import BATCH_TRANSITIONS, get_batch, missing_scores, require_admin
+from assessment.batches.service.scores import compute_result
+from assessment.batches.service.staffing import add_staff, check_staff, is_staff
+from registry.actor import Actor, require_body_access
+from registry.audit.service import record, snapshot
+from registry.bodies.service import get_body
+from registry.clock import utcnow
+from registry.errors import PermissionDenied
+from registry.filings.rules import EvaluationMethod
+from registry.filings.service import require_scope
+from registry.grades import GradeCode
+from registry.settings import Settings
+
+
+def change_status(
+    session: Session,
+    *,
+    actor: Actor,
+    exam: ExamSession,
+    target: SessionStatus,
+    action: str,
+    reason: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    BATCH_TRANSITIONS.check(exam.status, target)
+    before = exam.status
+    exam.status = target
+    exam.updated_at = utcnow()
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action=f"session.{action}",
+        entity_type="session",
+        entity_id=exam.id,
+        body_id=exam.body_id,
+        before={"status": before},
+        after={"status": target, **(extra or {})},
+        reason=reason,
+    )
+
+
+def _component_rules(components: Sequence[ComponentIn] | None, grade: GradeCode) -> list[scoring.ComponentRule]:
+    if components is None:
+        return scoring.default_components(grade)
+    return [scoring.ComponentRule(c.kind.value, c.weight, c.pass_mark) for c in components]
+
+
+def create_batch(session: Session, *, actor: Actor, data: SessionCreate, settings: Settings) -> ExamSession:
+    """Plan a batch under an approved filing: components within policy, enough qualified assessors, a supervisor."""
+    body = get_body(session, actor=actor, body_id=data.body_id)
+    require_body_access(actor, body.id)
+    grant = require_scope(
+        session,
+        body_id=body.id,
+        occupation_code=data.occupation_code,
+        grade=data.grade,
+        on=data.exam_on,
+        work_type=data.work_type,
+    )
+    rules = _component_rules(data.components, data.grade)
+    problems = scoring.component_problems(rules, data.grade, grant.line.methods)
+    if problems:
+        raise ComponentsOutsidePolicy(
+            "考核项目设置不符合要求：" + "；".join(problems),
+            "components outside policy: " + "; ".join(problems),
+            extra={"problems": problems},
+        )
+    assessor_ids = check_staff(session, data, settings)
+    now = utcnow()
+    exam = ExamSession(
+        body_id=body.id,
+        filing_id=grant.filing.id,
+        occupation_code=data.occupation_code,
+        work_type=data.work_type,
+        grade=data.grade,
+        exam_on=data.exam_on,
+        venue=data.venue,
+        recusal_same_employer=data.recusal_same_employer,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(exam)
+    session.flush()
+    for position, rule in enumerate(rules):
+        session.add(
+            SessionComponent(
+                session_id=exam.id,
+                kind=EvaluationMethod(rule.kind),
+                weight=rule.weight,
+                pass_mark=rule.pass_mark,
+                position=position,
+            )
+        )
+    add_staff(session, exam, assessor_ids, data.supervisor_id)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="session.created",
+        entity_type="session",
+        entity_id=exam.id,
+        body_id=body.id,
+        after={
+            **snapshot(exam),
+            "components": [r.__dict__ for r in rules],
+            "assessors": assessor_ids,
+            "supervisor": data.supervisor_id,
+        },
+    )
+    return exam
+
+
+def open_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> ExamSession:
+    """Open a planned batch for scoring."""
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    require_admin(actor, exam)
+    change_status(session, actor=actor, exam=exam, target=SessionStatus.OPEN, action="opened")
+    return exam
+
+
+def cancel_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, reason: str) -> ExamSession:
+    """Cancel a batch that has not been attested."""
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    require_admin(actor, exam)
+    change_status(session, actor=actor, exam=exam, target=SessionStatus.CANCELLED, action="cancelled", reason=reason)
+    return exam
+
+
+def require_complete(session: Session, exam: ExamSession) -> None:
+    count = session.exec(select(func.count()).select_from(Candidate).where(Candidate.session_id == exam.id)).one()
+    if count == 0:
+        raise BatchIncomplete("批次没有考生", "the batch has no candidates", extra={"missing": []})
+    missing = missing_scores(session, exam)
+    if missing:
+        raise BatchIncomplete(
+            f"尚有{len(missing)}项分数未录入", f"{len(missing)} scores are missing", extra={"missing": missing[:200]}
+        )
+
+
+def attest_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, note: str = "") -> ExamSession:
+    """The batch's supervisor attests that the exam ran properly and scoring is complete (open → scored)."""
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    if not is_staff(session, actor, exam.id, StaffRole.SUPERVISOR):
+        raise PermissionDenied("只有本批次的质量督导员可以签署", "only this batch's supervisor may attest")
+    BATCH_TRANSITIONS.check(exam.status, SessionStatus.SCORED)
+    require_complete(session, exam)
+    exam.attested_at = utcnow()
+    exam.attested_by = actor.assessor_id
+    change_status(session, actor=actor, exam=exam, target=SessionStatus.SCORED, action="attested", reason=note or None)
+    return exam
+
+
+def finalize_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> ExamSession:
+    """Compute every result and lock the scores; refused without the supervisor's attestation or with gaps."""
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    require_admin(actor, exam)
+    if exam.status == SessionStatus.OPEN or exam.attested_at is None:
+        raise NotAttested("质量督导员尚未签署，不能定稿", "the supervisor has not attested the batch: cannot finalize")
+    BATCH_TRANSITIONS.check(exam.status, SessionStatus.FINALIZED)
+    require_complete(session, exam)
+    candidates = session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all()
+    passed = sum(1 for c in candidates if compute_result(session, exam, c).passed)
+    exam.finalized_at = utcnow()
+    change_status(
+        session,
+        actor=actor,
+        exam=exam,
+        target=SessionStatus.FINALIZED,
+        action="finalized",
+        extra={"candidates": len(candidates), "passed": passed},
+    )
+    return exam

@@ -1,0 +1,173 @@
+"""公示, objections (异议) and closing, which creates the grade awards; the awards of a closed batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlmodel import Session, col, select
+
+from assessment.batches.models import (
+    SESSION_STATUS_ZH,
+    Candidate,
+    ExamSession,
+    Objection,
+    ObjectionIn,
+    ObjectionStatus,
+    SessionStatus,
+)
+from assessment.batches.service.errors import (
+    BatchNotFound,
+    BatchStateConflict,
+    ObjectionNotFound,
+    ObjectionsOpen,
+    PublicityNotOver,
+)
+from assessment.batches.service.lifecycle import change_status
+from assessment.batches.service.reads import BATCH_TRANSITIONS, candidate_in, get_batch, require_admin
+from registry.actor import Actor
+from registry.audit.service import record
+from registry.awards.models import AwardBasis
+from registry.awards.service import create_award, held_grades
+from registry.clock import utcnow
+from registry.settings import Settings
+
+
+def publish_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, settings: Settings) -> ExamSession:
+    """Publish the results (公示) for REGISTRY_PUBLICITY_DAYS, during which objections may be filed."""
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    require_admin(actor, exam)
+    now = utcnow()
+    exam.published_at = now
+    exam.publicity_ends_at = now + dt.timedelta(days=settings.publicity_days)
+    change_status(
+        session,
+        actor=actor,
+        exam=exam,
+        target=SessionStatus.PUBLISHED,
+        action="published",
+        extra={"publicity_ends_at": exam.publicity_ends_at},
+    )
+    return exam
+
+
+def file_objection(session: Session, *, actor: Actor, batch_id: uuid.UUID, data: ObjectionIn) -> Objection:
+    """File an objection (异议) against a published result while the 公示 period runs; anyone may file."""
+    exam = session.get(ExamSession, batch_id)
+    if exam is None or exam.status not in {SessionStatus.PUBLISHED}:
+        raise BatchNotFound("没有正在公示的该批次", "no batch with this id is under publicity")
+    assert exam.publicity_ends_at is not None
+    if utcnow() >= exam.publicity_ends_at:
+        raise BatchStateConflict("公示期已结束，不能再提出异议", "the publicity period is over")
+    candidate_in(session, exam, data.candidate_id)
+    objection = Objection(
+        session_id=exam.id, candidate_id=data.candidate_id, text=data.text, contact=data.contact, filed_at=utcnow()
+    )
+    session.add(objection)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="objection.filed",
+        entity_type="session",
+        entity_id=exam.id,
+        body_id=exam.body_id,
+        after={"objection_id": objection.id, "candidate_id": data.candidate_id},
+    )
+    return objection
+
+
+def decide_objection(
+    session: Session, *, actor: Actor, batch_id: uuid.UUID, objection_id: uuid.UUID, uphold: bool, note: str
+) -> Objection:
+    """Uphold or dismiss an objection (the body or the regulator); an upheld one withholds the award."""
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    require_admin(actor, exam)
+    objection = session.get(Objection, objection_id)
+    if objection is None or objection.session_id != exam.id:
+        raise ObjectionNotFound("该批次没有此异议", "no such objection in this batch")
+    if objection.status != ObjectionStatus.OPEN:
+        raise BatchStateConflict("该异议已处理", "the objection has been decided already")
+    objection.status = ObjectionStatus.UPHELD if uphold else ObjectionStatus.DISMISSED
+    objection.decision_note = note
+    objection.decided_at = utcnow()
+    objection.decided_by = actor.label
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action=f"objection.{objection.status.value}",
+        entity_type="session",
+        entity_id=exam.id,
+        body_id=exam.body_id,
+        reason=note,
+        before={"objection_id": objection.id, "status": ObjectionStatus.OPEN},
+        after={"status": objection.status},
+    )
+    return objection
+
+
+def close_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> ExamSession:
+    """Close after 公示: passing candidates without an upheld objection receive their grade awards."""
+    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    require_admin(actor, exam)
+    BATCH_TRANSITIONS.check(exam.status, SessionStatus.CLOSED)
+    assert exam.publicity_ends_at is not None
+    if utcnow() < exam.publicity_ends_at:
+        raise PublicityNotOver(
+            f"公示期至 {exam.publicity_ends_at:%Y-%m-%d %H:%M} UTC 结束，之前不能结束批次",
+            f"the publicity period runs until {exam.publicity_ends_at.isoformat()}",
+            extra={"publicity_ends_at": exam.publicity_ends_at.isoformat()},
+        )
+    objections = session.exec(select(Objection).where(Objection.session_id == exam.id)).all()
+    if any(o.status == ObjectionStatus.OPEN for o in objections):
+        raise ObjectionsOpen("尚有异议未处理", "objections are still undecided")
+    upheld = {o.candidate_id for o in objections if o.status == ObjectionStatus.UPHELD}
+    awarded = withheld = already = 0
+    for candidate in session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all():
+        if not candidate.passed:
+            continue
+        if candidate.id in upheld:
+            withheld += 1
+            continue
+        held = held_grades(session, person_id=candidate.person_id, occupation_code=exam.occupation_code)
+        if any(g == exam.grade for g, _ in held):
+            already += 1
+            continue
+        award = create_award(
+            session,
+            actor=actor,
+            person_id=candidate.person_id,
+            body_id=exam.body_id,
+            occupation_code=exam.occupation_code,
+            work_type=exam.work_type,
+            grade=exam.grade,
+            basis=AwardBasis.EXAM,
+            basis_ref=candidate.id,
+        )
+        candidate.award_id = award.id
+        awarded += 1
+    exam.closed_at = utcnow()
+    change_status(
+        session,
+        actor=actor,
+        exam=exam,
+        target=SessionStatus.CLOSED,
+        action="closed",
+        extra={"awarded": awarded, "withheld_by_objection": withheld, "already_held": already},
+    )
+    return exam
+
+
+def award_ids_of_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> list[uuid.UUID]:
+    """The awards a closed batch created (for issuing its certificates)."""
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
+    if exam.status != SessionStatus.CLOSED:
+        raise BatchStateConflict(
+            f"批次状态为{SESSION_STATUS_ZH[exam.status]}，结束后才能发证",
+            f"the batch is {exam.status.value}: certificates are issued once it is closed",
+        )
+    rows = session.exec(
+        select(Candidate.award_id).where(Candidate.session_id == exam.id, col(Candidate.award_id).is_not(None))
+    ).all()
+    return [a for a in rows if a is not None]

@@ -1,0 +1,177 @@
+"""Read models of a batch: the batch, its candidates, corrections, objections and the public 公示 list."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlmodel import Session, col, select
+
+from assessment.batches import scoring
+from assessment.batches.models import (
+    SESSION_STATUS_ZH,
+    Candidate,
+    CandidatePublic,
+    ComponentPublic,
+    CorrectionPublic,
+    ExamSession,
+    Objection,
+    ObjectionPublic,
+    ObjectionStatus,
+    PublicityEntry,
+    PublicityList,
+    ScoreCorrection,
+    SessionPublic,
+    SessionStatus,
+    StaffRole,
+)
+from assessment.batches.service.errors import BatchNotFound
+from assessment.batches.service.reads import components_of, effective_scores, get_batch
+from assessment.batches.service.staffing import is_staff, staff_of
+from registry import grades
+from registry.actor import Actor
+from registry.bodies.models import EvaluationBody
+from registry.catalogue.models import Occupation
+from registry.filings.models import Filing
+from registry.filings.rules import METHOD_ZH
+from registry.people.models import Person
+from registry.people.service import sees_identity
+from registry.validators import mask_id_public, mask_name
+
+
+def batch_view(session: Session, exam: ExamSession) -> SessionPublic:
+    """Present a batch."""
+    occupation = session.get(Occupation, exam.occupation_code)
+    staff = staff_of(session, exam.id)
+    candidates = session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all()
+    passed = sum(1 for c in candidates if c.passed) if exam.finalized_at else None
+    return SessionPublic(
+        id=exam.id,
+        body_id=exam.body_id,
+        filing_id=exam.filing_id,
+        occupation_code=exam.occupation_code,
+        occupation_name_zh=occupation.name_zh if occupation else "",
+        work_type=exam.work_type,
+        grade=exam.grade,
+        grade_zh=grades.info(exam.grade).name_zh,
+        exam_on=exam.exam_on,
+        venue=exam.venue,
+        status=exam.status,
+        status_zh=SESSION_STATUS_ZH[exam.status],
+        components=[
+            ComponentPublic(kind=c.kind, kind_zh=METHOD_ZH[c.kind], weight=c.weight, pass_mark=c.pass_mark)
+            for c in components_of(session, exam.id)
+        ],
+        assessor_ids=[s.assessor_id for s in staff if s.role == StaffRole.ASSESSOR],
+        supervisor_id=next((s.assessor_id for s in staff if s.role == StaffRole.SUPERVISOR), None),
+        candidates=len(candidates),
+        passed=passed,
+        attested_at=exam.attested_at,
+        finalized_at=exam.finalized_at,
+        published_at=exam.published_at,
+        publicity_ends_at=exam.publicity_ends_at,
+        closed_at=exam.closed_at,
+    )
+
+
+def candidate_views(session: Session, *, actor: Actor, exam: ExamSession) -> list[CandidatePublic]:
+    """Present a batch's candidates with their eligibility, scores and results."""
+    rows = session.exec(
+        select(Candidate, Person)
+        .join(Person, col(Person.id) == col(Candidate.person_id))
+        .where(Candidate.session_id == exam.id)
+        .order_by(col(Candidate.enrolled_at))
+    ).all()
+    views = []
+    for candidate, person in rows:
+        scores = {
+            kind: [str(scoring.from_tenths(v)) for v in by_assessor.values()]
+            for kind, by_assessor in effective_scores(session, candidate.id).items()
+        }
+        visible = sees_identity(session, actor=actor, person=person) or is_staff(session, actor, exam.id)
+        views.append(
+            CandidatePublic(
+                id=candidate.id,
+                person_id=person.id,
+                name=person.name if visible else mask_name(person.name),
+                id_masked=person.id_masked,
+                eligibility=candidate.eligibility,
+                scores=scores,
+                results=candidate.results,
+                total=str(scoring.from_tenths(candidate.total_tenths)) if candidate.total_tenths is not None else None,
+                passed=candidate.passed,
+                award_id=candidate.award_id,
+            )
+        )
+    return views
+
+
+def corrections(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> list[CorrectionPublic]:
+    """List a batch's post-finalization corrections."""
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
+    rows = session.exec(
+        select(ScoreCorrection)
+        .join(Candidate, col(Candidate.id) == col(ScoreCorrection.candidate_id))
+        .where(Candidate.session_id == exam.id)
+        .order_by(col(ScoreCorrection.recorded_at))
+    ).all()
+    return [
+        CorrectionPublic(
+            id=c.id,
+            candidate_id=c.candidate_id,
+            component=c.component,
+            assessor_id=c.assessor_id,
+            old=str(scoring.from_tenths(c.old_tenths)),
+            new=str(scoring.from_tenths(c.new_tenths)),
+            reason=c.reason,
+            recorded_by=c.recorded_by,
+            recorded_at=c.recorded_at,
+        )
+        for c in rows
+    ]
+
+
+def objections(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> list[ObjectionPublic]:
+    """List a batch's objections (to its body, staff and the regulator)."""
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
+    rows = session.exec(select(Objection).where(Objection.session_id == exam.id).order_by(col(Objection.filed_at)))
+    return [ObjectionPublic.model_validate(o, from_attributes=True) for o in rows.all()]
+
+
+def publicity(session: Session, *, batch_id: uuid.UUID) -> PublicityList:
+    """The public 公示 list of a published or closed batch: masked names and results."""
+    exam = session.get(ExamSession, batch_id)
+    if exam is None or exam.status not in {SessionStatus.PUBLISHED, SessionStatus.CLOSED}:
+        raise BatchNotFound("没有该批次的公示", "no publicity for this batch")
+    body = session.get(EvaluationBody, exam.body_id)
+    occupation = session.get(Occupation, exam.occupation_code)
+    filing = session.get(Filing, exam.filing_id)
+    assert body is not None and filing is not None
+    rows = session.exec(
+        select(Candidate, Person)
+        .join(Person, col(Person.id) == col(Candidate.person_id))
+        .where(Candidate.session_id == exam.id)
+        .order_by(col(Candidate.enrolled_at))
+    ).all()
+    open_objections = session.exec(
+        select(Objection.id).where(Objection.session_id == exam.id, Objection.status == ObjectionStatus.OPEN)
+    ).first()
+    return PublicityList(
+        session_id=exam.id,
+        body_name=body.name,
+        occupation_name_zh=occupation.name_zh if occupation else "",
+        grade_zh=grades.info(exam.grade).name_zh,
+        exam_on=exam.exam_on,
+        published_at=exam.published_at,
+        publicity_ends_at=exam.publicity_ends_at,
+        objections_open=open_objections is not None,
+        entries=[
+            PublicityEntry(
+                candidate_id=c.id,
+                name_masked=mask_name(p.name),
+                id_masked=mask_id_public(p.id_type.value, p.id_masked),  # public: no digit beyond the city
+                total=str(scoring.from_tenths(c.total_tenths)) if c.total_tenths is not None else None,
+                passed=c.passed,
+            )
+            for c, p in rows
+        ],
+    )
