@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
@@ -9,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import install_error_handlers
 from api.guard import TextGuard
+from api.jobs import JobQueue, make_queue, resume_unfinished
 from api.openapi import install_openapi
 from api.ratelimit import SlidingWindow
 from api.routers import (
@@ -22,6 +27,7 @@ from api.routers import (
     credentials,
     filings,
     health,
+    jobs,
     people,
     recognitions,
     rules,
@@ -29,7 +35,7 @@ from api.routers import (
     verify,
 )
 from api.templating import TEMPLATES
-from registry.db import get_engine
+from registry.db import Reads, get_engine
 from registry.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -42,10 +48,29 @@ a 422 adds `fields`, schema ValidationErrorOut), and every operation lists the e
 """
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """Build the application for these settings (default: the environment) and engine."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    read_engine: Engine | None = None,
+    resume_jobs: bool = False,
+) -> FastAPI:
+    """Build the application for these settings (default: the environment) and engines (default: the settings').
+
+    resume_jobs: hand unfinished jobs nobody runs to the queue at start-up (the served app does; see served_app).
+    """
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in this many threads, each with a pooled connection of its own (make_engine).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        if resume_jobs:
+            await anyio.to_thread.run_sync(lambda: resume_unfinished(app.state.engine, job_queue(settings).submit))
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="新八级工 Registry",
         version="0.1.0",
         description=DESCRIPTION,
@@ -53,8 +78,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine or get_engine(settings.database_url)
+    app.state.engine = engine or get_engine(settings.database_url, settings.threads)
+    replica = read_engine
+    if replica is None and settings.read_database_url:
+        replica = get_engine(settings.read_database_url, settings.threads)
+    app.state.reads = Reads(app.state.engine, replica, fallback_seconds=settings.read_fallback_seconds)
     app.state.lookups = SlidingWindow()
+    queues: list[JobQueue] = []
+
+    def job_queue(_settings: Settings) -> JobQueue:
+        if not queues:  # made on first use: most processes never queue a job
+            queues.append(make_queue(app.state.engine, settings))
+        return queues[0]
+
+    app.state.job_queue = job_queue
     install_error_handlers(app)
     app.add_middleware(TextGuard)
     if settings.forwarded_allow_ips:
@@ -77,6 +114,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(verify.router)
     app.include_router(credentials.router)
     app.include_router(audit.router)
+    app.include_router(jobs.router)
 
     install_openapi(app)
 
@@ -85,3 +123,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return TEMPLATES.TemplateResponse(request, "index.html", {"public_url": settings.public_base})
 
     return app
+
+
+def served_app() -> FastAPI:
+    """The app `registry serve` runs: as create_app(), and jobs left unfinished by a dead process resume."""
+    return create_app(resume_jobs=True)

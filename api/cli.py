@@ -36,6 +36,8 @@ keys_app = typer.Typer(
 )
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+jobs_app = typer.Typer(help="Background jobs (bulk issuance, export, import).", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 
 def _fail(error: DomainError) -> None:
@@ -447,7 +449,49 @@ def serve(
     typer.echo(f"  grades      {base}/api/v1/grades")
     typer.echo(f"  比照 look-up {base}/api/v1/equivalences?grade=technician")
     sys.stdout.flush()
-    run_uvicorn("api.app:create_app", host=host, port=port, workers=workers)
+    run_uvicorn("api.app:served_app", host=host, port=port, workers=workers)
+
+
+SWEEP_SECONDS = 30.0
+
+
+@jobs_app.command("worker")
+def jobs_worker(
+    threads: Annotated[int, typer.Option(min=1, max=16, help="jobs run at once in this process")] = 1,
+) -> None:
+    """Run jobs from the queue at REGISTRY_JOBS_BROKER_URL (Redis) until stopped (SIGTERM / Ctrl-C).
+
+    At start and every 30 s it also re-sends jobs a dead process left running (their lease is free), so a job
+    whose worker was killed resumes here from its last committed step.
+    """
+    import signal
+    import threading
+
+    from dramatiq import Worker
+
+    from api.jobs import dramatiq_actor, resume_unfinished
+
+    settings = get_settings()
+    if not settings.jobs_broker_url:
+        typer.secho(
+            "错误 / error: REGISTRY_JOBS_BROKER_URL 未设置 / is not set — without it jobs run inside the API process",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    actor = dramatiq_actor(settings)
+    engine = get_engine(settings.database_url, threads + 2)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    worker = Worker(actor.broker, worker_threads=threads, worker_timeout=500)
+    worker.start()
+    resumed = resume_unfinished(engine, lambda job_id: actor.send(str(job_id)))
+    typer.echo(f"job worker running ({threads} thread(s)); resumed {len(resumed)} unfinished job(s)")
+    sys.stdout.flush()
+    while not stop.wait(SWEEP_SECONDS):
+        resume_unfinished(engine, lambda job_id: actor.send(str(job_id)), queued=False)
+    worker.stop()
 
 
 def run_uvicorn(factory: str, *, host: str, port: int, workers: int) -> None:

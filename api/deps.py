@@ -10,16 +10,22 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from registry.db import session_scope
+from registry.db import Reads, session_scope
 from registry.settings import Settings
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_settings(request: Request) -> Settings:
-    """Return the settings the app was built with."""
+async def get_settings(request: Request) -> Settings:
+    """Return the settings the app was built with (async: no worker-thread hop for a plain attribute)."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+async def get_reads(request: Request) -> Reads:
+    """Single-statement reads without a session: the primary, or the replica when one is configured."""
+    reads: Reads = request.app.state.reads
+    return reads
 
 
 def get_engine(request: Request) -> Engine:
@@ -50,6 +56,7 @@ def get_session_factory(request: Request) -> SessionFactory:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ReadsDep = Annotated[Reads, Depends(get_reads)]
 SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 # scope="function": the commit runs when the route returns, before the response is sent, so a failed

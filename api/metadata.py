@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "assessment.recognition.models",
     "certificates.models",
     "certificates.open_models",
+    "registry.jobs.models",
 )
 
 

@@ -12,10 +12,15 @@ Reported per run: rps, p50/p90/p99 and errors (HTTP >= 400 and socket errors); t
 JSON verification's p99 at 32 connections against the targets (DESIGN.md §9: >= 0.25, <= 50 ms); the 1 -> 2
 worker scaling; the load average before and after (the machine may be shared: figures are only comparable
 within one run). BENCH_VERIFY_WORKERS (default "2,1") picks the worker counts, BENCH_PORT the first of two ports.
+
+BENCH_VERIFY_VOLUME_DIR=dir keeps the loaded volume for the next run (the load takes minutes): the first run
+loads into a database named after BENCH_DB_PREFIX (default registry_bench) and writes its URL, keys and tokens
+to dir; later runs with the same dir, BENCH_VERIFY_N and BENCH_VERIFY_TOKENS measure that database again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -33,9 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.bare_app import BARE_PATH
-from bench.common import bench_settings, postgres_available, scratch_database
-from bench.volume import RealToken, load_volume
+from bench.common import BENCH_DB_PREFIX, bench_settings, create_database, postgres_available, prepare, scratch_database
+from bench.volume import RealToken, VolumeReport, load_volume
 from bench.wrk import run_wrk, write_paths, wrk_binary
+from registry import schema
 from registry.clock import utcnow
 from registry.settings import Settings
 
@@ -327,6 +333,47 @@ def _summary(runs: dict[str, Any], connections: Sequence[int]) -> dict[str, Any]
     return summary
 
 
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _scratch_volume(n: int, real: int) -> Iterator[tuple[Settings, VolumeReport]]:
+    """A scratch database loaded with the volume, dropped afterwards."""
+    with scratch_database("postgresql") as url, tempfile.TemporaryDirectory(prefix="bench-keys-") as keys:
+        settings = bench_settings(url, Path(keys))
+        yield settings, load_volume(url, settings, certificates=n, real=real, progress=_say)
+
+
+@contextmanager
+def _kept_volume(folder: Path, n: int, real: int) -> Iterator[tuple[Settings, VolumeReport]]:
+    """The volume kept in folder by an earlier run with the same sizes, or a new one loaded and kept there."""
+    state_file = folder / "volume.json"
+    if state_file.exists():
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        if (state["certificates"], state["real"]) == (n, real):
+            url = state["database_url"]
+            lines = (folder / "tokens.jsonl").read_text(encoding="utf-8").splitlines()
+            tokens = [RealToken(d["token"], d.get("number", ""), d["verdict"]) for d in map(json.loads, lines)]
+            report = VolumeReport(**{**state["report"], "tokens": tokens})
+            _say(f"volume: reusing {url} ({report.certificates:,} certificates, loaded earlier)")
+            schema.upgrade(url)  # the code may have moved on since the load
+            yield bench_settings(url, folder / "keys"), report
+            return
+    folder.mkdir(parents=True, exist_ok=True)
+    url = create_database(f"{BENCH_DB_PREFIX}_volume_{n}", replace=True)
+    prepare(url)
+    settings = bench_settings(url, folder / "keys")
+    report = load_volume(url, settings, certificates=n, real=real, progress=_say)
+    (folder / "tokens.jsonl").write_text(
+        "".join(json.dumps(dataclasses.asdict(t)) + "\n" for t in report.tokens), encoding="utf-8"
+    )
+    fields = {f.name: getattr(report, f.name) for f in dataclasses.fields(report) if f.name != "tokens"}
+    state = {"database_url": url, "certificates": n, "real": real, "report": fields}
+    state_file.write_text(json.dumps(state, indent=1), encoding="utf-8")
+    yield settings, report
+
+
 def main() -> dict[str, Any]:
     """Load the volume, measure with wrk, report JSON."""
     if not postgres_available():
@@ -338,12 +385,10 @@ def main() -> dict[str, Any]:
     connections = sorted(set(_env_ints("BENCH_VERIFY_CONNECTIONS", "8,32")))
     worker_counts = _env_ints("BENCH_VERIFY_WORKERS", "2,1")
     load_before = [round(x, 2) for x in os.getloadavg()]
-    with scratch_database("postgresql") as url, tempfile.TemporaryDirectory(prefix="bench-verify-") as folder:
+    kept = os.environ.get("BENCH_VERIFY_VOLUME_DIR")
+    volume_source = _kept_volume(Path(kept), n, real) if kept else _scratch_volume(n, real)
+    with volume_source as (settings, volume), tempfile.TemporaryDirectory(prefix="bench-verify-") as folder:
         tmp = Path(folder)
-        settings = bench_settings(url, tmp / "keys")
-        volume = load_volume(
-            url, settings, certificates=n, real=real, progress=lambda m: print(m, file=sys.stderr, flush=True)
-        )
         paths = {
             "bare": write_paths([BARE_PATH], tmp / "bare.txt"),
             "healthz": write_paths(["/healthz"], tmp / "healthz.txt"),

@@ -18,6 +18,8 @@ from registry.db import make_engine, session_scope
 from registry.settings import Settings
 
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# Databases the benchmarks create are named <prefix>_…: a shared server keeps each user's apart.
+BENCH_DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "registry_bench")
 
 
 def postgres_available() -> bool:
@@ -41,11 +43,9 @@ def scratch_database(kind: str, *, admin_url: str = PG_ADMIN) -> Iterator[str]:
             prepare(url)
             yield url
         return
-    name = f"registry_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    name = f"{BENCH_DB_PREFIX}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    url = create_database(name, admin_url=admin_url)
     admin = make_engine(admin_url)
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
         prepare(url)
         yield url
@@ -53,6 +53,19 @@ def scratch_database(kind: str, *, admin_url: str = PG_ADMIN) -> Iterator[str]:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def create_database(name: str, *, admin_url: str = PG_ADMIN, replace: bool = False) -> str:
+    """Create the PostgreSQL database name (dropping one of that name first when replace); return its URL."""
+    admin = make_engine(admin_url)
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if replace:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    return sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def prepare(url: str) -> None:

@@ -7,12 +7,13 @@ session_scope (CLI) and the API's session dependency commit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -85,12 +86,52 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(path)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create an engine: SQLite with WAL, foreign keys and explicit BEGIN; PostgreSQL via psycopg 3."""
+IDLE_PING_SECONDS = 10.0  # a pooled connection idle longer than this is pinged before use
+POOL_RECYCLE_SECONDS = 1800
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a connection on checkout only when it sat idle in the pool (not before every request).
+
+    pool_pre_ping costs a round trip per request; a connection that was in use a moment ago is alive, and one
+    that died under load fails its statement, which invalidates the whole pool (SQLAlchemy marks every older
+    connection stale) and is retried once on the read path (Reads.run). An idle connection may have been cut by
+    a database restart or a firewall: pinging those keeps the first request after a quiet spell from failing.
+    """
+
+    @sa.event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            raise sa.exc.DisconnectionError("idle connection is gone")  # the pool opens a fresh one
+
+
+def make_engine(url: str, *, pool_size: int = 16) -> Engine:
+    """Create an engine: SQLite with WAL, foreign keys and explicit BEGIN; PostgreSQL via psycopg 3.
+
+    pool_size should be the number of threads that use the engine at once (Settings.threads): a smaller pool
+    makes a busy process open and close overflow connections on every burst.
+    """
     if not is_sqlite_url(url):
-        return sa.create_engine(
-            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
+        engine = sa.create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max(2, pool_size // 4),
+            pool_recycle=POOL_RECYCLE_SECONDS,
+            hide_parameters=True,
         )
+        _ping_idle_connections(engine)
+        return engine
     file = _sqlite_file(url)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -119,9 +160,102 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str) -> Engine:
+def get_engine(url: str, pool_size: int = 16) -> Engine:
     """Return the process-wide engine for url."""
-    return make_engine(url)
+    return make_engine(url, pool_size=pool_size)
+
+
+# ------------------------------------------------------------------------------------------ reads
+
+
+T = TypeVar("T")
+_last_write = [-float("inf")]  # time.monotonic() of this process's last committed write (write tracking on)
+
+
+def _is_write(statement: str) -> bool:
+    return not statement.lstrip()[:6].upper().startswith(("SELECT", "BEGIN", "SAVEPO", "RELEAS", "ROLLBA", "PRAGMA"))
+
+
+def track_writes(engine: Engine) -> None:
+    """Note when a transaction that wrote commits on engine (once per engine): see Reads."""
+    if sa.event.contains(engine, "commit", _note_commit):
+        return
+    sa.event.listen(engine, "before_cursor_execute", _note_statement)
+    sa.event.listen(engine, "commit", _note_commit)
+    sa.event.listen(engine, "rollback", _forget_writes)
+
+
+def _note_statement(conn: sa.Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if "registry_wrote" not in conn.info and _is_write(statement):
+        conn.info["registry_wrote"] = True
+
+
+def _note_commit(conn: sa.Connection) -> None:
+    if conn.info.pop("registry_wrote", False):
+        _last_write[0] = time.monotonic()
+
+
+def _forget_writes(conn: sa.Connection) -> None:
+    conn.info.pop("registry_wrote", None)
+
+
+def seconds_since_write() -> float:
+    """Seconds since this process last committed a write to a tracked engine (infinite: never)."""
+    return time.monotonic() - _last_write[0]
+
+
+class Reads:
+    """Read-only, single-statement work: one connection in autocommit (no BEGIN/COMMIT round trips), no ORM session.
+
+    With a replica, reads go there, except for `fallback_seconds` after this process committed a write (its own
+    revocation shows at once) and when `again_on_primary` says the replica's answer may just be behind (e.g. a
+    certificate issued a moment ago). A read that fails because the connection was cut (database restart) is
+    retried once on a fresh connection.
+    """
+
+    def __init__(self, primary: Engine, replica: Engine | None = None, *, fallback_seconds: float = 5.0) -> None:
+        self.primary = _reading(primary)
+        self.replica = _reading(replica) if replica is not None else None
+        self.fallback_seconds = fallback_seconds
+        if replica is not None:
+            track_writes(primary)
+
+    def engine(self, *, primary: bool = False) -> Engine:
+        """The engine the next read goes to."""
+        if primary or self.replica is None or seconds_since_write() < self.fallback_seconds:
+            return self.primary
+        return self.replica
+
+    def run(
+        self,
+        work: Callable[[sa.Connection], T],
+        *,
+        primary: bool = False,
+        again_on_primary: Callable[[T], bool] | None = None,
+    ) -> T:
+        """Run work on a read connection; on the replica, run it again on the primary when again_on_primary says."""
+        engine = self.engine(primary=primary)
+        result = self._once(engine, work)
+        if engine is not self.primary and again_on_primary is not None and again_on_primary(result):
+            result = self._once(self.primary, work)
+        return result
+
+    @staticmethod
+    def _once(engine: Engine, work: Callable[[sa.Connection], T]) -> T:
+        for attempt in (1, 2):
+            try:
+                with engine.connect() as conn:
+                    return work(conn)
+            except sa.exc.DBAPIError as error:
+                if attempt == 2 or not error.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _reading(engine: Engine) -> Engine:
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(registry_readonly=True)  # deferred BEGIN, beside writers under WAL
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def open_session(engine: Engine, *, readonly: bool = False) -> Session:

@@ -55,6 +55,22 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For names the client (comma-separated IPs or networks, or "*"); none by
     # default, so a client can never pick the address its rate limits are counted against.
     forwarded_allow_ips: str = ""
+    # A read replica (PostgreSQL streaming replica) for public verification reads; unset: the primary serves all.
+    read_database_url: str | None = None
+    # After this process commits a write, its verification reads go to the primary for this long (seconds), so
+    # a revocation shows at once here; other processes see it once the replica has replayed it (README).
+    read_fallback_seconds: float = Field(default=5.0, ge=0, le=3600)
+    # Worker threads per API process for sync routes; each database pool holds as many connections, so a busy
+    # process never opens and closes connections beyond its pool (README, performance).
+    threads: int = Field(default=16, ge=1, le=256)
+    # Background jobs: bulk work above jobs_threshold items runs as a job. Without a broker URL jobs run in a
+    # thread of the API process (make run); with a Redis URL (redis://host:6379/4) they go to a dramatiq queue
+    # that `registry jobs worker` processes run. A killed worker's job resumes on another after the heartbeat.
+    jobs_broker_url: str | None = None
+    jobs_threshold: int = Field(default=500, ge=1)
+    jobs_issue_chunk: int = Field(default=200, ge=1, le=5000)  # awards per transaction in an issuance job
+    jobs_heartbeat_seconds: float = Field(default=15.0, gt=0, le=3600)
+    job_dir: Path = Path("var/jobs")
 
     @field_validator("forwarded_allow_ips")
     @classmethod

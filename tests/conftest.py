@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -20,14 +21,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.app import create_app
-from api.deps import get_read_session, get_session, get_session_factory
+from api.deps import get_read_session, get_reads, get_session, get_session_factory
 from api.metadata import load_all_models
 from assessment.recognition.service import load_competition_defaults
 from registry import schema
 from registry.audit.models import AuditHead
 from registry.catalogue.loader import SHIPPED_OCCUPATION_SOURCE, load_reference_data
 from registry.catalogue.models import Occupation
-from registry.db import is_sqlite_url, make_engine, session_scope
+from registry.db import Reads, is_sqlite_url, make_engine, session_scope
 from registry.settings import Settings, get_settings
 
 REFERENCE_TABLES = frozenset(
@@ -42,6 +43,7 @@ REFERENCE_TABLES = frozenset(
         "alembic_version",
     }
 )
+T = TypeVar("T")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
@@ -137,6 +139,17 @@ def session(engine: Engine) -> Iterator[Session]:
 ClientFactory = Callable[[Settings], TestClient]
 
 
+class SessionReads(Reads):
+    """Reads inside the test's session (its transaction is rolled back after the test)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def run(self, work: Callable[[Any], T], *, primary: bool = False, again_on_primary: Any = None) -> T:
+        del primary, again_on_primary
+        return work(self.session.connection())
+
+
 @pytest.fixture
 def client_for(engine: Engine, session: Session) -> Iterator[ClientFactory]:
     """Make API clients (for given settings) whose requests run in the test's session, rolled back after."""
@@ -155,6 +168,7 @@ def client_for(engine: Engine, session: Session) -> Iterator[ClientFactory]:
         app.dependency_overrides[get_session] = _session_override
         app.dependency_overrides[get_read_session] = _session_override
         app.dependency_overrides[get_session_factory] = lambda: lambda: nullcontext(session)
+        app.dependency_overrides[get_reads] = lambda: SessionReads(session)
         test_client = TestClient(app, raise_server_exceptions=False)
         test_client.__enter__()
         opened.append(test_client)

@@ -22,7 +22,7 @@ def test_workers_are_passed_to_uvicorn(uvicorn_calls: list[tuple[tuple[Any, ...]
     result = CliRunner().invoke(cli, ["serve", "--no-migrate", "--port", "8139", "--workers", "2"])
     assert result.exit_code == 0, result.output
     ((args, kwargs),) = uvicorn_calls
-    assert args == ("api.app:create_app",)
+    assert args == ("api.app:served_app",)
     assert kwargs["factory"] is True
     assert kwargs["workers"] == 2
     assert kwargs["port"] == 8139

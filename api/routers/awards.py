@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Query, Request, UploadFile
 from sqlmodel import SQLModel
 
 from api.deps import SessionDep, SettingsDep
+from api.jobs import job_file
 from api.openapi import errors
 from api.pagination import Offset
+from api.routers.certificates import IdempotencyKey
+from api.routers.jobs import QUEUED, queue_job
 from api.security import CurrentActor
 from api.uploads import read_upload
 from certificates import service as certificates
@@ -26,6 +29,7 @@ from registry.awards.models import (
     LegacyAwardIn,
 )
 from registry.grades import GradeCode
+from registry.jobs.models import JobKind
 from registry.tabular import read_table
 
 router = APIRouter(prefix="/api/v1", tags=["awards"])
@@ -80,9 +84,14 @@ def record_legacy_award(session: SessionDep, actor: CurrentActor, data: LegacyAw
 
 
 @router.post(
-    "/awards/legacy/upload", response_model=LegacyUploadResult, status_code=201, responses=errors(404, 409, 413)
+    "/awards/legacy/upload",
+    response_model=LegacyUploadResult,
+    status_code=201,
+    responses={**errors(404, 409, 413), **QUEUED},
 )
 def upload_legacy_awards(
+    request: Request,
+    background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
     actor: CurrentActor,
@@ -93,10 +102,34 @@ def upload_legacy_awards(
             "original_number,awarded_on,evidence_ref[,id_type,work_type,evidence_kind,evidence_description]"
         ),
     ],
-) -> LegacyUploadResult:
-    """Record many legacy certificates from CSV or Excel; one bad row refuses the file, naming every bad row."""
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Record many legacy certificates from CSV or Excel; one bad row refuses the file, naming every bad row.
+
+    A file of more than REGISTRY_JOBS_THRESHOLD rows is imported by a background job (202 with the job), still
+    all or nothing: the job's result or its error (naming the bad rows) shows at GET /api/v1/jobs/{id}.
+    """
     data, name = read_upload(file, settings)
     rows = read_table(data, filename=name, required=legacy.LEGACY_COLUMNS, optional=legacy.LEGACY_OPTIONAL)
+    if len(rows) > settings.jobs_threshold:
+
+        def keep_upload(job_id: uuid.UUID) -> None:
+            target = job_file(settings, job_id, ".upload")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+        return queue_job(
+            request,
+            session,
+            background,
+            actor=actor,
+            kind=JobKind.IMPORT_LEGACY_AWARDS,
+            params={"filename": name, "rows": len(rows)},
+            total=len(rows),
+            idempotency_key=idempotency_key,
+            settings=settings,
+            before_submit=keep_upload,
+        )
     summary = legacy.import_legacy(session, actor=actor, rows=rows, settings=settings)
     return LegacyUploadResult(rows=summary.rows, active=summary.active, pending=summary.pending)
 

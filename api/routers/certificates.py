@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks, Header, Request
 from fastapi.responses import Response, StreamingResponse
 
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
 from api.openapi import errors
+from api.routers.jobs import QUEUED, queue_job
 from api.security import CurrentActor
 from assessment.batches.service import award_ids_of_batch
 from certificates import service
@@ -23,7 +25,9 @@ from certificates.models import (
     StatusIn,
 )
 from registry.actor import Actor
+from registry.clock import today
 from registry.grades import GradeCode
+from registry.jobs.models import JobKind
 from registry.settings import Settings
 
 router = APIRouter(prefix="/api/v1/certificates", tags=["certificates"])
@@ -31,12 +35,47 @@ BINARY = {"type": "string", "format": "binary"}
 EXPORT_PAGE = 200
 
 
-@router.post("/issue", response_model=IssueResult, responses=errors(404, 409))
-def issue(session: SessionDep, settings: SettingsDep, actor: CurrentActor, data: IssueIn) -> IssueResult:
-    """Issue certificates for awards (or a whole closed batch); idempotent per award, inside the filing only."""
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="sending the same key again returns the job it started instead of queuing a second one",
+    ),
+]
+
+
+@router.post("/issue", response_model=IssueResult, responses={**errors(404, 409), **QUEUED})
+def issue(
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: CurrentActor,
+    data: IssueIn,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Issue certificates for awards (or a whole closed batch); idempotent per award, inside the filing only.
+
+    More than REGISTRY_JOBS_THRESHOLD awards (default 500) are issued by a background job instead: the answer is
+    202 with the job (GET /api/v1/jobs/{id} shows its progress); the job issues 200 awards per transaction.
+    """
     award_ids = data.award_ids
     if data.session_id is not None:
         award_ids = award_ids_of_batch(session, actor=actor, batch_id=data.session_id)
+    if len(award_ids) > settings.jobs_threshold:
+        ids = list(dict.fromkeys(award_ids))
+        return queue_job(
+            request,
+            session,
+            background,
+            actor=actor,
+            kind=JobKind.ISSUE_CERTIFICATES,
+            params={"award_ids": [str(i) for i in ids], "on": today().isoformat()},
+            total=len(ids),
+            idempotency_key=idempotency_key,
+            settings=settings,
+        )
     outcome = service.issue_certificates(session, actor=actor, award_ids=award_ids, settings=settings)
     shown = []
     for _, number, _ in outcome.issued[:200]:
@@ -95,6 +134,45 @@ def export_zip(
         zip_stream(service.export_entries(open_session, actor=actor, only=only, settings=settings)),
         media_type="application/zip",
         headers={"Content-Disposition": 'attachment; filename="certificates.zip"'},
+    )
+
+
+@router.post("/export", status_code=202, responses=QUEUED)
+def export_job(
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: CurrentActor,
+    body_id: uuid.UUID | None = None,
+    status: CertificateStatus | None = None,
+    occupation_code: str | None = None,
+    grade: GradeCode | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Export the caller's certificates (e.g. a whole body's) as a ZIP of PDFs + manifest, in a background job.
+
+    The answer is the job (202); when it has succeeded its ZIP is at GET /api/v1/jobs/{id}/file.
+    """
+    total = service.count_certificates(
+        session, actor=actor, body_id=body_id, status=status, occupation_code=occupation_code, grade=grade
+    )
+    params = {
+        "body_id": str(body_id) if body_id else None,
+        "status": status.value if status else None,
+        "occupation_code": occupation_code,
+        "grade": grade.value if grade else None,
+    }
+    return queue_job(
+        request,
+        session,
+        background,
+        actor=actor,
+        kind=JobKind.EXPORT_CERTIFICATES,
+        params=params,
+        total=total,
+        idempotency_key=idempotency_key,
+        settings=settings,
     )
 
 

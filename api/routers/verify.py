@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ConfigDict
 from sqlmodel import Field, Session, SQLModel
 
 from api.basis import grade_basis
-from api.deps import ReadSessionDep, SessionDep, SettingsDep
+from api.deps import ReadsDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import error_body
 from api.openapi import errors
 from api.ratelimit import SlidingWindow, client_key
@@ -21,7 +22,9 @@ from certificates.history import standing_on
 from certificates.holder import HolderChecksExhausted, check_holder_online
 from certificates.verification import Verdict, VerificationResult, revocation_list, verify_online
 from certificates.verification import lookup as lookup_certificate
+from registry.db import Reads
 from registry.fields import line
+from registry.settings import Settings
 
 router = APIRouter(tags=["verification"])
 
@@ -151,6 +154,19 @@ def with_extras(session: Session, result: VerificationResult, *, as_of: dt.date 
     return answer
 
 
+def _verified_with_extras(
+    reads: Reads, settings: Settings, token: str, *, as_of: dt.date | None, basis: bool
+) -> tuple[VerificationResult, dict[str, Any]]:
+    """Verify and add the extras in one read connection (the extras need a few ORM reads of their own)."""
+
+    def work(conn: sa.Connection) -> tuple[VerificationResult, dict[str, Any]]:
+        with Session(bind=conn) as session:
+            result = verify_online(session, token=token, settings=settings)
+            return result, with_extras(session, result, as_of=as_of, basis=basis)
+
+    return reads.run(work)
+
+
 def _page(
     request: Request,
     result: VerificationResult,
@@ -190,14 +206,22 @@ def jwks(settings: SettingsDep) -> JSONResponse:
     return JSONResponse(signing.jwks_document(settings.key_dir), headers={"Cache-Control": "public, max-age=300"})
 
 
+def _verified(reads: ReadsDep, settings: SettingsDep, token: str) -> VerificationResult:
+    """Verify online in one read statement (the replica's "no such certificate" is asked of the primary again)."""
+    return reads.run(
+        lambda conn: verify_online(conn, token=token, settings=settings),
+        again_on_primary=lambda result: result.unknown_number,
+    )
+
+
 @router.get("/v/{token}", response_class=HTMLResponse, include_in_schema=False)
 def verification_page(
-    request: Request, session: SessionDep, settings: SettingsDep, token: str, as_of: dt.date | None = None
+    request: Request, reads: ReadsDep, settings: SettingsDep, token: str, as_of: dt.date | None = None
 ) -> HTMLResponse:
     """The page a scanned QR code opens: one verdict, the checks, the masked fields, how the grade was obtained,
     the standing on a chosen date, a holder check form."""
-    result = verify_online(session, token=token, settings=settings)
-    return _page(request, result, token, extras=with_extras(session, result, as_of=as_of, basis=True))
+    result, extras = _verified_with_extras(reads, settings, token, as_of=as_of, basis=True)
+    return _page(request, result, token, extras=extras)
 
 
 @router.post("/v/{token}/holder", response_class=HTMLResponse, include_in_schema=False)
@@ -247,19 +271,18 @@ def verify_holder(
 
 @router.get("/api/v1/verify/{token}", response_class=JSONResponse, responses={200: {"model": VerificationOut}})
 def verify_json(
-    session: SessionDep,
+    reads: ReadsDep,
     settings: SettingsDep,
     token: str,
     as_of: Annotated[dt.date | None, Query(description="also the standing on this date (audit record)")] = None,
     basis: Annotated[bool, Query(description="also how the grade was obtained")] = False,
 ) -> JSONResponse:
-    """The same verification as the page, as JSON; `as_of` adds the standing on a past date, `basis` how the
-    grade was obtained."""
-    result = verify_online(session, token=token, settings=settings)
+    """The same verification as the page, as JSON; `as_of` adds the standing on a past date (from the audit
+    record), `basis` how the grade was obtained."""
     if as_of is None and not basis:
         # as_dict() is JSON-ready already: handing it over directly skips FastAPI's encoder on the hottest path.
-        return JSONResponse(result.as_dict())
-    return JSONResponse(with_extras(session, result, as_of=as_of, basis=basis))
+        return JSONResponse(_verified(reads, settings, token).as_dict())
+    return JSONResponse(_verified_with_extras(reads, settings, token, as_of=as_of, basis=basis)[1])
 
 
 NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存在", "no certificate matches this number and name")

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -59,20 +60,16 @@ def get_certificate(session: Session, *, actor: Actor, number: str, lock: bool =
     return certificate
 
 
-def list_certificates(
-    session: Session,
+def _visible_certificates(
+    query: Any,
     *,
     actor: Actor,
-    body_id: uuid.UUID | None = None,
-    person_id: uuid.UUID | None = None,
-    status: CertificateStatus | None = None,
-    occupation_code: str | None = None,
-    grade: GradeCode | None = None,
-    limit: int = 200,
-    after: str | None = None,
-) -> Sequence[Certificate]:
-    """Return certificates the actor may see, ordered by number (page with after=the last number)."""
-    query = select(Certificate)
+    body_id: uuid.UUID | None,
+    person_id: uuid.UUID | None,
+    status: CertificateStatus | None,
+    occupation_code: str | None,
+    grade: GradeCode | None,
+) -> Any:
     if not actor.is_regulator:
         if actor.role == Role.BODY_ADMIN and actor.body_id is not None:
             query = query.where(Certificate.body_id == actor.body_id)
@@ -89,9 +86,57 @@ def list_certificates(
     ):
         if value is not None:
             query = query.where(col(column) == value)
+    return query
+
+
+def list_certificates(
+    session: Session,
+    *,
+    actor: Actor,
+    body_id: uuid.UUID | None = None,
+    person_id: uuid.UUID | None = None,
+    status: CertificateStatus | None = None,
+    occupation_code: str | None = None,
+    grade: GradeCode | None = None,
+    limit: int = 200,
+    after: str | None = None,
+) -> Sequence[Certificate]:
+    """Return certificates the actor may see, ordered by number (page with after=the last number)."""
+    query = _visible_certificates(
+        select(Certificate),
+        actor=actor,
+        body_id=body_id,
+        person_id=person_id,
+        status=status,
+        occupation_code=occupation_code,
+        grade=grade,
+    )
     if after is not None:
         query = query.where(col(Certificate.number) > after)
-    return session.exec(query.order_by(col(Certificate.number)).limit(limit)).all()
+    rows: Sequence[Certificate] = session.exec(query.order_by(col(Certificate.number)).limit(limit)).all()
+    return rows
+
+
+def count_certificates(
+    session: Session,
+    *,
+    actor: Actor,
+    body_id: uuid.UUID | None = None,
+    status: CertificateStatus | None = None,
+    occupation_code: str | None = None,
+    grade: GradeCode | None = None,
+) -> int:
+    """How many certificates list_certificates would page through."""
+    query = _visible_certificates(
+        sa.select(sa.func.count()).select_from(Certificate),
+        actor=actor,
+        body_id=body_id,
+        person_id=None,
+        status=status,
+        occupation_code=occupation_code,
+        grade=grade,
+    )
+    return int(session.execute(query).scalar_one())
 
 
 def require_manager(actor: Actor, certificate: Certificate) -> None:

@@ -22,12 +22,14 @@ from assessment.recognition.service import apply_for_recognition
 from certificates.models import Certificate
 from certificates.open_models import ShareLink
 from certificates.sharing import ShareLinkIn, create_link
-from registry.actor import Role
+from registry.actor import Actor, Role
 from registry.audit.service import snapshot
 from registry.awards.models import Appointment, GradeAward
 from registry.bodies.models import BodyKind, EvaluationBody
 from registry.filings.models import Filing
 from registry.grades import GradeCode
+from registry.jobs.models import Job, JobKind
+from registry.jobs.service import create_job
 from registry.people.models import Employment, Person
 from registry.settings import Settings
 from tests.factories import (
@@ -96,7 +98,8 @@ PUBLIC = {
 # Shared registers every logged-in user may read (assessor cards, to staff batches).
 SHARED = {("GET", "/api/v1/assessors"), ("GET", "/api/v1/assessors/{assessor_id}")}
 # Creates always scoped to the caller's own body (a person registered is linked to the caller).
-OWN_CREATES = {("POST", "/api/v1/persons")}
+# (an export job exports what the caller may see, whatever body it names; its job is the caller's own)
+OWN_CREATES = {("POST", "/api/v1/persons"), ("POST", "/api/v1/certificates/export")}
 # Routes about the caller's own account.
 SELF = {("GET", "/api/v1/users/me")}
 # Regulator-only routes: a body admin gets 403 whatever the ids.
@@ -183,6 +186,8 @@ TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
     ("POST", "/api/v1/recognitions/{recognition_id}/decision"): {"approve": True, "note": "越权批准"},
     ("POST", "/api/v1/certificates/issue"): {"award_ids": ["{award_id}"]},
     ("GET", "/api/v1/certificates/{number}"): None,
+    ("GET", "/api/v1/jobs/{job_id}"): None,
+    ("GET", "/api/v1/jobs/{job_id}/file"): None,
     ("GET", "/api/v1/certificates/{number}/pdf"): None,
     ("POST", "/api/v1/certificates/{number}/suspend"): {"note": "越权暂停"},
     ("POST", "/api/v1/certificates/{number}/reinstate"): {"note": "越权恢复"},
@@ -233,6 +238,7 @@ LISTS = {
     ("GET", "/api/v1/appointments"): {"body_id": "{body_id}"},
     ("GET", "/api/v1/certificates"): {"body_id": "{body_id}"},
     ("GET", "/api/v1/certificates/export.zip"): {"body_id": "{body_id}"},
+    ("GET", "/api/v1/jobs"): None,
 }
 
 
@@ -246,6 +252,7 @@ class World:
     person: Person
     recognition: Recognition
     certificate: Certificate
+    job: Job
     intruder_headers: dict[str, str]
     link_id: uuid.UUID
 
@@ -263,6 +270,7 @@ class World:
                 "{link_id}": self.link_id,
                 "{number}": self.certificate.number,
                 "{award_id}": self.certificate.award_id,
+                "{job_id}": self.job.id,
                 "{new_uscc}": valid_uscc(),
             }
             for key, replacement in ids.items():
@@ -302,6 +310,10 @@ def world(client: TestClient, session: Session, settings: Settings) -> World:
         ),
     )
     certificate = make_certificate(session, settings, body=victim, grade=GradeCode.JUNIOR)
+    victim_admin = Actor(label="victim-admin", role=Role.BODY_ADMIN, body_id=victim.id)
+    job, _ = create_job(
+        session, actor=victim_admin, kind=JobKind.EXPORT_CERTIFICATES, params={"body_id": str(victim.id)}, total=1
+    )
     intruder_body = make_body(session)
     intruder = make_user(session, settings, role=Role.BODY_ADMIN, body=intruder_body)
     link, _, _ = create_link(
@@ -316,6 +328,7 @@ def world(client: TestClient, session: Session, settings: Settings) -> World:
         person,
         recognition,
         certificate,
+        job,
         login(client, intruder.username),
         link.id,
     )
@@ -446,6 +459,7 @@ def test_lists_never_show_other_bodies_records(
             world.batch.exam.id,
             world.recognition.id,
             world.person.id,
+            world.job.id,
         ):
             assert str(foreign) not in text
 

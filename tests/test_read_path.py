@@ -1,0 +1,89 @@
+"""The verification read path: one statement per verification, no pre-ping, and still correct after the database
+dropped its connections (a restart, a failover): the read is retried once on a fresh connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+import registry.db
+from certificates.verification import verify_online
+from registry.db import Reads, make_engine, session_scope
+from registry.settings import Settings, get_settings
+from tests.factories import make_certificate
+
+
+def _verdict(reads: Reads, token: str, settings: Settings) -> str:
+    return reads.run(lambda conn: verify_online(conn, token=token, settings=settings)).verdict.value
+
+
+def _backend_pids(reads: Reads) -> list[int]:
+    return reads.run(lambda conn: [conn.connection.driver_connection.info.backend_pid])  # type: ignore[union-attr]
+
+
+def _terminate(admin: Engine, pids: list[int]) -> None:
+    with admin.connect() as conn:
+        for pid in pids:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.commit()
+
+
+@pytest.fixture
+def pg_reads(committed_url: str, is_postgres: bool) -> Reads:
+    if not is_postgres:
+        pytest.skip("connection loss is a PostgreSQL matter (SQLite opens a file)")
+    return Reads(make_engine(committed_url, pool_size=1))
+
+
+def test_a_read_on_a_connection_the_server_dropped_is_retried_once(pg_reads: Reads, committed_url: str) -> None:
+    settings = get_settings()
+    engine = make_engine(committed_url)
+    with session_scope(engine) as s:
+        token = make_certificate(s, settings).token
+    assert _verdict(pg_reads, token, settings) == "valid"
+    _terminate(engine, _backend_pids(pg_reads))  # the pooled connection is now dead; no pre-ping will notice
+    assert _verdict(pg_reads, token, settings) == "valid"
+    engine.dispose()
+
+
+def test_an_idle_connection_is_pinged_and_replaced_before_use(
+    pg_reads: Reads, committed_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(committed_url)
+    before = _backend_pids(pg_reads)
+    _terminate(engine, before)
+    monkeypatch.setattr(registry.db, "IDLE_PING_SECONDS", 0.0)  # every checkout counts as idle
+    after = _backend_pids(pg_reads)  # no error: the ping found it dead and the pool opened a new one
+    assert after != before
+    engine.dispose()
+
+
+def test_verification_is_one_round_trip(committed_url: str, tmp_path: Path) -> None:
+    """PostgreSQL: libpq's protocol trace of one verification shows one round trip (no ping, BEGIN or COMMIT)."""
+    settings = get_settings()
+    engine = make_engine(committed_url, pool_size=1)
+    with session_scope(engine) as s:
+        token = make_certificate(s, settings).token
+    reads = Reads(engine)
+    for _ in range(6):  # warm: psycopg prepares the statement on the server after five uses
+        _verdict(reads, token, settings)
+    if engine.dialect.name != "postgresql":  # SQLite: a deferred BEGIN (no lock until the read), one SELECT
+        statements: list[str] = []
+        sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0]))
+        _verdict(reads, token, settings)
+        assert statements == ["BEGIN", "SELECT"]
+        return
+    raw = reads.run(lambda conn: conn.connection.driver_connection)
+    trace = tmp_path / "libpq.trace"
+    with trace.open("wb") as out:
+        raw.pgconn.trace(out.fileno())
+        try:
+            assert _verdict(reads, token, settings) == "valid"
+        finally:
+            raw.pgconn.untrace()
+    sent = [line.split("\t")[3] for line in trace.read_text().splitlines() if line.split("\t")[1] == "F"]
+    assert sent.count("Sync") + sent.count("Query") == 1, sent
+    engine.dispose()
