@@ -164,7 +164,7 @@ def _verified_with_extras(
             result = verify_online(session, token=token, settings=settings)
             return result, with_extras(session, result, as_of=as_of, basis=basis)
 
-    return reads.run(work)
+    return reads.run(work, again_on_primary=lambda answer: answer[0].unknown_number)
 
 
 def _page(
