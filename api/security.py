@@ -18,8 +18,10 @@ from sqlmodel import Session
 
 from api.deps import SessionDep, SettingsDep
 from assessment.assessors.service import assessor_for_person
+from registry import access
+from registry.access import Power
 from registry.accounts.models import UserAccount
-from registry.actor import Actor, Role, require_regulator
+from registry.actor import Actor, Role
 from registry.clock import utcnow
 from registry.errors import AuthenticationFailed
 from registry.keys import derive_key
@@ -113,7 +115,7 @@ def get_current_actor(actor: Annotated[Actor, Depends(get_optional_actor)]) -> A
 
 def require_regulator_actor(actor: Annotated[Actor, Depends(get_current_actor)]) -> Actor:
     """Return the actor if it is the regulator, else refuse with 403."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     return actor
 
 

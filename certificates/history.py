@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from certificates.models import Certificate
+from certificates.models import Certificate, CertificateAction
 from registry.audit.models import AuditEvent
+from registry.awards.models import AwardAction
 from registry.clock import CHINA_TZ, as_utc
 
 STATE_TEXT = {
@@ -24,14 +25,15 @@ STATE_TEXT = {
     "superseded": ("此印件已换发作废", "superseded by a reissue (this print was void)"),
     "not_yet_issued": ("尚未签发", "not yet issued"),
 }
-ACTION_TEXT = {
-    "certificate.issued": ("签发", "issued"),
-    "certificate.suspended": ("暂停", "suspended"),
-    "certificate.reinstated": ("恢复", "reinstated"),
-    "certificate.revoked": ("撤销", "revoked"),
-    "certificate.reissued": ("换发", "reissued"),
-    "award.revoked": ("等级撤销", "award revoked"),
+ACTION_TEXT: dict[str, tuple[str, str]] = {
+    CertificateAction.ISSUED: ("签发", "issued"),
+    CertificateAction.SUSPENDED: ("暂停", "suspended"),
+    CertificateAction.REINSTATED: ("恢复", "reinstated"),
+    CertificateAction.REVOKED: ("撤销", "revoked"),
+    CertificateAction.REISSUED: ("换发", "reissued"),
+    AwardAction.REVOKED: ("等级撤销", "award revoked"),
 }
+STATUS_ACTIONS = {CertificateAction.SUSPENDED, CertificateAction.REINSTATED, CertificateAction.REVOKED}
 
 
 @dataclass
@@ -83,7 +85,7 @@ def standing_on(session: Session, *, number: str, print_serial: int, day: dt.dat
                 (col(AuditEvent.entity_type) == "certificate") & (col(AuditEvent.entity_id) == str(certificate_id)),
                 (col(AuditEvent.entity_type) == "award")
                 & (col(AuditEvent.entity_id) == str(award_id))
-                & (col(AuditEvent.action) == "award.revoked"),
+                & (col(AuditEvent.action) == AwardAction.REVOKED.value),
             ),
             col(AuditEvent.occurred_at) < _end_of(last),
         )
@@ -95,11 +97,11 @@ def standing_on(session: Session, *, number: str, print_serial: int, day: dt.dat
     changed_that_day = False
     for event in events:
         after = event.after or {}
-        if event.action in {"certificate.suspended", "certificate.reinstated", "certificate.revoked"}:
+        if event.action in STATUS_ACTIONS:
             status = str(after.get("status", status))
-        elif event.action == "certificate.reissued":
+        elif event.action == CertificateAction.REISSUED:
             serial = int(after.get("print_serial", serial + 1))
-        elif event.action == "award.revoked":
+        elif event.action == AwardAction.REVOKED:
             revoked = True
         if event.action in ACTION_TEXT:
             zh, en = ACTION_TEXT[event.action]

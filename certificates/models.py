@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
+from registry import access
 from registry.db import UTCDateTime, enum_type
 from registry.fields import bilingual, free_text
 from registry.grades import GradeCode
@@ -177,3 +178,17 @@ class IssueResult(SQLModel):
     issued: list[CertificatePublic]
     already_issued: list[str]
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CertificateAction(StrEnum):
+    """Audit actions of certificates."""
+
+    ISSUED = "certificate.issued"
+    REISSUED = "certificate.reissued"
+    SUSPENDED = "certificate.suspended"
+    REINSTATED = "certificate.reinstated"
+    REVOKED = "certificate.revoked"
+
+
+# Who sees which rows (registry.access).
+access.register(Certificate, access.Ownership(body=Certificate.body_id, person=Certificate.person_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -56,3 +57,10 @@ class ShareLink(SQLModel, table=True):
     withdrawn_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())
     created_by: uuid.UUID | None = Field(default=None, foreign_key="user_account.id")
     created_at: dt.datetime = Field(sa_type=UTCDateTime())
+
+
+class ShareLinkAction(StrEnum):
+    """Audit actions of share links."""
+
+    CREATED = "share_link.created"
+    REVOKED = "share_link.revoked"  # withdrawn by the holder (or the body on the holder's behalf)

@@ -22,7 +22,7 @@ from registry import grades
 from registry.audit.models import AuditEvent
 from registry.bodies.models import EvaluationBody
 from registry.clock import CHINA_TZ, as_utc, utcnow
-from registry.filings.models import Filing, FilingScopeLine, FilingStatus
+from registry.filings.models import Filing, FilingAction, FilingScopeLine, FilingStatus
 from registry.grades import GradeCode
 from registry.settings import Settings
 
@@ -30,6 +30,7 @@ SCOPE_TYPE = "xbj-scope+jwt"
 STATEMENT_FORMAT = "xbj-scope/1"
 DOCUMENT_FORMAT = "xbj-scope-statements/1"
 EVER_APPROVED = (FilingStatus.APPROVED, FilingStatus.SUSPENDED, FilingStatus.REVOKED)
+NOT_IN_FORCE_ACTIONS = (FilingAction.SUSPENDED, FilingAction.REVOKED, FilingAction.REINSTATED)
 
 
 def _beijing(moment: dt.datetime) -> dt.date:
@@ -40,10 +41,11 @@ def _not_in_force(events: Sequence[AuditEvent]) -> list[dict[str, str | None]]:
     """Periods (Beijing dates) from a suspension or revocation to the reinstatement (None: still not in force)."""
     periods: list[dict[str, str | None]] = []
     for event in events:
-        action = event.action.removeprefix("filing.")
-        if action in {"suspended", "revoked"} and not (periods and periods[-1]["to"] is None):
-            periods.append({"from": _beijing(event.occurred_at).isoformat(), "to": None, "status": action})
-        elif action == "reinstated" and periods and periods[-1]["to"] is None:
+        action = event.action
+        if action in {FilingAction.SUSPENDED, FilingAction.REVOKED} and not (periods and periods[-1]["to"] is None):
+            status = action.removeprefix("filing.")
+            periods.append({"from": _beijing(event.occurred_at).isoformat(), "to": None, "status": status})
+        elif action == FilingAction.REINSTATED and periods and periods[-1]["to"] is None:
             periods[-1]["to"] = _beijing(event.occurred_at).isoformat()
     return periods
 
@@ -72,7 +74,7 @@ def statement_payloads(session: Session, *, now: dt.datetime | None = None) -> l
     for event in session.exec(
         select(AuditEvent)
         .where(AuditEvent.entity_type == "filing", col(AuditEvent.entity_id).in_([str(i) for i in ids]))
-        .where(col(AuditEvent.action).in_(["filing.suspended", "filing.revoked", "filing.reinstated"]))
+        .where(col(AuditEvent.action).in_([a.value for a in NOT_IN_FORCE_ACTIONS]))
         .order_by(col(AuditEvent.seq))
     ):
         events.setdefault(event.entity_id, []).append(event)

@@ -17,7 +17,7 @@ from typing import Annotated
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from certificates.models import Certificate
-from certificates.open_models import ShareLink
+from certificates.open_models import ShareLink, ShareLinkAction
 from certificates.service import get_certificate
 from registry.actor import Actor, Role
 from registry.audit.service import record
@@ -122,11 +122,11 @@ def create_link(
     record(
         session,
         actor=actor,
-        action="certificate.share_link_created",
-        entity_type="certificate",
-        entity_id=certificate.id,
+        action=ShareLinkAction.CREATED.value,
+        entity_type="share_link",
+        entity_id=link.id,
         body_id=certificate.body_id,
-        after={"link_id": link.id, "purpose": link.purpose, "expires_at": link.expires_at},
+        after={"certificate_id": certificate.id, "purpose": link.purpose, "expires_at": link.expires_at},
     )
     return link, code, certificate
 
@@ -163,11 +163,12 @@ def withdraw_link(session: Session, *, actor: Actor, link_id: uuid.UUID) -> tupl
         record(
             session,
             actor=actor,
-            action="certificate.share_link_withdrawn",
-            entity_type="certificate",
-            entity_id=certificate.id,
+            action=ShareLinkAction.REVOKED.value,
+            entity_type="share_link",
+            entity_id=link.id,
             body_id=certificate.body_id,
-            after={"link_id": link.id},
+            before={"withdrawn_at": None},
+            after={"withdrawn_at": link.withdrawn_at},
         )
     return link, certificate
 

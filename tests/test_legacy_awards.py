@@ -75,7 +75,7 @@ class TestRecord:
         )
         assert held_grades(session, person_id=person.id, occupation_code=WELDER) == [(G.SENIOR, dt.date(2020, 6, 30))]
         event = session.exec(select(AuditEvent).where(AuditEvent.entity_id == str(award.id))).one()
-        assert event.action == "award.legacy_recorded"
+        assert event.action == "award.recorded"
         assert event.after["original_number"] == "1544 0010 0230"
 
     def test_a_body_records_its_own_staff_pending_the_regulator(

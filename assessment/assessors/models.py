@@ -94,3 +94,9 @@ class AssessorPublic(SQLModel):
     valid_to: dt.date
     status: AssessorStatus
     occupations: list[str]
+
+
+class AssessorAction(StrEnum):
+    """Audit actions of assessors and supervisors."""
+
+    CREATED = "assessor.created"

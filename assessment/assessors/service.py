@@ -10,14 +10,16 @@ from sqlmodel import Session, col, select
 
 from assessment.assessors.models import (
     Assessor,
+    AssessorAction,
     AssessorCreate,
     AssessorKind,
     AssessorOccupation,
     AssessorPublic,
     AssessorStatus,
 )
-from registry import grades
-from registry.actor import Actor, require_regulator
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
 from registry.catalogue.service import get_occupation
@@ -49,7 +51,7 @@ class AssessorNotQualified(RuleViolation):
 
 def register_assessor(session: Session, *, actor: Actor, data: AssessorCreate) -> Assessor:
     """Issue a card (regulator): occupations, highest grade they may assess, the grade they hold, validity."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     get_person(session, actor=actor, person_id=data.person_id)
     if data.body_id is not None:
         get_body(session, actor=actor, body_id=data.body_id)
@@ -68,7 +70,7 @@ def register_assessor(session: Session, *, actor: Actor, data: AssessorCreate) -
     record(
         session,
         actor=actor,
-        action="assessor.registered",
+        action=AssessorAction.CREATED,
         entity_type="assessor",
         entity_id=assessor.id,
         body_id=assessor.body_id,

@@ -9,9 +9,13 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Field, SQLModel, col, select
 
+from registry import access
+from registry.actor import Actor
 from registry.db import JSONType, UTCDateTime, enum_type
+from registry.errors import PermissionDenied
 from registry.fields import Day, OccupationCode, free_text, line
 from registry.filings.rules import EvaluationMethod
 from registry.grades import GradeCode
@@ -343,3 +347,37 @@ class PublicityList(SQLModel):
     publicity_ends_at: dt.datetime | None
     objections_open: bool
     entries: list[PublicityEntry]
+
+
+class BatchAction(StrEnum):
+    """Audit actions of exam batches (stored under the area name `session`), their candidates, scores and objections."""
+
+    CREATED = "session.created"
+    OPENED = "session.opened"
+    CANCELLED = "session.cancelled"
+    ATTESTED = "session.attested"
+    FINALIZED = "session.finalized"
+    PUBLISHED = "session.published"
+    CLOSED = "session.closed"
+    CANDIDATE_ENROLLED = "candidate.enrolled"
+    SCORE_RECORDED = "score.recorded"
+    SCORE_CORRECTED = "score.corrected"
+    OBJECTION_FILED = "objection.filed"
+    OBJECTION_UPHELD = "objection.upheld"
+    OBJECTION_DISMISSED = "objection.dismissed"
+
+
+# Who sees which rows (registry.access).
+def _staffed(actor: Actor) -> ColumnElement[bool]:
+    staffed = select(SessionStaff.session_id).where(SessionStaff.assessor_id == actor.assessor_id)
+    return col(ExamSession.id).in_(staffed)
+
+
+access.register(
+    ExamSession,
+    access.Ownership(
+        body=ExamSession.body_id,
+        staffed=_staffed,
+        refuse_list=lambda: PermissionDenied("无权查看考务批次", "you may not list exam batches"),
+    ),
+)

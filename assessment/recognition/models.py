@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from pydantic import StringConstraints, model_validator
 from sqlmodel import Field, SQLModel
 
+from registry import access
 from registry.db import JSONType, UTCDateTime, enum_type
 from registry.fields import OccupationCode, bilingual, free_text, line
 from registry.grades import GradeCode
@@ -219,3 +220,19 @@ class RecognitionPublic(SQLModel):
     decided_at: dt.datetime | None
     award_id: uuid.UUID | None
     created_at: dt.datetime
+
+
+class RecognitionAction(StrEnum):
+    """Audit actions of direct recognition (直接认定) and its competition rules."""
+
+    SUBMITTED = "recognition.submitted"
+    APPROVED = "recognition.approved"
+    REJECTED = "recognition.rejected"
+    COMPETITION_RULES_REPLACED = "competition_rules.replaced"
+
+
+# Who sees which rows (registry.access).
+access.register(
+    Recognition,
+    access.Ownership(body=Recognition.body_id, refuse_list=lambda: access.refusal(access.Power.MANAGE_BODY)),
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
@@ -13,13 +14,15 @@ from assessment.recognition.models import (
     CompetitionTier,
     Path,
     Recognition,
+    RecognitionAction,
     RecognitionIn,
     RecognitionPublic,
     RecognitionStatus,
 )
 from assessment.recognition.rules import RECOGNITION_RULES, RecognitionFacts
-from registry import grades
-from registry.actor import Actor, require_body_access, require_regulator
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.awards.models import AwardBasis
 from registry.awards.service import create_award, held_grades
@@ -27,7 +30,6 @@ from registry.bodies.models import BodyKind, ChainMember, EvaluationBody
 from registry.bodies.service import get_body
 from registry.catalogue.service import get_occupation
 from registry.clock import today, utcnow
-from registry.db import get_for_update
 from registry.errors import InvalidInput, NotFound, RuleViolation
 from registry.filings.service import OutsideFilingScope, draft_in_force, require_scope
 from registry.grades import GradeCode
@@ -35,11 +37,15 @@ from registry.people.models import Employment
 from registry.people.service import get_person, link_person
 from registry.rules import Decision
 from registry.settings import Settings
-from registry.transitions import TransitionTable
+from registry.transitions import TransitionTable, apply_transition
 
 RECOGNITION_TRANSITIONS = TransitionTable(
     "直接认定 recognition",
     {RecognitionStatus.SUBMITTED: {RecognitionStatus.APPROVED, RecognitionStatus.REJECTED}},
+    actions={
+        RecognitionStatus.APPROVED: RecognitionAction.APPROVED,
+        RecognitionStatus.REJECTED: RecognitionAction.REJECTED,
+    },
 )
 # Configurable defaults (the registry's, unverified): winners up to max_rank are promoted one grade, at most to
 # max_grade. Seeded only into an empty table; the regulator replaces it with PUT /api/v1/competition-rules.
@@ -90,7 +96,7 @@ def replace_competition_rules(
     session: Session, *, actor: Actor, rows: Sequence[CompetitionRuleIn]
 ) -> list[CompetitionRule]:
     """Replace the competition-promotion table (regulator), audited."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     seen: dict[tuple[str, int], int] = {}
     for index, row in enumerate(rows):
         key = (row.tier.value, row.max_rank)
@@ -110,7 +116,7 @@ def replace_competition_rules(
     record(
         session,
         actor=actor,
-        action="competition_rules.replaced",
+        action=RecognitionAction.COMPETITION_RULES_REPLACED,
         entity_type="competition_rules",
         entity_id="table",
         before={"rows": before},
@@ -227,7 +233,7 @@ def _as_input(recognition: Recognition) -> RecognitionIn:
 def apply_for_recognition(session: Session, *, actor: Actor, data: RecognitionIn, settings: Settings) -> Recognition:
     """File an application; the rules run at once and a refused one is not stored, naming every failed rule."""
     body = get_body(session, actor=actor, body_id=data.body_id)
-    require_body_access(actor, body.id)
+    access.require(actor, Power.MANAGE_BODY, body_id=body.id)
     get_person(session, actor=actor, person_id=data.person_id)
     decision = evaluate_recognition(session, data, settings)
     if not decision.allowed:
@@ -256,7 +262,7 @@ def apply_for_recognition(session: Session, *, actor: Actor, data: RecognitionIn
     record(
         session,
         actor=actor,
-        action="recognition.submitted",
+        action=RecognitionAction.SUBMITTED,
         entity_type="recognition",
         entity_id=recognition.id,
         body_id=body.id,
@@ -274,7 +280,7 @@ def apply_for_recognition(session: Session, *, actor: Actor, data: RecognitionIn
 def get_recognition(session: Session, *, actor: Actor, recognition_id: uuid.UUID) -> Recognition:
     """Return an application the actor may see."""
     recognition = session.get(Recognition, recognition_id)
-    if recognition is None or not actor.sees_body(recognition.body_id):
+    if recognition is None or not access.sees(session, actor, recognition):
         raise RecognitionNotFound("直接认定申请不存在", "no such recognition", extra={"id": str(recognition_id)})
     return recognition
 
@@ -283,12 +289,9 @@ def list_recognitions(
     session: Session, *, actor: Actor, body_id: uuid.UUID | None = None, status: RecognitionStatus | None = None
 ) -> Sequence[Recognition]:
     """Return applications: a body's own, or the regulator's all."""
-    query = select(Recognition)
-    if not actor.is_regulator:
-        require_body_access(actor, actor.body_id or uuid.UUID(int=0))
-        query = query.where(Recognition.body_id == actor.body_id)
-    elif body_id is not None:
-        query = query.where(Recognition.body_id == body_id)
+    query = select(Recognition).where(
+        access.rows(actor, Recognition), access.narrowed(actor, Recognition.body_id, body_id)
+    )
     if status is not None:
         query = query.where(Recognition.status == status)
     return session.exec(query.order_by(col(Recognition.created_at).desc())).all()
@@ -298,46 +301,45 @@ def decide_recognition(
     session: Session, *, actor: Actor, recognition_id: uuid.UUID, approve: bool, note: str, settings: Settings
 ) -> Recognition:
     """Approve (creating the award, rules re-run on today's facts) or reject an application (the body)."""
-    get_recognition(session, actor=actor, recognition_id=recognition_id)
-    recognition: Recognition = get_for_update(session, Recognition, recognition_id)
-    require_body_access(actor, recognition.body_id)
+    recognition = get_recognition(session, actor=actor, recognition_id=recognition_id)
     target = RecognitionStatus.APPROVED if approve else RecognitionStatus.REJECTED
-    RECOGNITION_TRANSITIONS.check(recognition.status, target)
-    if approve:
-        decision = evaluate_recognition(session, _as_input(recognition), settings)
-        if not decision.allowed:
-            raise _refuse(decision, "不能批准", "cannot approve")
-        recognition.report = decision.as_dict()
-        award = create_award(
-            session,
-            actor=actor,
-            person_id=recognition.person_id,
-            body_id=recognition.body_id,
-            occupation_code=recognition.occupation_code,
-            work_type=recognition.work_type,
-            grade=recognition.target_grade,
-            basis=AwardBasis.COMPETITION if recognition.path == Path.DR_G else AwardBasis.RECOGNITION,
-            basis_ref=recognition.id,
-            direct_recognition_any_level=recognition.path == Path.DR_D,
-        )
-        recognition.award_id = award.id
-    recognition.status = target
-    recognition.decision_note = note
-    recognition.decided_at = utcnow()
-    recognition.decided_by = actor.user_id
-    session.flush()
-    record(
+
+    def prepare(recognition: Recognition) -> dict[str, Any]:
+        if approve:
+            decision = evaluate_recognition(session, _as_input(recognition), settings)
+            if not decision.allowed:
+                raise _refuse(decision, "不能批准", "cannot approve")
+            recognition.report = decision.as_dict()
+            award = create_award(
+                session,
+                actor=actor,
+                person_id=recognition.person_id,
+                body_id=recognition.body_id,
+                occupation_code=recognition.occupation_code,
+                work_type=recognition.work_type,
+                grade=recognition.target_grade,
+                basis=AwardBasis.COMPETITION if recognition.path == Path.DR_G else AwardBasis.RECOGNITION,
+                basis_ref=recognition.id,
+                direct_recognition_any_level=recognition.path == Path.DR_D,
+            )
+            recognition.award_id = award.id
+        recognition.decision_note = note
+        recognition.decided_by = actor.user_id
+        return {"award_id": recognition.award_id}
+
+    return apply_transition(
         session,
+        recognition,
+        table=RECOGNITION_TRANSITIONS,
+        target=target,
         actor=actor,
-        action=f"recognition.{target.value}",
         entity_type="recognition",
-        entity_id=recognition.id,
         body_id=recognition.body_id,
         reason=note,
-        before={"status": RecognitionStatus.SUBMITTED},
-        after={"status": target, "award_id": recognition.award_id},
+        check=lambda recognition: access.require(actor, Power.MANAGE_BODY, body_id=recognition.body_id),
+        prepare=prepare,
+        stamp=("decided_at",),
     )
-    return recognition
 
 
 def recognition_view(recognition: Recognition) -> RecognitionPublic:

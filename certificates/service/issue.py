@@ -22,6 +22,7 @@ from certificates import numbering, qr, signing
 from certificates.credentials import allocate_slots
 from certificates.models import (
     Certificate,
+    CertificateAction,
     CertificatePrint,
     CertificateStatus,
     SerialCounter,
@@ -29,7 +30,9 @@ from certificates.models import (
 from certificates.service.errors import AwardNotFound, NotIssuable, SerialsExhausted
 from certificates.service.views import get_certificate, require_manager, verify_url
 from certificates.tokens import Claims
-from registry.actor import Actor, require_body_access
+from registry import access
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import PendingEvent, record, record_many
 from registry.awards.models import AwardBasis, AwardStatus, GradeAward
 from registry.bodies.models import EvaluationBody
@@ -125,7 +128,7 @@ def issue_certificates(
                 ).all()
             )
         )
-    unseen = [str(i) for i in ids if i not in awards or not actor.sees_body(awards[i].body_id)]
+    unseen = [str(i) for i in ids if i not in awards or not access.reaches_body(actor, awards[i].body_id)]
     if unseen:
         raise AwardNotFound(
             f"{len(unseen)} 个等级记录不存在", f"{len(unseen)} awards do not exist", extra={"award_ids": unseen[:100]}
@@ -139,7 +142,7 @@ def issue_certificates(
         )
     todo = [awards[i] for i in ids if i not in existing]
     for body_id in {a.awarding_body() for a in todo}:
-        require_body_access(actor, body_id)
+        access.require(actor, Power.MANAGE_BODY, body_id=body_id)
 
     def scope_key(award: GradeAward) -> tuple[str, str, str, str]:
         return str(award.body_id), award.occupation_code, award.grade.value, award.work_type
@@ -242,7 +245,7 @@ def issue_certificates(
             )
             events.append(
                 PendingEvent(
-                    "certificate.issued",
+                    CertificateAction.ISSUED,
                     "certificate",
                     certificate_id,
                     award.body_id,
@@ -304,7 +307,7 @@ def reissue(session: Session, *, actor: Actor, number: str, note: str, settings:
     record(
         session,
         actor=actor,
-        action="certificate.reissued",
+        action=CertificateAction.REISSUED,
         entity_type="certificate",
         entity_id=certificate.id,
         body_id=certificate.body_id,

@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from certificates.models import (
     Certificate,
+    CertificateAction,
     CertificateStatus,
     RevocationReason,
 )
 from certificates.service.views import get_certificate, require_manager
 from registry.actor import Actor
-from registry.audit.service import record
 from registry.awards import service as awards
 from registry.awards.models import AwardRevocationReason, AwardStatus, GradeAward
-from registry.clock import utcnow
 from registry.db import get_for_update
 from registry.text import within
-from registry.transitions import TransitionTable
+from registry.transitions import TransitionTable, apply_transition
 
 CERTIFICATE_TRANSITIONS = TransitionTable(
     "证书 certificate",
     {
         CertificateStatus.VALID: {CertificateStatus.SUSPENDED, CertificateStatus.REVOKED},
         CertificateStatus.SUSPENDED: {CertificateStatus.VALID, CertificateStatus.REVOKED},
+    },
+    actions={
+        CertificateStatus.SUSPENDED: CertificateAction.SUSPENDED,
+        CertificateStatus.VALID: CertificateAction.REINSTATED,
+        CertificateStatus.REVOKED: CertificateAction.REVOKED,
     },
 )
 # A certificate revoked for these reasons takes its award with it (the grade was never genuinely earned).
@@ -45,29 +50,25 @@ def change_status(
     reason: RevocationReason | None = None,
 ) -> None:
     """Move a locked certificate along its transition table and audit it."""
-    CERTIFICATE_TRANSITIONS.check(certificate.status, target)
-    before = certificate.status
-    certificate.status = target
-    certificate.status_note = note
-    certificate.status_changed_at = utcnow()
-    if target == CertificateStatus.REVOKED:
-        certificate.revocation_reason = reason or RevocationReason.OTHER
-    session.flush()
-    action = {
-        CertificateStatus.VALID: "reinstated",
-        CertificateStatus.SUSPENDED: "suspended",
-        CertificateStatus.REVOKED: "revoked",
-    }[target]
-    record(
+
+    def prepare(certificate: Certificate) -> dict[str, Any]:
+        certificate.status_note = note
+        if target == CertificateStatus.REVOKED:
+            certificate.revocation_reason = reason or RevocationReason.OTHER
+        return {"reason": certificate.revocation_reason}
+
+    apply_transition(
         session,
+        certificate,
+        table=CERTIFICATE_TRANSITIONS,
+        target=target,
         actor=actor,
-        action=f"certificate.{action}",
         entity_type="certificate",
-        entity_id=certificate.id,
         body_id=certificate.body_id,
-        before={"status": before},
-        after={"status": target, "reason": certificate.revocation_reason},
         reason=note,
+        prepare=prepare,
+        stamp=("status_changed_at",),
+        lock=False,  # the callers locked it
     )
 
 

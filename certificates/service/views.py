@@ -23,8 +23,9 @@ from certificates.models import (
 from certificates.pdf import CertificateFace, render_certificate
 from certificates.qr import qr_matrix
 from certificates.service.errors import CertificateNotFound
-from registry import grades, pii
-from registry.actor import Actor, Role, require_body_access
+from registry import access, grades, pii
+from registry.access import Power
+from registry.actor import Actor
 from registry.bodies.models import EvaluationBody
 from registry.catalogue.models import Occupation
 from registry.db import get_for_update
@@ -47,10 +48,7 @@ def lookup_url(settings: Settings) -> str:
 def get_certificate(session: Session, *, actor: Actor, number: str, lock: bool = False) -> Certificate:
     """Return a certificate the actor may see: its body, its holder, the regulator."""
     certificate = session.exec(select(Certificate).where(Certificate.number == number.strip().upper())).first()
-    visible = certificate is not None and (
-        actor.sees_body(certificate.body_id)
-        or (actor.person_id is not None and actor.person_id == certificate.person_id)
-    )
+    visible = certificate is not None and access.sees(session, actor, certificate)
     if not visible:
         raise CertificateNotFound("证书不存在", "no such certificate", extra={"number": number})
     assert certificate is not None
@@ -70,13 +68,7 @@ def _visible_certificates(
     occupation_code: str | None,
     grade: GradeCode | None,
 ) -> Any:
-    if not actor.is_regulator:
-        if actor.role == Role.BODY_ADMIN and actor.body_id is not None:
-            query = query.where(Certificate.body_id == actor.body_id)
-        elif actor.person_id is not None:
-            query = query.where(Certificate.person_id == actor.person_id)
-        else:
-            query = query.where(sa.false())
+    query = query.where(access.rows(actor, Certificate))
     for column, value in (
         (Certificate.body_id, body_id),
         (Certificate.person_id, person_id),
@@ -140,7 +132,7 @@ def count_certificates(
 
 
 def require_manager(actor: Actor, certificate: Certificate) -> None:
-    require_body_access(actor, certificate.body_id)
+    access.require(actor, Power.MANAGE_BODY, body_id=certificate.body_id)
 
 
 def certificate_view(
@@ -157,9 +149,7 @@ def certificate_view(
         number=certificate.number,
         award_id=certificate.award_id,
         person_id=person.id,
-        holder_name=person.name
-        if actor.is_regulator or actor.body_id == body.id or actor.person_id == person.id
-        else mask_name(person.name),
+        holder_name=person.name if access.sees(session, actor, certificate) else mask_name(person.name),
         body_id=body.id,
         body_name=body.name,
         occupation_code=certificate.occupation_code,

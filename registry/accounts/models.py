@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -71,3 +72,9 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())
     last_failure_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+class UserAction(StrEnum):
+    """Audit actions of user accounts."""
+
+    CREATED = "user.created"

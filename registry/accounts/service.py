@@ -12,8 +12,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
-from registry.accounts.models import LoginThrottle, UserAccount, UserCreate
-from registry.actor import Actor, Role, require_regulator
+from registry import access
+from registry.access import Power
+from registry.accounts.models import LoginThrottle, UserAccount, UserAction, UserCreate
+from registry.actor import Actor, Role
 from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
 from registry.clock import utcnow
@@ -52,7 +54,7 @@ def _dummy_hash(time_cost: int, memory_kib: int) -> str:
 
 def create_user(session: Session, *, actor: Actor, data: UserCreate, settings: Settings) -> UserAccount:
     """Create an account (regulator or the command line); body admins must name their body."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     if data.role == Role.BODY_ADMIN and data.body_id is None:
         raise InvalidInput(
             "评价机构管理员必须指定所属机构 body_id", "a body_admin needs body_id", extra={"field": "body_id"}
@@ -95,7 +97,7 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate, settings: S
     record(
         session,
         actor=actor,
-        action="user.created",
+        action=UserAction.CREATED,
         entity_type="user",
         entity_id=user.id,
         body_id=user.body_id,
@@ -114,7 +116,7 @@ def get_user(session: Session, user_id: uuid.UUID) -> UserAccount:
 
 def list_users(session: Session, *, actor: Actor) -> Sequence[UserAccount]:
     """Return every account (regulator only)."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     return session.exec(select(UserAccount).order_by(col(UserAccount.username))).all()
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from registry import access
 from registry.db import JSONType, UTCDateTime
 
 GENESIS_HASH = "0" * 64
@@ -65,3 +66,7 @@ class AuditEventPublic(SQLModel):
     reason: str | None
     prev_hash: str
     hash: str
+
+
+# Who sees which rows (registry.access).
+access.register(AuditEvent, access.Ownership(body=AuditEvent.body_id))

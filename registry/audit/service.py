@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
+from registry import access
 from registry.actor import Actor
 from registry.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from registry.clock import utcnow
@@ -119,7 +120,7 @@ def record(
         actor_id=actor.user_id,
         actor_label=actor.label,
         actor_role=actor.role.value if actor.role else None,
-        action=action,
+        action=str(action),  # an area's action enum member is stored as its plain name
         entity_type=entity_type,
         entity_id=str(entity_id),
         body_id=body_id,
@@ -169,7 +170,7 @@ def record_many(session: Session, *, actor: Actor, events: Sequence[PendingEvent
             "actor_id": actor.user_id,
             "actor_label": actor.label,
             "actor_role": actor.role.value if actor.role else None,
-            "action": pending.action,
+            "action": str(pending.action),
             "entity_type": pending.entity_type,
             "entity_id": str(pending.entity_id),
             "body_id": pending.body_id,
@@ -279,11 +280,9 @@ def list_events(
     limit: int = 100,
 ) -> Sequence[AuditEvent]:
     """Return events newest first; a body admin sees only their own body's events."""
-    query = select(AuditEvent)
-    if not actor.is_regulator:
-        query = query.where(col(AuditEvent.body_id) == actor.body_id) if actor.body_id else query.where(sa.false())
-    elif body_id is not None:
-        query = query.where(col(AuditEvent.body_id) == body_id)
+    query = select(AuditEvent).where(
+        access.rows(actor, AuditEvent), access.narrowed(actor, AuditEvent.body_id, body_id)
+    )
     if entity_type:
         query = query.where(col(AuditEvent.entity_type) == entity_type)
     if entity_id:

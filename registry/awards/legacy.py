@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from registry import grades
-from registry.actor import Actor, Role, require_regulator, require_role
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.awards.models import (
     FAMILY_ZH,
+    AwardAction,
     AwardBasis,
     AwardStatus,
     CertificateFamily,
@@ -41,6 +43,7 @@ from registry.people.models import Employment, IdType, Person, PersonCreate
 from registry.people.service import find_person, get_person, register_person
 from registry.settings import Settings
 from registry.tabular import Row, RowError, raise_row_errors, row_error
+from registry.transitions import apply_transition
 
 LEGACY_COLUMNS = (
     "id_number",
@@ -167,10 +170,10 @@ def record_legacy_award(session: Session, *, actor: Actor, data: LegacyAwardIn) 
     A body admin records only people the body employs today; nothing the body records counts until the
     regulator confirms it (decide_legacy_award).
     """
-    require_role(actor, Role.REGULATOR, Role.BODY_ADMIN)
+    access.require(actor, Power.KEEP_RECORDS)
     person = get_person(session, actor=actor, person_id=data.person_id)
     recorder: EvaluationBody | None = None
-    if not actor.is_regulator:
+    if not access.allowed(actor, Power.REGULATE):
         recorder = session.get(EvaluationBody, actor.body_id) if actor.body_id else None
         if recorder is None or not _employs_today(session, body=recorder, person_id=person.id):
             raise PermissionDenied(
@@ -209,7 +212,7 @@ def record_legacy_award(session: Session, *, actor: Actor, data: LegacyAwardIn) 
     record(
         session,
         actor=actor,
-        action="award.legacy_recorded",
+        action=AwardAction.RECORDED,
         entity_type="award",
         entity_id=award.id,
         body_id=legacy.recorded_by_body_id,
@@ -223,7 +226,7 @@ def record_legacy_award(session: Session, *, actor: Actor, data: LegacyAwardIn) 
 
 def decide_legacy_award(session: Session, *, actor: Actor, award_id: uuid.UUID, approve: bool, note: str) -> GradeAward:
     """Confirm (it counts from now on) or reject a legacy record a body entered; the regulator only, audited."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     award = get_award(session, actor=actor, award_id=award_id, lock=True)
     if award.basis != AwardBasis.LEGACY or award.status != AwardStatus.PENDING:
         raise NotALegacyRecord(
@@ -232,39 +235,41 @@ def decide_legacy_award(session: Session, *, actor: Actor, award_id: uuid.UUID, 
             extra={"status": award.status.value, "basis": award.basis.value},
         )
     target = AwardStatus.ACTIVE if approve else AwardStatus.REJECTED
-    AWARD_TRANSITIONS.check(award.status, target)
-    if approve:
-        held = award_on_record(
-            session,
-            person_id=award.person_id,
-            occupation_code=award.occupation_code,
-            work_type=award.work_type,
-            grade=award.grade,
-        )
-        if held is not None:
-            raise AwardExists(
-                "该人员已持有此职业该等级，不能再确认历史记录",
-                "the person already holds this grade in this occupation",
-                extra={"award_id": str(held)},
-            )
     legacy = session.exec(select(LegacyCertificate).where(LegacyCertificate.award_id == award.id)).one()
-    award.status = target
-    award.status_changed_at = utcnow()
-    if not approve:
-        award.revoked_reason = note
+
+    def prepare(award: GradeAward) -> None:
+        if approve:
+            held = award_on_record(
+                session,
+                person_id=award.person_id,
+                occupation_code=award.occupation_code,
+                work_type=award.work_type,
+                grade=award.grade,
+            )
+            if held is not None:
+                raise AwardExists(
+                    "该人员已持有此职业该等级，不能再确认历史记录",
+                    "the person already holds this grade in this occupation",
+                    extra={"award_id": str(held)},
+                )
+        else:
+            award.revoked_reason = note
+
+    apply_transition(
+        session,
+        award,
+        table=AWARD_TRANSITIONS,
+        target=target,
+        actor=actor,
+        entity_type="award",
+        body_id=legacy.recorded_by_body_id,
+        reason=note,
+        prepare=prepare,
+        stamp=("status_changed_at",),
+        lock=False,  # get_award locked it
+    )
     legacy.decision_note, legacy.decided_at = note, award.status_changed_at
     session.flush()
-    record(
-        session,
-        actor=actor,
-        action="award.confirmed" if approve else "award.rejected",
-        entity_type="award",
-        entity_id=award.id,
-        body_id=legacy.recorded_by_body_id,
-        before={"status": AwardStatus.PENDING},
-        after={"status": target},
-        reason=note,
-    )
     return award
 
 
@@ -282,7 +287,7 @@ class LegacyImportSummary:
 
 def _person_for_row(session: Session, *, actor: Actor, row: Row, settings: Settings) -> Person:
     id_type = IdType(row.get("id_type") or IdType.RESIDENT_ID.value)
-    if actor.is_regulator:
+    if access.allowed(actor, Power.REGULATE):
         person, _ = register_person(
             session,
             actor=actor,
@@ -359,7 +364,7 @@ def import_legacy(
     progress: Callable[[int], None] | None = None,
 ) -> LegacyImportSummary:
     """Record a table of legacy certificates, all or nothing: one bad row refuses the file, naming every bad row."""
-    require_role(actor, Role.REGULATOR, Role.BODY_ADMIN)
+    access.require(actor, Power.KEEP_RECORDS)
     errors: list[RowError] = []
     active = pending = 0
     seen: dict[tuple[str, str], int] = {}

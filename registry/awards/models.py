@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from registry import access
 from registry.db import JSONType, UTCDateTime, enum_type
 from registry.fields import Day, OccupationCode, free_text, line
 from registry.grades import GradeCode
@@ -248,3 +249,20 @@ class AppointmentPublic(SQLModel):
     post_title: str
     starts_on: dt.date
     ends_on: dt.date | None
+
+
+class AwardAction(StrEnum):
+    """Audit actions of grade awards and appointments."""
+
+    CREATED = "award.created"
+    RECORDED = "award.recorded"
+    APPROVED = "award.approved"
+    REJECTED = "award.rejected"
+    REVOKED = "award.revoked"
+    APPOINTMENT_CREATED = "appointment.created"
+    APPOINTMENT_ENDED = "appointment.ended"
+
+
+# Who sees which rows (registry.access).
+access.register(GradeAward, access.Ownership(body=GradeAward.body_id, person=GradeAward.person_id, linked_people=True))
+access.register(Appointment, access.Ownership(body=Appointment.body_id, person=Appointment.person_id))

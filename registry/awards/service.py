@@ -12,8 +12,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from registry import grades
-from registry.actor import Actor, Role, require_body_access, require_regulator
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.awards.models import (
     AWARD_STATUS_ZH,
@@ -21,6 +22,7 @@ from registry.awards.models import (
     Appointment,
     AppointmentCreate,
     AppointmentPublic,
+    AwardAction,
     AwardBasis,
     AwardPublic,
     AwardRevocationReason,
@@ -37,10 +39,10 @@ from registry.db import get_for_update
 from registry.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from registry.filings.service import require_scope
 from registry.grades import GradeCode
-from registry.people.models import Person, PersonBodyLink
-from registry.people.service import get_person, is_linked, link_person, sees_identity
+from registry.people.models import Person
+from registry.people.service import get_person, link_person
 from registry.text import within
-from registry.transitions import TransitionTable
+from registry.transitions import TransitionTable, apply_transition
 from registry.validators import mask_name
 
 
@@ -67,6 +69,11 @@ AWARD_TRANSITIONS = TransitionTable(
     {
         AwardStatus.PENDING: {AwardStatus.ACTIVE, AwardStatus.REJECTED},
         AwardStatus.ACTIVE: {AwardStatus.REVOKED},
+    },
+    actions={
+        AwardStatus.ACTIVE: AwardAction.APPROVED,
+        AwardStatus.REJECTED: AwardAction.REJECTED,
+        AwardStatus.REVOKED: AwardAction.REVOKED,
     },
 )
 
@@ -129,7 +136,7 @@ def create_award(
     record(
         session,
         actor=actor,
-        action="award.created",
+        action=AwardAction.CREATED,
         entity_type="award",
         entity_id=award.id,
         body_id=body_id,
@@ -185,16 +192,7 @@ def list_awards(
     offset: int = 0,
 ) -> Sequence[GradeAward]:
     """Return awards the actor may see: the regulator all; a body its own and its people's; a worker theirs."""
-    query = select(GradeAward)
-    if actor.is_regulator:
-        pass
-    elif actor.role == Role.BODY_ADMIN and actor.body_id is not None:
-        linked = select(PersonBodyLink.person_id).where(PersonBodyLink.body_id == actor.body_id)
-        query = query.where(sa.or_(col(GradeAward.body_id) == actor.body_id, col(GradeAward.person_id).in_(linked)))
-    elif actor.person_id is not None:
-        query = query.where(col(GradeAward.person_id) == actor.person_id)
-    else:
-        query = query.where(sa.false())
+    query = select(GradeAward).where(access.rows(actor, GradeAward))
     for column, value in (
         (GradeAward.person_id, person_id),
         (GradeAward.body_id, body_id),
@@ -233,9 +231,7 @@ def award_views(session: Session, *, actor: Actor, awards: Sequence[GradeAward])
             AwardPublic(
                 id=award.id,
                 person_id=award.person_id,
-                person_name=person.name
-                if sees_identity(session, actor=actor, person=person)
-                else mask_name(person.name),
+                person_name=person.name if access.sees(session, actor, person) else mask_name(person.name),
                 body_id=award.body_id,
                 body_name=body.name if body else (original.issuing_authority if original else ""),
                 occupation_code=award.occupation_code,
@@ -271,14 +267,7 @@ def award_views(session: Session, *, actor: Actor, awards: Sequence[GradeAward])
 def get_award(session: Session, *, actor: Actor, award_id: uuid.UUID, lock: bool = False) -> GradeAward:
     """Return an award the actor may see (as in list_awards), optionally locked; otherwise AwardNotFound."""
     award = session.get(GradeAward, award_id)
-    visible = award is not None and (
-        actor.is_regulator
-        or (actor.person_id is not None and actor.person_id == award.person_id)
-        or (
-            actor.role == Role.BODY_ADMIN
-            and (award.body_id == actor.body_id or is_linked(session, person_id=award.person_id, body_id=actor.body_id))
-        )
-    )
+    visible = award is not None and access.sees(session, actor, award)
     if not visible:
         raise AwardNotFound("等级记录不存在", "no such award", extra={"award_id": str(award_id)})
     if lock:
@@ -297,26 +286,27 @@ def revoke_award(
     """
     award = get_award(session, actor=actor, award_id=award_id, lock=True)
     if award.body_id is None:
-        require_regulator(actor)
+        access.require(actor, Power.REGULATE)
     else:
-        require_body_access(actor, award.body_id)
-    AWARD_TRANSITIONS.check(award.status, AwardStatus.REVOKED)
-    before = award.status
-    award.status = AwardStatus.REVOKED
-    award.revocation_reason = reason
-    award.revoked_reason = note
-    award.status_changed_at = utcnow()
-    session.flush()
-    record(
+        access.require(actor, Power.MANAGE_BODY, body_id=award.body_id)
+
+    def prepare(award: GradeAward) -> None:
+        award.revocation_reason = reason
+        award.revoked_reason = note
+
+    apply_transition(
         session,
+        award,
+        table=AWARD_TRANSITIONS,
+        target=AwardStatus.REVOKED,
         actor=actor,
-        action="award.revoked",
         entity_type="award",
-        entity_id=award.id,
         body_id=award.body_id,
-        before={"status": before},
-        after={"status": award.status, "reason": reason},
         reason=note,
+        prepare=prepare,
+        stamp=("status_changed_at",),
+        after={"reason": reason},
+        lock=False,  # get_award locked it
     )
     day = today()
     for appointment in session.exec(
@@ -331,7 +321,7 @@ def revoke_award(
         record(
             session,
             actor=actor,
-            action="appointment.ended",
+            action=AwardAction.APPOINTMENT_ENDED,
             entity_type="appointment",
             entity_id=appointment.id,
             body_id=appointment.body_id,
@@ -344,7 +334,7 @@ def revoke_award(
 
 def create_appointment(session: Session, *, actor: Actor, data: AppointmentCreate) -> Appointment:
     """Appoint a holder to a post (评聘); they must hold an active award at or above the post's grade."""
-    require_body_access(actor, data.body_id)
+    access.require(actor, Power.MANAGE_BODY, body_id=data.body_id)
     get_person(session, actor=actor, person_id=data.person_id)
     if data.ends_on is not None and data.ends_on < data.starts_on:
         raise InvalidInput(
@@ -382,7 +372,7 @@ def create_appointment(session: Session, *, actor: Actor, data: AppointmentCreat
     record(
         session,
         actor=actor,
-        action="appointment.created",
+        action=AwardAction.APPOINTMENT_CREATED,
         entity_type="appointment",
         entity_id=appointment.id,
         body_id=data.body_id,
@@ -395,14 +385,7 @@ def list_appointments(
     session: Session, *, actor: Actor, person_id: uuid.UUID | None = None, body_id: uuid.UUID | None = None
 ) -> list[AppointmentPublic]:
     """Return appointments the actor may see."""
-    query = select(Appointment)
-    if not actor.is_regulator:
-        if actor.role == Role.BODY_ADMIN and actor.body_id is not None:
-            query = query.where(col(Appointment.body_id) == actor.body_id)
-        elif actor.person_id is not None:
-            query = query.where(col(Appointment.person_id) == actor.person_id)
-        else:
-            query = query.where(sa.false())
+    query = select(Appointment).where(access.rows(actor, Appointment))
     if person_id is not None:
         query = query.where(col(Appointment.person_id) == person_id)
     if body_id is not None:

@@ -10,6 +10,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from registry import access
 from registry.db import UTCDateTime, enum_type
 from registry.fields import CertCategory, CityCode, MinistryCode, NotNull, ProvinceCode, SiteCode, free_text, line
 
@@ -180,3 +181,18 @@ class StatusChange(SQLModel):
     """A reason for a status change (required)."""
 
     reason: Annotated[str, free_text(2000, min_length=2)] = Field(min_length=2, max_length=2000)
+
+
+class BodyAction(StrEnum):
+    """Audit actions of evaluation bodies."""
+
+    CREATED = "body.created"
+    UPDATED = "body.updated"
+    CHAIN_MEMBERS_REPLACED = "body.chain_members.replaced"
+    SUSPENDED = "body.suspended"
+    REINSTATED = "body.reinstated"
+    REVOKED = "body.revoked"
+
+
+# Who sees which rows (registry.access).
+access.register(EvaluationBody, access.Ownership(body=EvaluationBody.id))

@@ -8,11 +8,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from registry.actor import Actor, require_body_access, require_regulator
+from registry import access
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import changes, record, snapshot
 from registry.bodies.models import (
     BODY_ADMIN_EDITABLE,
     NUMBERING_FIELDS,
+    BodyAction,
     BodyCreate,
     BodyKind,
     BodyStatus,
@@ -26,7 +29,7 @@ from registry.catalogue.models import City, Province
 from registry.clock import utcnow
 from registry.db import get_for_update
 from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from registry.transitions import TransitionTable
+from registry.transitions import TransitionTable, apply_transition
 from registry.validators import check_uscc
 
 BODY_TRANSITIONS = TransitionTable(
@@ -34,6 +37,11 @@ BODY_TRANSITIONS = TransitionTable(
     {
         BodyStatus.ACTIVE: {BodyStatus.SUSPENDED, BodyStatus.REVOKED},
         BodyStatus.SUSPENDED: {BodyStatus.ACTIVE, BodyStatus.REVOKED},
+    },
+    actions={
+        BodyStatus.SUSPENDED: BodyAction.SUSPENDED,
+        BodyStatus.ACTIVE: BodyAction.REINSTATED,
+        BodyStatus.REVOKED: BodyAction.REVOKED,
     },
 )
 
@@ -151,7 +159,7 @@ def _flush_codes(session: Session, site_code: str | None) -> None:
 
 def create_body(session: Session, *, actor: Actor, data: BodyCreate) -> EvaluationBody:
     """Register an evaluation body (regulator); the USCC must be valid and not yet registered."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     uscc = normalise_uscc(data.uscc)
     _check_region(session, data.province_code, data.city_code)
     if data.site_code is not None:
@@ -176,7 +184,7 @@ def create_body(session: Session, *, actor: Actor, data: BodyCreate) -> Evaluati
     record(
         session,
         actor=actor,
-        action="body.created",
+        action=BodyAction.CREATED,
         entity_type="body",
         entity_id=body.id,
         body_id=body.id,
@@ -188,7 +196,7 @@ def create_body(session: Session, *, actor: Actor, data: BodyCreate) -> Evaluati
 def get_body(session: Session, *, actor: Actor, body_id: uuid.UUID) -> EvaluationBody:
     """Return a body the actor may see (regulator: any; body admin: their own)."""
     body = session.get(EvaluationBody, body_id)
-    if body is None or not actor.sees_body(body.id):
+    if body is None or not access.sees(session, actor, body):
         raise BodyNotFound("评价机构不存在", "no such evaluation body", extra={"body_id": str(body_id)})
     return body
 
@@ -202,7 +210,7 @@ def list_bodies(
     province_code: str | None = None,
 ) -> Sequence[EvaluationBody]:
     """Return every registered body, whatever its status (regulator)."""
-    require_regulator(actor)
+    access.require(actor, Power.REGULATE)
     query = select(EvaluationBody)
     if status is not None:
         query = query.where(col(EvaluationBody.status) == status)
@@ -220,10 +228,10 @@ def update_body(session: Session, *, actor: Actor, body_id: uuid.UUID, data: Bod
     changing how its numbers are made (category, ministry or site code) needs a reason, kept on the audit record.
     """
     get_body(session, actor=actor, body_id=body_id)
-    require_body_access(actor, body_id)
+    access.require(actor, Power.MANAGE_BODY, body_id=body_id)
     fields = data.model_dump(exclude_unset=True)
     reason: str | None = fields.pop("reason", None)
-    if not actor.is_regulator:
+    if not access.allowed(actor, Power.REGULATE):
         forbidden = sorted(set(fields) - BODY_ADMIN_EDITABLE)
         if forbidden:
             raise PermissionDenied(
@@ -254,7 +262,7 @@ def update_body(session: Session, *, actor: Actor, body_id: uuid.UUID, data: Bod
         record(
             session,
             actor=actor,
-            action="body.updated",
+            action=BodyAction.UPDATED,
             entity_type="body",
             entity_id=body.id,
             body_id=body.id,
@@ -269,27 +277,24 @@ def set_body_status(
     session: Session, *, actor: Actor, body_id: uuid.UUID, status: BodyStatus, reason: str
 ) -> EvaluationBody:
     """Suspend, reinstate or revoke (评价资质, final) a body, with the reason on the record (regulator)."""
-    require_regulator(actor)
-    get_body(session, actor=actor, body_id=body_id)
-    body: EvaluationBody = get_for_update(session, EvaluationBody, body_id)
-    BODY_TRANSITIONS.check(body.status, status)
-    before = body.status
-    body.status = status
-    body.status_reason = reason
-    body.status_changed_at = body.updated_at = utcnow()
-    session.flush()
-    record(
+    access.require(actor, Power.REGULATE)
+    body = get_body(session, actor=actor, body_id=body_id)
+
+    def prepare(body: EvaluationBody) -> None:
+        body.status_reason = reason
+
+    return apply_transition(
         session,
+        body,
+        table=BODY_TRANSITIONS,
+        target=status,
         actor=actor,
-        action=f"body.{status.value}",
         entity_type="body",
-        entity_id=body.id,
         body_id=body.id,
-        before={"status": before},
-        after={"status": status},
         reason=reason,
+        prepare=prepare,
+        stamp=("status_changed_at", "updated_at"),
     )
-    return body
 
 
 def replace_chain_members(
@@ -297,7 +302,7 @@ def replace_chain_members(
 ) -> list[ChainMember]:
     """Replace the member enterprises of a chain body's industry chain (001:46)."""
     body = get_body(session, actor=actor, body_id=body_id)
-    require_body_access(actor, body_id)
+    access.require(actor, Power.MANAGE_BODY, body_id=body_id)
     if body.kind != BodyKind.CHAIN_BODY and not body.is_chain_lead:
         raise InvalidInput(
             "只有产教评技能生态链评价机构或链主企业可登记链上企业",
@@ -321,7 +326,7 @@ def replace_chain_members(
     record(
         session,
         actor=actor,
-        action="body.chain_members_replaced",
+        action=BodyAction.CHAIN_MEMBERS_REPLACED,
         entity_type="body",
         entity_id=body_id,
         body_id=body_id,

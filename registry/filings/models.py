@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
+from registry import access
 from registry.db import JSONType, UTCDateTime, enum_type
 from registry.fields import Day, OccupationCode, bilingual, free_text, line
 from registry.filings.rules import EvaluationMethod
@@ -206,3 +207,22 @@ class CatalogueEntry(SQLModel):
     valid_from: dt.date
     valid_to: dt.date
     scope: list[CatalogueLine]
+
+
+class FilingAction(StrEnum):
+    """Audit actions of filings (备案)."""
+
+    CREATED = "filing.created"
+    UPDATED = "filing.updated"
+    SUBMITTED = "filing.submitted"
+    APPROVED = "filing.approved"
+    REJECTED = "filing.rejected"
+    SUSPENDED = "filing.suspended"
+    REINSTATED = "filing.reinstated"
+    REVOKED = "filing.revoked"
+
+
+# Who sees which rows (registry.access).
+access.register(
+    Filing, access.Ownership(body=Filing.body_id, refuse_list=lambda: access.refusal(access.Power.MANAGE_BODY))
+)

@@ -6,11 +6,13 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from registry import grades
-from registry.actor import Actor, require_body_access, require_regulator
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.bodies.models import KIND_ZH, BodyStatus, EvaluationBody
 from registry.bodies.service import get_body
@@ -24,6 +26,7 @@ from registry.filings.models import (
     CatalogueEntry,
     CatalogueLine,
     Filing,
+    FilingAction,
     FilingCreate,
     FilingIn,
     FilingPublic,
@@ -41,7 +44,7 @@ from registry.filings.rules import (
 from registry.grades import GradeCode
 from registry.rules import Decision
 from registry.settings import Settings
-from registry.transitions import TransitionTable
+from registry.transitions import TransitionTable, apply_transition
 
 FILING_TRANSITIONS = TransitionTable(
     "备案 filing",
@@ -50,6 +53,14 @@ FILING_TRANSITIONS = TransitionTable(
         FilingStatus.SUBMITTED: {FilingStatus.APPROVED, FilingStatus.REJECTED},
         FilingStatus.APPROVED: {FilingStatus.SUSPENDED, FilingStatus.REVOKED},
         FilingStatus.SUSPENDED: {FilingStatus.APPROVED, FilingStatus.REVOKED},
+    },
+    actions={
+        FilingStatus.SUBMITTED: FilingAction.SUBMITTED,
+        FilingStatus.APPROVED: FilingAction.APPROVED,
+        (FilingStatus.SUSPENDED, FilingStatus.APPROVED): FilingAction.REINSTATED,
+        FilingStatus.REJECTED: FilingAction.REJECTED,
+        FilingStatus.SUSPENDED: FilingAction.SUSPENDED,
+        FilingStatus.REVOKED: FilingAction.REVOKED,
     },
 )
 
@@ -127,7 +138,7 @@ def _write_lines(session: Session, filing: Filing, data: FilingIn) -> None:
 def create_filing(session: Session, *, actor: Actor, data: FilingCreate) -> Filing:
     """Draft a programme for a body (its admin or the regulator)."""
     body = get_body(session, actor=actor, body_id=data.body_id)
-    require_body_access(actor, body.id)
+    access.require(actor, Power.MANAGE_BODY, body_id=body.id)
     _validate_lines(session, data)
     now = utcnow()
     filing = Filing(
@@ -146,7 +157,7 @@ def create_filing(session: Session, *, actor: Actor, data: FilingCreate) -> Fili
     record(
         session,
         actor=actor,
-        action="filing.created",
+        action=FilingAction.CREATED,
         entity_type="filing",
         entity_id=filing.id,
         body_id=body.id,
@@ -158,7 +169,7 @@ def create_filing(session: Session, *, actor: Actor, data: FilingCreate) -> Fili
 def get_filing(session: Session, *, actor: Actor, filing_id: uuid.UUID) -> Filing:
     """Return a filing the actor may see."""
     filing = session.get(Filing, filing_id)
-    if filing is None or not actor.sees_body(filing.body_id):
+    if filing is None or not access.sees(session, actor, filing):
         raise FilingNotFound("备案不存在", "no such filing", extra={"filing_id": str(filing_id)})
     return filing
 
@@ -174,13 +185,10 @@ def list_filings(
     session: Session, *, actor: Actor, body_id: uuid.UUID | None = None, status: FilingStatus | None = None
 ) -> Sequence[Filing]:
     """Return filings: the regulator's all (or one body's), a body admin's own."""
-    query = select(Filing)
-    if actor.is_regulator:
-        if body_id is not None:
-            query = query.where(col(Filing.body_id) == body_id)
-    else:
-        require_body_access(actor, body_id or actor.body_id or uuid.UUID(int=0))
-        query = query.where(col(Filing.body_id) == actor.body_id)
+    query = select(Filing).where(access.rows(actor, Filing))
+    if body_id is not None:
+        access.require(actor, Power.MANAGE_BODY, body_id=body_id)
+        query = query.where(col(Filing.body_id) == body_id)
     if status is not None:
         query = query.where(col(Filing.status) == status)
     return session.exec(query.order_by(col(Filing.created_at).desc())).all()
@@ -190,7 +198,7 @@ def update_filing(session: Session, *, actor: Actor, filing_id: uuid.UUID, data:
     """Replace a draft's programme (drafts only)."""
     get_filing(session, actor=actor, filing_id=filing_id)
     filing: Filing = get_for_update(session, Filing, filing_id)
-    require_body_access(actor, filing.body_id)
+    access.require(actor, Power.MANAGE_BODY, body_id=filing.body_id)
     if filing.status != FilingStatus.DRAFT:
         raise FilingNotEditable(
             f"备案状态为 {filing.status.value}，只有草稿可以修改",
@@ -206,7 +214,7 @@ def update_filing(session: Session, *, actor: Actor, filing_id: uuid.UUID, data:
     record(
         session,
         actor=actor,
-        action="filing.updated",
+        action=FilingAction.UPDATED,
         entity_type="filing",
         entity_id=filing.id,
         body_id=filing.body_id,
@@ -272,99 +280,97 @@ def _refuse(decision: Decision, *, verb_zh: str, verb_en: str) -> FilingRulesFai
 
 def submit_filing(session: Session, *, actor: Actor, filing_id: uuid.UUID, settings: Settings) -> Filing:
     """Submit a draft: run the filing rules; any failure refuses it (and changes nothing), naming every rule."""
-    get_filing(session, actor=actor, filing_id=filing_id)
-    filing: Filing = get_for_update(session, Filing, filing_id)
-    require_body_access(actor, filing.body_id)
-    FILING_TRANSITIONS.check(filing.status, FilingStatus.SUBMITTED)
-    decision = evaluate_filing(session, filing, settings=settings)
-    if not decision.allowed:
-        raise _refuse(decision, verb_zh="备案未能提交", verb_en="the filing was not submitted")
-    filing.status = FilingStatus.SUBMITTED
-    filing.rule_report = decision.as_dict()
-    filing.ruleset_version = decision.version
-    filing.jurisdiction = decision.jurisdiction
-    filing.submitted_at = filing.updated_at = utcnow()
-    session.flush()
-    record(
+    filing = get_filing(session, actor=actor, filing_id=filing_id)
+
+    def prepare(filing: Filing) -> dict[str, Any]:
+        decision = evaluate_filing(session, filing, settings=settings)
+        if not decision.allowed:
+            raise _refuse(decision, verb_zh="备案未能提交", verb_en="the filing was not submitted")
+        filing.rule_report = decision.as_dict()
+        filing.ruleset_version = decision.version
+        filing.jurisdiction = decision.jurisdiction
+        return {"ruleset_version": decision.version}
+
+    return apply_transition(
         session,
+        filing,
+        table=FILING_TRANSITIONS,
+        target=FilingStatus.SUBMITTED,
         actor=actor,
-        action="filing.submitted",
         entity_type="filing",
-        entity_id=filing.id,
         body_id=filing.body_id,
-        before={"status": FilingStatus.DRAFT},
-        after={"status": filing.status, "ruleset_version": decision.version},
+        check=lambda filing: access.require(actor, Power.MANAGE_BODY, body_id=filing.body_id),
+        prepare=prepare,
+        stamp=("submitted_at", "updated_at"),
     )
-    return filing
 
 
 def decide_filing(
     session: Session, *, actor: Actor, filing_id: uuid.UUID, approve: bool, note: str, settings: Settings
 ) -> Filing:
     """Approve or reject a submitted filing (regulator); approval re-runs the rules on today's facts."""
-    require_regulator(actor)
-    get_filing(session, actor=actor, filing_id=filing_id)
-    filing: Filing = get_for_update(session, Filing, filing_id)
+    access.require(actor, Power.REGULATE)
+    filing = get_filing(session, actor=actor, filing_id=filing_id)
     target = FilingStatus.APPROVED if approve else FilingStatus.REJECTED
-    FILING_TRANSITIONS.check(filing.status, target)
-    if approve:
-        body = session.get(EvaluationBody, filing.body_id)
-        if body is not None and body.site_code is None:
-            # Every certificate number (national, and the apprentice records' XT numbers) carries the body's site
-            # code; approving without one would let batches and awards run and fail only at issuing.
-            raise SiteCodeRequired(
-                f"{body.name} 尚未由省级人社部门分配 6 位站点代码，不能批准备案",
-                f"{body.name} has no 6-digit site code assigned by the province: the filing cannot be approved",
-                extra={"body_id": str(body.id), "field": "site_code"},
-            )
-        decision = evaluate_filing(session, filing, settings=settings)
-        if not decision.allowed:
-            raise _refuse(decision, verb_zh="不能批准", verb_en="cannot approve")
-        filing.rule_report = decision.as_dict()
-        filing.ruleset_version = decision.version
-    filing.status = target
-    filing.decision_note = note
-    filing.decided_by = actor.user_id
-    filing.decided_at = filing.updated_at = utcnow()
-    session.flush()
-    record(
+
+    def prepare(filing: Filing) -> None:
+        if approve:
+            _check_approvable(session, filing, settings)
+        filing.decision_note = note
+        filing.decided_by = actor.user_id
+
+    return apply_transition(
         session,
+        filing,
+        table=FILING_TRANSITIONS,
+        target=target,
         actor=actor,
-        action=f"filing.{target.value}",
         entity_type="filing",
-        entity_id=filing.id,
         body_id=filing.body_id,
-        before={"status": FilingStatus.SUBMITTED},
-        after={"status": target},
         reason=note,
+        prepare=prepare,
+        stamp=("decided_at", "updated_at"),
     )
-    return filing
+
+
+def _check_approvable(session: Session, filing: Filing, settings: Settings) -> None:
+    """Refuse approval without a site code or when the rules fail on today's facts; keep the fresh report."""
+    body = session.get(EvaluationBody, filing.body_id)
+    if body is not None and body.site_code is None:
+        # Every certificate number (national, and the apprentice records' XT numbers) carries the body's site
+        # code; approving without one would let batches and awards run and fail only at issuing.
+        raise SiteCodeRequired(
+            f"{body.name} 尚未由省级人社部门分配 6 位站点代码，不能批准备案",
+            f"{body.name} has no 6-digit site code assigned by the province: the filing cannot be approved",
+            extra={"body_id": str(body.id), "field": "site_code"},
+        )
+    decision = evaluate_filing(session, filing, settings=settings)
+    if not decision.allowed:
+        raise _refuse(decision, verb_zh="不能批准", verb_en="cannot approve")
+    filing.rule_report = decision.as_dict()
+    filing.ruleset_version = decision.version
 
 
 def set_filing_status(
     session: Session, *, actor: Actor, filing_id: uuid.UUID, status: FilingStatus, reason: str
 ) -> Filing:
     """Suspend, reinstate (approved again) or revoke (final) a filing, with the reason (regulator)."""
-    require_regulator(actor)
-    get_filing(session, actor=actor, filing_id=filing_id)
-    filing: Filing = get_for_update(session, Filing, filing_id)
-    FILING_TRANSITIONS.check(filing.status, status)
-    before = filing.status
-    filing.status = status
-    filing.status_reason = reason
-    filing.updated_at = utcnow()
-    session.flush()
-    action = {FilingStatus.APPROVED: "reinstated", FilingStatus.SUSPENDED: "suspended"}.get(status, status.value)
-    record(
+    access.require(actor, Power.REGULATE)
+    filing = get_filing(session, actor=actor, filing_id=filing_id)
+
+    def prepare(filing: Filing) -> None:
+        filing.status_reason = reason
+
+    return apply_transition(
         session,
+        filing,
+        table=FILING_TRANSITIONS,
+        target=status,
         actor=actor,
-        action=f"filing.{action}",
         entity_type="filing",
-        entity_id=filing.id,
         body_id=filing.body_id,
-        before={"status": before},
-        after={"status": status},
         reason=reason,
+        prepare=prepare,
     )
     return filing
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from registry import access
 from registry.db import UTCDateTime, enum_type
 from registry.fields import Day, PersonName, line
 
@@ -131,3 +132,14 @@ class PersonPublic(SQLModel):
     id_masked: str
     birth_on: dt.date | None
     employments: list[EmploymentPublic]
+
+
+class PersonAction(StrEnum):
+    """Audit actions of people."""
+
+    CREATED = "person.created"
+    EMPLOYMENT_ADDED = "person.employment.added"
+
+
+# Who sees which rows (registry.access).
+access.register(Person, access.Ownership(person=Person.id, linked_people=True))

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from registry import pii
-from registry.actor import Actor, Role, require_role
+from registry import access, pii
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.bodies.models import EvaluationBody
 from registry.bodies.service import normalise_uscc
@@ -21,6 +22,7 @@ from registry.people.models import (
     EmploymentPublic,
     IdType,
     Person,
+    PersonAction,
     PersonBodyLink,
     PersonCreate,
     PersonPublic,
@@ -89,14 +91,12 @@ def is_linked(session: Session, *, person_id: uuid.UUID, body_id: uuid.UUID | No
 
 def sees_identity(session: Session, *, actor: Actor, person: Person) -> bool:
     """Whether the actor may see the person's full ID number: the regulator, their bodies, themselves."""
-    if actor.is_regulator or actor.person_id == person.id:
-        return True
-    return actor.role == Role.BODY_ADMIN and is_linked(session, person_id=person.id, body_id=actor.body_id)
+    return access.sees(session, actor, person)
 
 
 def register_person(session: Session, *, actor: Actor, data: PersonCreate, settings: Settings) -> tuple[Person, bool]:
     """Register a person, or return the one already registered with this identity; link the actor's body."""
-    require_role(actor, Role.REGULATOR, Role.BODY_ADMIN)
+    access.require(actor, Power.KEEP_RECORDS)
     number = normalise_id(data.id_type, data.id_number)
     existing = find_person(session, settings=settings, id_type=data.id_type, id_number=number)
     created = existing is None
@@ -116,7 +116,7 @@ def register_person(session: Session, *, actor: Actor, data: PersonCreate, setti
         record(
             session,
             actor=actor,
-            action="person.created",
+            action=PersonAction.CREATED,
             entity_type="person",
             entity_id=person.id,
             body_id=actor.body_id,
@@ -144,11 +144,7 @@ def register_person(session: Session, *, actor: Actor, data: PersonCreate, setti
 def get_person(session: Session, *, actor: Actor, person_id: uuid.UUID) -> Person:
     """Return a person the actor may see (regulator, linked bodies, the person themself)."""
     person = session.get(Person, person_id)
-    if person is None or not (
-        actor.is_regulator
-        or actor.person_id == person_id
-        or is_linked(session, person_id=person_id, body_id=actor.body_id)
-    ):
+    if person is None or not access.sees(session, actor, person):
         raise PersonNotFound("人员不存在", "no such person", extra={"person_id": str(person_id)})
     return person
 
@@ -178,7 +174,7 @@ def add_employment(session: Session, *, actor: Actor, person_id: uuid.UUID, data
     record(
         session,
         actor=actor,
-        action="person.employment_added",
+        action=PersonAction.EMPLOYMENT_ADDED,
         entity_type="person",
         entity_id=person_id,
         body_id=actor.body_id,

@@ -12,6 +12,7 @@ from assessment.assessors.models import Assessor
 from assessment.batches.eligibility import DEFAULT_MIN_YEARS, ELIGIBILITY_RULES, EligibilityFacts, EmploymentFacts
 from assessment.batches.models import (
     SESSION_STATUS_ZH,
+    BatchAction,
     Candidate,
     EnrolIn,
     ExamSession,
@@ -121,7 +122,7 @@ def _enrol_person(
     record(
         session,
         actor=actor,
-        action="candidate.enrolled",
+        action=BatchAction.CANDIDATE_ENROLLED,
         entity_type="session",
         entity_id=exam.id,
         body_id=exam.body_id,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlmodel import Session, func, select
 
 from assessment.batches import scoring
 from assessment.batches.models import (
+    BatchAction,
     Candidate,
     ComponentIn,
     ExamSession,
@@ -22,15 +23,17 @@ from assessment.batches.service.errors import BatchIncomplete, ComponentsOutside
 from assessment.batches.service.reads import BATCH_TRANSITIONS, get_batch, missing_scores, require_admin
 from assessment.batches.service.scores import compute_result
 from assessment.batches.service.staffing import add_staff, check_staff, is_staff
-from registry.actor import Actor, require_body_access
+from registry import access
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
 from registry.clock import utcnow
-from registry.errors import PermissionDenied
 from registry.filings.rules import EvaluationMethod
 from registry.filings.service import require_scope
 from registry.grades import GradeCode
 from registry.settings import Settings
+from registry.transitions import apply_transition
 
 
 def change_status(
@@ -39,25 +42,24 @@ def change_status(
     actor: Actor,
     exam: ExamSession,
     target: SessionStatus,
-    action: str,
     reason: str | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> None:
-    BATCH_TRANSITIONS.check(exam.status, target)
-    before = exam.status
-    exam.status = target
-    exam.updated_at = utcnow()
-    session.flush()
-    record(
+    check: Callable[[ExamSession], None] | None = None,
+    prepare: Callable[[ExamSession], Mapping[str, Any] | None] | None = None,
+    stamp: tuple[str, ...] = (),
+) -> ExamSession:
+    """Move a batch along BATCH_TRANSITIONS (registry.transitions.apply_transition), audited under `session`."""
+    return apply_transition(
         session,
+        exam,
+        table=BATCH_TRANSITIONS,
+        target=target,
         actor=actor,
-        action=f"session.{action}",
         entity_type="session",
-        entity_id=exam.id,
         body_id=exam.body_id,
-        before={"status": before},
-        after={"status": target, **(extra or {})},
         reason=reason,
+        check=check,
+        prepare=prepare,
+        stamp=(*stamp, "updated_at"),
     )
 
 
@@ -70,7 +72,7 @@ def _component_rules(components: Sequence[ComponentIn] | None, grade: GradeCode)
 def create_batch(session: Session, *, actor: Actor, data: SessionCreate, settings: Settings) -> ExamSession:
     """Plan a batch under an approved filing: components within policy, enough qualified assessors, a supervisor."""
     body = get_body(session, actor=actor, body_id=data.body_id)
-    require_body_access(actor, body.id)
+    access.require(actor, Power.MANAGE_BODY, body_id=body.id)
     grant = require_scope(
         session,
         body_id=body.id,
@@ -118,7 +120,7 @@ def create_batch(session: Session, *, actor: Actor, data: SessionCreate, setting
     record(
         session,
         actor=actor,
-        action="session.created",
+        action=BatchAction.CREATED,
         entity_type="session",
         entity_id=exam.id,
         body_id=body.id,
@@ -134,18 +136,16 @@ def create_batch(session: Session, *, actor: Actor, data: SessionCreate, setting
 
 def open_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> ExamSession:
     """Open a planned batch for scoring."""
-    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     require_admin(actor, exam)
-    change_status(session, actor=actor, exam=exam, target=SessionStatus.OPEN, action="opened")
-    return exam
+    return change_status(session, actor=actor, exam=exam, target=SessionStatus.OPEN)
 
 
 def cancel_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, reason: str) -> ExamSession:
     """Cancel a batch that has not been attested."""
-    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     require_admin(actor, exam)
-    change_status(session, actor=actor, exam=exam, target=SessionStatus.CANCELLED, action="cancelled", reason=reason)
-    return exam
+    return change_status(session, actor=actor, exam=exam, target=SessionStatus.CANCELLED, reason=reason)
 
 
 def require_complete(session: Session, exam: ExamSession) -> None:
@@ -161,34 +161,47 @@ def require_complete(session: Session, exam: ExamSession) -> None:
 
 def attest_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, note: str = "") -> ExamSession:
     """The batch's supervisor attests that the exam ran properly and scoring is complete (open → scored)."""
-    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
-    if not is_staff(session, actor, exam.id, StaffRole.SUPERVISOR):
-        raise PermissionDenied("只有本批次的质量督导员可以签署", "only this batch's supervisor may attest")
-    BATCH_TRANSITIONS.check(exam.status, SessionStatus.SCORED)
-    require_complete(session, exam)
-    exam.attested_at = utcnow()
-    exam.attested_by = actor.assessor_id
-    change_status(session, actor=actor, exam=exam, target=SessionStatus.SCORED, action="attested", reason=note or None)
-    return exam
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
+    access.require(actor, Power.ATTEST, on_staff=is_staff(session, actor, exam.id, StaffRole.SUPERVISOR))
+
+    def prepare(exam: ExamSession) -> None:
+        require_complete(session, exam)
+        exam.attested_by = actor.assessor_id
+
+    return change_status(
+        session,
+        actor=actor,
+        exam=exam,
+        target=SessionStatus.SCORED,
+        reason=note or None,
+        prepare=prepare,
+        stamp=("attested_at",),
+    )
 
 
 def finalize_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> ExamSession:
     """Compute every result and lock the scores; refused without the supervisor's attestation or with gaps."""
-    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     require_admin(actor, exam)
-    if exam.status == SessionStatus.OPEN or exam.attested_at is None:
-        raise NotAttested("质量督导员尚未签署，不能定稿", "the supervisor has not attested the batch: cannot finalize")
-    BATCH_TRANSITIONS.check(exam.status, SessionStatus.FINALIZED)
-    require_complete(session, exam)
-    candidates = session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all()
-    passed = sum(1 for c in candidates if compute_result(session, exam, c).passed)
-    exam.finalized_at = utcnow()
-    change_status(
+
+    def check(exam: ExamSession) -> None:
+        if exam.status == SessionStatus.OPEN or exam.attested_at is None:
+            raise NotAttested(
+                "质量督导员尚未签署，不能定稿", "the supervisor has not attested the batch: cannot finalize"
+            )
+
+    def prepare(exam: ExamSession) -> dict[str, Any]:
+        require_complete(session, exam)
+        candidates = session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all()
+        passed = sum(1 for c in candidates if compute_result(session, exam, c).passed)
+        return {"candidates": len(candidates), "passed": passed}
+
+    return change_status(
         session,
         actor=actor,
         exam=exam,
         target=SessionStatus.FINALIZED,
-        action="finalized",
-        extra={"candidates": len(candidates), "passed": passed},
+        check=check,
+        prepare=prepare,
+        stamp=("finalized_at",),
     )
-    return exam

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from assessment.batches.models import (
     SESSION_STATUS_ZH,
+    BatchAction,
     Candidate,
     ExamSession,
     Objection,
@@ -24,31 +26,27 @@ from assessment.batches.service.errors import (
     PublicityNotOver,
 )
 from assessment.batches.service.lifecycle import change_status
-from assessment.batches.service.reads import BATCH_TRANSITIONS, candidate_in, get_batch, require_admin
+from assessment.batches.service.reads import OBJECTION_TRANSITIONS, candidate_in, get_batch, require_admin
 from registry.actor import Actor
 from registry.audit.service import record
 from registry.awards.models import AwardBasis
 from registry.awards.service import create_award, held_grades
 from registry.clock import utcnow
 from registry.settings import Settings
+from registry.transitions import apply_transition
 
 
 def publish_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, settings: Settings) -> ExamSession:
     """Publish the results (公示) for REGISTRY_PUBLICITY_DAYS, during which objections may be filed."""
-    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     require_admin(actor, exam)
-    now = utcnow()
-    exam.published_at = now
-    exam.publicity_ends_at = now + dt.timedelta(days=settings.publicity_days)
-    change_status(
-        session,
-        actor=actor,
-        exam=exam,
-        target=SessionStatus.PUBLISHED,
-        action="published",
-        extra={"publicity_ends_at": exam.publicity_ends_at},
-    )
-    return exam
+
+    def prepare(exam: ExamSession) -> dict[str, Any]:
+        exam.published_at = utcnow()
+        exam.publicity_ends_at = exam.published_at + dt.timedelta(days=settings.publicity_days)
+        return {"publicity_ends_at": exam.publicity_ends_at}
+
+    return change_status(session, actor=actor, exam=exam, target=SessionStatus.PUBLISHED, prepare=prepare)
 
 
 def file_objection(session: Session, *, actor: Actor, batch_id: uuid.UUID, data: ObjectionIn) -> Objection:
@@ -68,7 +66,7 @@ def file_objection(session: Session, *, actor: Actor, batch_id: uuid.UUID, data:
     record(
         session,
         actor=actor,
-        action="objection.filed",
+        action=BatchAction.OBJECTION_FILED,
         entity_type="session",
         entity_id=exam.id,
         body_id=exam.body_id,
@@ -81,82 +79,83 @@ def decide_objection(
     session: Session, *, actor: Actor, batch_id: uuid.UUID, objection_id: uuid.UUID, uphold: bool, note: str
 ) -> Objection:
     """Uphold or dismiss an objection (the body or the regulator); an upheld one withholds the award."""
-    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     require_admin(actor, exam)
     objection = session.get(Objection, objection_id)
     if objection is None or objection.session_id != exam.id:
         raise ObjectionNotFound("该批次没有此异议", "no such objection in this batch")
-    if objection.status != ObjectionStatus.OPEN:
-        raise BatchStateConflict("该异议已处理", "the objection has been decided already")
-    objection.status = ObjectionStatus.UPHELD if uphold else ObjectionStatus.DISMISSED
-    objection.decision_note = note
-    objection.decided_at = utcnow()
-    objection.decided_by = actor.label
-    session.flush()
-    record(
+
+    def check(objection: Objection) -> None:
+        if objection.status != ObjectionStatus.OPEN:
+            raise BatchStateConflict("该异议已处理", "the objection has been decided already")
+
+    def prepare(objection: Objection) -> None:
+        objection.decision_note = note
+        objection.decided_by = actor.label
+
+    return apply_transition(
         session,
+        objection,
+        table=OBJECTION_TRANSITIONS,
+        target=ObjectionStatus.UPHELD if uphold else ObjectionStatus.DISMISSED,
         actor=actor,
-        action=f"objection.{objection.status.value}",
-        entity_type="session",
-        entity_id=exam.id,
+        entity_type="objection",
         body_id=exam.body_id,
         reason=note,
-        before={"objection_id": objection.id, "status": ObjectionStatus.OPEN},
-        after={"status": objection.status},
+        check=check,
+        prepare=prepare,
+        stamp=("decided_at",),
+        before={"objection_id": objection.id},
+        audit_entity=("session", exam.id),  # objections are audited on their batch
     )
-    return objection
 
 
 def close_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> ExamSession:
     """Close after 公示: passing candidates without an upheld objection receive their grade awards."""
-    exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
+    exam = get_batch(session, actor=actor, batch_id=batch_id)
     require_admin(actor, exam)
-    BATCH_TRANSITIONS.check(exam.status, SessionStatus.CLOSED)
-    assert exam.publicity_ends_at is not None
-    if utcnow() < exam.publicity_ends_at:
-        raise PublicityNotOver(
-            f"公示期至 {exam.publicity_ends_at:%Y-%m-%d %H:%M} UTC 结束，之前不能结束批次",
-            f"the publicity period runs until {exam.publicity_ends_at.isoformat()}",
-            extra={"publicity_ends_at": exam.publicity_ends_at.isoformat()},
-        )
-    objections = session.exec(select(Objection).where(Objection.session_id == exam.id)).all()
-    if any(o.status == ObjectionStatus.OPEN for o in objections):
-        raise ObjectionsOpen("尚有异议未处理", "objections are still undecided")
-    upheld = {o.candidate_id for o in objections if o.status == ObjectionStatus.UPHELD}
-    awarded = withheld = already = 0
-    for candidate in session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all():
-        if not candidate.passed:
-            continue
-        if candidate.id in upheld:
-            withheld += 1
-            continue
-        held = held_grades(session, person_id=candidate.person_id, occupation_code=exam.occupation_code)
-        if any(g == exam.grade for g, _ in held):
-            already += 1
-            continue
-        award = create_award(
-            session,
-            actor=actor,
-            person_id=candidate.person_id,
-            body_id=exam.body_id,
-            occupation_code=exam.occupation_code,
-            work_type=exam.work_type,
-            grade=exam.grade,
-            basis=AwardBasis.EXAM,
-            basis_ref=candidate.id,
-        )
-        candidate.award_id = award.id
-        awarded += 1
-    exam.closed_at = utcnow()
-    change_status(
-        session,
-        actor=actor,
-        exam=exam,
-        target=SessionStatus.CLOSED,
-        action="closed",
-        extra={"awarded": awarded, "withheld_by_objection": withheld, "already_held": already},
+
+    def prepare(exam: ExamSession) -> dict[str, Any]:
+        assert exam.publicity_ends_at is not None
+        if utcnow() < exam.publicity_ends_at:
+            raise PublicityNotOver(
+                f"公示期至 {exam.publicity_ends_at:%Y-%m-%d %H:%M} UTC 结束，之前不能结束批次",
+                f"the publicity period runs until {exam.publicity_ends_at.isoformat()}",
+                extra={"publicity_ends_at": exam.publicity_ends_at.isoformat()},
+            )
+        objections = session.exec(select(Objection).where(Objection.session_id == exam.id)).all()
+        if any(o.status == ObjectionStatus.OPEN for o in objections):
+            raise ObjectionsOpen("尚有异议未处理", "objections are still undecided")
+        upheld = {o.candidate_id for o in objections if o.status == ObjectionStatus.UPHELD}
+        awarded = withheld = already = 0
+        for candidate in session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all():
+            if not candidate.passed:
+                continue
+            if candidate.id in upheld:
+                withheld += 1
+                continue
+            held = held_grades(session, person_id=candidate.person_id, occupation_code=exam.occupation_code)
+            if any(g == exam.grade for g, _ in held):
+                already += 1
+                continue
+            award = create_award(
+                session,
+                actor=actor,
+                person_id=candidate.person_id,
+                body_id=exam.body_id,
+                occupation_code=exam.occupation_code,
+                work_type=exam.work_type,
+                grade=exam.grade,
+                basis=AwardBasis.EXAM,
+                basis_ref=candidate.id,
+            )
+            candidate.award_id = award.id
+            awarded += 1
+        return {"awarded": awarded, "withheld_by_objection": withheld, "already_held": already}
+
+    return change_status(
+        session, actor=actor, exam=exam, target=SessionStatus.CLOSED, prepare=prepare, stamp=("closed_at",)
     )
-    return exam
 
 
 def award_ids_of_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> list[uuid.UUID]:

@@ -9,21 +9,22 @@ from sqlmodel import Session, col, select
 
 from assessment.assessors.service import get_assessor
 from assessment.batches.models import (
+    BatchAction,
     Candidate,
     ExamSession,
+    ObjectionStatus,
     Score,
     ScoreCorrection,
     SessionComponent,
-    SessionStaff,
     SessionStatus,
     StaffRole,
 )
 from assessment.batches.service.errors import BatchNotFound, CandidateNotFound
-from assessment.batches.service.staffing import is_staff, staff_of
-from registry import pii
-from registry.actor import Actor, Role, require_body_access
+from assessment.batches.service.staffing import staff_of
+from registry import access, pii
+from registry.access import Power
+from registry.actor import Actor
 from registry.db import get_for_update
-from registry.errors import PermissionDenied
 from registry.people.models import Person
 from registry.settings import Settings
 from registry.transitions import TransitionTable
@@ -36,6 +37,22 @@ BATCH_TRANSITIONS = TransitionTable(
         SessionStatus.SCORED: {SessionStatus.FINALIZED},
         SessionStatus.FINALIZED: {SessionStatus.PUBLISHED},
         SessionStatus.PUBLISHED: {SessionStatus.CLOSED},
+    },
+    actions={
+        SessionStatus.OPEN: BatchAction.OPENED,
+        SessionStatus.CANCELLED: BatchAction.CANCELLED,
+        SessionStatus.SCORED: BatchAction.ATTESTED,
+        SessionStatus.FINALIZED: BatchAction.FINALIZED,
+        SessionStatus.PUBLISHED: BatchAction.PUBLISHED,
+        SessionStatus.CLOSED: BatchAction.CLOSED,
+    },
+)
+OBJECTION_TRANSITIONS = TransitionTable(
+    "异议 objection",
+    {ObjectionStatus.OPEN: {ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED}},
+    actions={
+        ObjectionStatus.UPHELD: BatchAction.OBJECTION_UPHELD,
+        ObjectionStatus.DISMISSED: BatchAction.OBJECTION_DISMISSED,
     },
 )
 ENROLMENT_OPEN = frozenset({SessionStatus.PLANNED, SessionStatus.OPEN})
@@ -55,8 +72,7 @@ def components_of(session: Session, batch_id: uuid.UUID) -> list[SessionComponen
 def get_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, lock: bool = False) -> ExamSession:
     """Return a batch the actor may see: the regulator, its body's admins, its own assessors and supervisor."""
     exam = session.get(ExamSession, batch_id)
-    visible = exam is not None and (actor.sees_body(exam.body_id) or is_staff(session, actor, exam.id))
-    if not visible:
+    if exam is None or not access.sees(session, actor, exam):
         raise BatchNotFound("考务批次不存在", "no such exam batch", extra={"session_id": str(batch_id)})
     if lock:
         exam = get_for_update(session, ExamSession, batch_id)
@@ -68,17 +84,9 @@ def list_batches(
     session: Session, *, actor: Actor, body_id: uuid.UUID | None = None, status: SessionStatus | None = None
 ) -> Sequence[ExamSession]:
     """Return batches: the regulator's all, a body's own, an assessor's assigned ones."""
-    query = select(ExamSession)
-    if actor.is_regulator:
-        if body_id is not None:
-            query = query.where(ExamSession.body_id == body_id)
-    elif actor.role == Role.BODY_ADMIN:
-        query = query.where(ExamSession.body_id == actor.body_id)
-    elif actor.assessor_id is not None:
-        mine = select(SessionStaff.session_id).where(SessionStaff.assessor_id == actor.assessor_id)
-        query = query.where(col(ExamSession.id).in_(mine))
-    else:
-        raise PermissionDenied("无权查看考务批次", "you may not list exam batches")
+    query = select(ExamSession).where(
+        access.rows(actor, ExamSession), access.narrowed(actor, ExamSession.body_id, body_id)
+    )
     if status is not None:
         query = query.where(ExamSession.status == status)
     return session.exec(query.order_by(col(ExamSession.exam_on).desc())).all()
@@ -94,7 +102,7 @@ def candidate_in(session: Session, exam: ExamSession, candidate_id: uuid.UUID) -
 
 
 def require_admin(actor: Actor, exam: ExamSession) -> None:
-    require_body_access(actor, exam.body_id)
+    access.require(actor, Power.MANAGE_BODY, body_id=exam.body_id)
 
 
 def candidates_by_identity(session: Session, exam: ExamSession, settings: Settings) -> dict[tuple[str, str], uuid.UUID]:

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from assessment.batches import scoring
 from assessment.batches.models import (
     SESSION_STATUS_ZH,
+    BatchAction,
     Candidate,
     CorrectionIn,
     ExamSession,
@@ -28,10 +29,12 @@ from assessment.batches.service.reads import (
     get_batch,
 )
 from assessment.batches.service.staffing import staff_assessor
-from registry.actor import Actor, Role
+from registry import access
+from registry.access import Power
+from registry.actor import Actor
 from registry.audit.service import record
 from registry.clock import utcnow
-from registry.errors import InvalidInput, PermissionDenied
+from registry.errors import InvalidInput
 from registry.filings.rules import EvaluationMethod
 from registry.settings import Settings
 from registry.tabular import Row, RowError, raise_row_errors
@@ -99,7 +102,7 @@ def record_scores(
         record(
             session,
             actor=actor,
-            action="score.recorded",
+            action=BatchAction.SCORE_RECORDED,
             entity_type="session",
             entity_id=exam.id,
             body_id=exam.body_id,
@@ -172,14 +175,7 @@ def correct_score(
 ) -> ScoreCorrection:
     """Correct a locked score with a reason (the scoring assessor or the body); a separate, visible record."""
     exam = get_batch(session, actor=actor, batch_id=batch_id, lock=True)
-    if not (
-        actor.assessor_id == data.assessor_id
-        or (actor.role == Role.BODY_ADMIN and actor.body_id == exam.body_id)
-        or actor.is_regulator
-    ):
-        raise PermissionDenied(
-            "只有评分的考评员或本机构可以更正分数", "only the scoring assessor or the body may correct"
-        )
+    access.require(actor, Power.CORRECT_SCORE, body_id=exam.body_id, own=actor.assessor_id == data.assessor_id)
     if exam.status not in CORRECTABLE:
         raise BatchStateConflict(
             f"批次状态为{SESSION_STATUS_ZH[exam.status]}，不能更正（定稿后、结束前可更正）",
@@ -210,7 +206,7 @@ def correct_score(
     record(
         session,
         actor=actor,
-        action="score.corrected",
+        action=BatchAction.SCORE_CORRECTED,
         entity_type="session",
         entity_id=exam.id,
         body_id=exam.body_id,

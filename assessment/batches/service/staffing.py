@@ -15,9 +15,10 @@ from assessment.batches.models import (
     SessionStaff,
     StaffRole,
 )
-from registry import grades
+from registry import access, grades
+from registry.access import Power
 from registry.actor import Actor
-from registry.errors import InvalidInput, PermissionDenied
+from registry.errors import InvalidInput
 from registry.grades import GradeCode
 from registry.settings import Settings
 
@@ -35,8 +36,7 @@ def is_staff(session: Session, actor: Actor, batch_id: uuid.UUID, role: StaffRol
 
 
 def staff_assessor(session: Session, actor: Actor, exam: ExamSession) -> uuid.UUID:
-    if not is_staff(session, actor, exam.id, StaffRole.ASSESSOR):
-        raise PermissionDenied("只有本批次的考评员可以录入分数", "only this batch's assessors may record scores")
+    access.require(actor, Power.SCORE, on_staff=is_staff(session, actor, exam.id, StaffRole.ASSESSOR))
     assert actor.assessor_id is not None
     return actor.assessor_id
 

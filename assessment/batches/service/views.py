@@ -27,14 +27,13 @@ from assessment.batches.models import (
 from assessment.batches.service.errors import BatchNotFound
 from assessment.batches.service.reads import components_of, effective_scores, get_batch
 from assessment.batches.service.staffing import is_staff, staff_of
-from registry import grades
+from registry import access, grades
 from registry.actor import Actor
 from registry.bodies.models import EvaluationBody
 from registry.catalogue.models import Occupation
 from registry.filings.models import Filing
 from registry.filings.rules import METHOD_ZH
 from registry.people.models import Person
-from registry.people.service import sees_identity
 from registry.validators import mask_id_public, mask_name
 
 
@@ -87,7 +86,7 @@ def candidate_views(session: Session, *, actor: Actor, exam: ExamSession) -> lis
             kind: [str(scoring.from_tenths(v)) for v in by_assessor.values()]
             for kind, by_assessor in effective_scores(session, candidate.id).items()
         }
-        visible = sees_identity(session, actor=actor, person=person) or is_staff(session, actor, exam.id)
+        visible = access.sees(session, actor, person) or is_staff(session, actor, exam.id)
         views.append(
             CandidatePublic(
                 id=candidate.id,
