@@ -14,8 +14,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.errors import install_error_handlers
 from api.guard import TextGuard
 from api.jobs import JobQueue, make_queue, resume_unfinished
+from api.logs import RequestLog, configure_logging
 from api.openapi import install_openapi
-from api.ratelimit import SlidingWindow
+from api.ratelimit import ClientLimits
 from api.routers import (
     assessors,
     audit,
@@ -30,13 +31,15 @@ from api.routers import (
     jobs,
     people,
     recognitions,
+    regulator,
     rules,
     sessions,
     verify,
 )
 from api.templating import TEMPLATES
-from registry.db import Reads, get_engine
+from registry.db import Reads, get_engine, session_scope
 from registry.settings import Settings, get_settings
+from regulator.verification_log import VerificationLog
 
 DESCRIPTION = """
 新八级工职业技能等级登记系统 — the registry of China's New Eight-Level vocational skill grades
@@ -48,16 +51,32 @@ a 422 adds `fields`, schema ValidationErrorOut), and every operation lists the e
 """
 
 
+@asynccontextmanager
+async def _verification_flusher(app: FastAPI, *, enabled: bool) -> AsyncIterator[None]:
+    """Write this process's buffered verification events from a background thread while the app runs."""
+    log: VerificationLog = app.state.verification_log
+    if enabled:
+        log.start(lambda: session_scope(app.state.engine))
+    try:
+        yield
+    finally:
+        if enabled:
+            await anyio.to_thread.run_sync(lambda: log.stop(lambda: session_scope(app.state.engine)))
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     engine: Engine | None = None,
     read_engine: Engine | None = None,
     resume_jobs: bool = False,
+    flush_verifications: bool = False,
 ) -> FastAPI:
     """Build the application for these settings (default: the environment) and engines (default: the settings').
 
     resume_jobs: hand unfinished jobs nobody runs to the queue at start-up (the served app does; see served_app).
+    flush_verifications: write the buffered verification events from a background thread while the app runs
+    (the served app does; tests and embedders call app.state.verification_log.flush themselves).
     """
     settings = settings or get_settings()
 
@@ -67,7 +86,8 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if resume_jobs:
             await anyio.to_thread.run_sync(lambda: resume_unfinished(app.state.engine, job_queue(settings).submit))
-        yield
+        async with _verification_flusher(app, enabled=flush_verifications):
+            yield
 
     app = FastAPI(
         lifespan=lifespan,
@@ -78,12 +98,16 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.engine = engine or get_engine(settings.database_url, settings.threads)
+    app.state.engine = engine or get_engine(
+        settings.database_url, settings.threads, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
     replica = read_engine
     if replica is None and settings.read_database_url:
         replica = get_engine(settings.read_database_url, settings.threads)
     app.state.reads = Reads(app.state.engine, replica, fallback_seconds=settings.read_fallback_seconds)
-    app.state.lookups = SlidingWindow()
+    app.state.limits = ClientLimits(settings)
+    app.state.verification_log = VerificationLog(settings)
+    configure_logging(settings.log_format)
     queues: list[JobQueue] = []
 
     def job_queue(_settings: Settings) -> JobQueue:
@@ -99,6 +123,7 @@ def create_app(
         # rate limits count against request.client. `registry serve` turns uvicorn's own handling off so this is
         # the one place it happens, whatever server runs the app.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
+    app.add_middleware(RequestLog)  # outermost: times and logs everything, 500s included
     app.include_router(health.router)
     app.include_router(catalogue.router)
     app.include_router(rules.router)
@@ -115,6 +140,7 @@ def create_app(
     app.include_router(credentials.router)
     app.include_router(audit.router)
     app.include_router(jobs.router)
+    app.include_router(regulator.router)
 
     install_openapi(app)
 
@@ -126,5 +152,6 @@ def create_app(
 
 
 def served_app() -> FastAPI:
-    """The app `registry serve` runs: as create_app(), and jobs left unfinished by a dead process resume."""
-    return create_app(resume_jobs=True)
+    """The app `registry serve` runs: as create_app(), jobs left unfinished by a dead process resume, and this
+    process's verification events are written in the background."""
+    return create_app(resume_jobs=True, flush_verifications=True)

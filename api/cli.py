@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import Engine
 
 from assessment.recognition.service import load_competition_defaults
 from certificates import signing
@@ -20,8 +21,10 @@ from registry.catalogue.service import import_occupations
 from registry.clock import utcnow
 from registry.db import get_engine, session_scope
 from registry.errors import DomainError
-from registry.settings import InvalidSettings, get_settings
+from registry.settings import InvalidSettings, Settings, get_settings
 from registry.tabular import read_table
+
+EXIT_BUSY = 75  # EX_TEMPFAIL (sysexits.h): a temporary failure, retrying later may succeed
 
 app = typer.Typer(help="新八级工 Registry command line.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema and reference data.", no_args_is_help=True)
@@ -40,6 +43,11 @@ jobs_app = typer.Typer(help="Background jobs (bulk issuance, export, import).", 
 app.add_typer(jobs_app, name="jobs")
 
 
+def _engine(settings: Settings) -> Engine:
+    """The process engine for the configured database (a SQLite writer waits REGISTRY_SQLITE_BUSY_TIMEOUT_MS)."""
+    return get_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
 def _fail(error: DomainError) -> None:
     typer.secho(f"错误 / error [{error.code}]: {error.zh}", fg=typer.colors.RED, err=True)
     typer.secho(f"  {error.en}", fg=typer.colors.RED, err=True)
@@ -52,7 +60,7 @@ def migrate_and_load() -> None:
     """Bring the configured database to the newest schema and load the shipped reference data."""
     settings = get_settings()
     schema.upgrade(settings.database_url)
-    with session_scope(get_engine(settings.database_url)) as session:
+    with session_scope(_engine(settings)) as session:
         changed = load_reference_data(session)
         changed["competition_rule"] = load_competition_defaults(session)
     touched = ", ".join(f"{table} {n}" for table, n in changed.items() if n) or "nothing changed"
@@ -82,6 +90,50 @@ def db_current() -> None:
     typer.echo(f"current: {schema.current_revision(url)}  head: {schema.head_revision()}")
 
 
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(help="the backup file to write (SQLite file / pg_dump custom archive)")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+) -> None:
+    """Write a consistent backup of the database while it runs (SQLite online backup; PostgreSQL pg_dump -Fc).
+
+    The signing keys (REGISTRY_KEY_DIR) are files: back them up separately, and keep both safe (personal data).
+    """
+    from registry.backup import backup
+
+    settings = get_settings()
+    try:
+        report = backup(settings.database_url, path, force=force)
+    except DomainError as error:
+        _fail(error)
+        return
+    typer.echo(f"backup written: {report.path} ({report.kind}, {_size(report.size_bytes)}, {report.seconds:.2f} s)")
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="a file written by `registry db backup`")],
+    force: Annotated[bool, typer.Option("--force", help="replace a database that already has tables")] = False,
+) -> None:
+    """Restore a backup into the configured database (refused over one with tables unless --force), then check
+    the audit chain. Stop the API processes first: they keep their connections."""
+    from registry.backup import restore, table_counts
+
+    settings = get_settings()
+    try:
+        report = restore(settings.database_url, path, force=force)
+    except DomainError as error:
+        _fail(error)
+        return
+    counts = table_counts(settings.database_url)
+    typer.echo(f"restored {report.path} in {report.seconds:.2f} s: {len(counts)} tables, {sum(counts.values())} rows")
+    audit_verify()
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MiB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KiB"
+
+
 @import_app.command("occupations")
 def import_occupations_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or .xlsx file")],
@@ -95,7 +147,7 @@ def import_occupations_command(
             required=("code", "name_zh", "name_en", "sector", "levels", "work_types", "standard_ref"),
             optional=("source",),
         )
-        with session_scope(get_engine(settings.database_url)) as session:
+        with session_scope(_engine(settings)) as session:
             report = import_occupations(session, rows)
     except DomainError as error:
         _fail(error)
@@ -118,7 +170,7 @@ def import_results_command(
     try:
         rows = read_table(file.read_bytes(), filename=file.name, required=RESULT_COLUMNS, optional=RESULT_OPTIONAL)
         with (
-            session_scope(get_engine(settings.database_url)) as session,
+            session_scope(_engine(settings)) as session,
             typer.progressbar(length=result_groups(rows), label="recording scores") as bar,
         ):
             summary = import_results(
@@ -151,7 +203,7 @@ def import_legacy_command(
     try:
         rows = read_table(file.read_bytes(), filename=file.name, required=LEGACY_COLUMNS, optional=LEGACY_OPTIONAL)
         with (
-            session_scope(get_engine(settings.database_url)) as session,
+            session_scope(_engine(settings)) as session,
             typer.progressbar(length=len(rows), label="recording legacy certificates") as bar,
         ):
             summary = import_legacy(
@@ -207,7 +259,7 @@ def users_create(
         typer.secho("错误 / error: --body-id / --person-id 应为 UUID / must be UUIDs", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
     try:
-        with session_scope(get_engine(settings.database_url)) as session:
+        with session_scope(_engine(settings)) as session:
             user = create_user(session, actor=Actor.system("cli"), data=data, settings=settings)
     except DomainError as error:
         _fail(error)
@@ -219,7 +271,7 @@ def users_create(
 def audit_verify() -> None:
     """Check the audit hash chain; exit 1 naming the first broken event."""
     settings = get_settings()
-    with session_scope(get_engine(settings.database_url), readonly=True) as session:
+    with session_scope(_engine(settings), readonly=True) as session:
         report = verify_chain(session)
     if report.ok:
         typer.echo(f"audit chain intact: {report.checked} events, last #{report.last_seq}")
@@ -412,7 +464,7 @@ def demo() -> None:
     migrate_and_load()
     settings = get_settings()
     try:
-        with session_scope(get_engine(settings.database_url)) as session:
+        with session_scope(_engine(settings)) as session:
             lines = load_demo(session, settings)
     except DomainError as error:
         _fail(error)
@@ -503,13 +555,39 @@ def run_uvicorn(factory: str, *, host: str, port: int, workers: int) -> None:
     """
     import uvicorn
 
-    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level="info", proxy_headers=False)
+    from api.logs import uvicorn_log_config
+
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+        access_log=False,  # raw paths carry tokens, and client addresses are personal data: api.logs logs instead
+        log_config=uvicorn_log_config(get_settings().log_format),
+    )
 
 
 def main() -> None:
     """Entry point of the `registry` console script."""
+    import sqlalchemy as sa
+
+    from registry.db import is_busy
+
     try:
         app()
     except InvalidSettings as error:  # the message names settings, never their values
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         sys.exit(1)
+    except sa.exc.OperationalError as error:
+        if not is_busy(error):
+            raise
+        typer.secho(
+            "数据库繁忙：另一个写入者占用了写锁，未做任何修改，请稍后重试 / database busy: another writer held the "
+            "write lock (REGISTRY_SQLITE_BUSY_TIMEOUT_MS); nothing was changed, retry later",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        sys.exit(EXIT_BUSY)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from api.demo_regulator import seed_regulator_year
 from assessment.assessors.models import Assessor, AssessorCreate, AssessorKind
 from assessment.assessors.service import register_assessor
 from assessment.batches.models import EnrolIn, ExamSession, SessionComponent, SessionCreate, SessionStatus
@@ -984,6 +985,7 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
             settings=settings,
         )
         shared = [f"  share link (加注, 30 days, shown once): {share_url(settings, code)}"]
+    regulator_lines = seed_regulator_year(session, settings)
     _, occupations = search_occupations(session, limit=1)
     base = settings.public_base
     published = session.exec(select(ExamSession.id).where(ExamSession.status == SessionStatus.PUBLISHED)).first()
@@ -1013,4 +1015,5 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         f"  occupations:       {base}/api/v1/occupations?q=6-18",
         f"  比照 look-ups:      {base}/api/v1/equivalences?education=bachelor",
         f"                     {base}/api/v1/equivalences?grade=senior&as_of=2020-01-01",
+        *regulator_lines,
     ]

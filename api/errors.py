@@ -6,11 +6,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from registry.db import is_busy
 from registry.errors import (
     AuthenticationFailed,
     Conflict,
@@ -39,6 +41,9 @@ STATUS_BY_FAMILY: tuple[tuple[type[DomainError], int], ...] = (
     (RateLimited, 429),
     (InvalidInput, 400),
 )
+
+BUSY_RETRY_AFTER = 1  # seconds: a SQLite write lock is held for a transaction, not longer
+UNAVAILABLE_RETRY_AFTER = 5
 
 HTTP_CODES = {
     400: ("bad_request", "请求无效", "bad request"),
@@ -117,6 +122,18 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc.detail, str) and exc.detail not in {"Not Found", "Method Not Allowed"}:
             en = exc.detail
         return JSONResponse(error_body(code, zh, en), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(sa.exc.OperationalError)
+    async def _database(_: Request, exc: sa.exc.OperationalError) -> JSONResponse:
+        # SQLite: another writer kept the write lock past REGISTRY_SQLITE_BUSY_TIMEOUT_MS. PostgreSQL: the server
+        # went away, a deadlock or serialization failure. Nothing was committed; the client may simply retry.
+        if is_busy(exc):
+            log.warning("database busy: write lock not granted in time; answered 503")
+            body = error_body("database_busy", "数据库繁忙，请稍后重试", "the database is busy; please retry")
+            return JSONResponse(body, status_code=503, headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+        log.error("database unavailable: %s", exc.orig.__class__.__name__ if exc.orig else exc.__class__.__name__)
+        body = error_body("database_unavailable", "数据库暂时不可用，请稍后重试", "the database is unavailable; retry")
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "certificates.models",
     "certificates.open_models",
     "registry.jobs.models",
+    "regulator.models",
 )
 
 

@@ -56,6 +56,7 @@ DESCRIPTIONS = {
     413: "The upload is over the size limit · 上传内容过大",
     422: "Malformed request: fields listed · 请求格式错误（逐项列出）",
     429: "Too many attempts: see Retry-After · 操作过于频繁",
+    503: "Not ready, or the database is busy or unavailable: retry (see Retry-After) · 服务暂不可用，请稍后重试",
 }
 
 

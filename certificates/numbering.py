@@ -21,9 +21,10 @@ APPRENTICE_PREFIX = "XT"
 MAX_SERIAL = 999_999
 NATIONAL = re.compile(
     r"^(?P<cat>[YS])(?P<ministry>\d{4})(?P<province>\d{2})(?P<site>\d{6})(?P<year>\d{2})"
-    r"(?P<level>[1-5A-Z])(?P<serial>\d{6})$"
+    r"(?P<level>[1-5A-Z])(?P<serial>\d{6})$",
+    re.ASCII,  # \d is otherwise any Unicode digit: full-width numbers must not pass as well-formed
 )
-APPRENTICE = re.compile(r"^XT(?P<province>\d{2})(?P<site>\d{6})(?P<year>\d{2})(?P<serial>\d{6})$")
+APPRENTICE = re.compile(r"^XT(?P<province>\d{2})(?P<site>\d{6})(?P<year>\d{2})(?P<serial>\d{6})$", re.ASCII)
 
 
 class NumberingError(ValueError):
@@ -76,11 +77,11 @@ def parts_for(
     """Check and assemble the parts of a number; the body's site code must have been assigned."""
     if category not in {"Y", "S"}:
         raise NumberingError(f"category must be Y or S, got {category!r}")
-    if not re.fullmatch(r"\d{4}", ministry_code):
+    if not re.fullmatch(r"[0-9]{4}", ministry_code):
         raise NumberingError(f"ministry code must be 4 digits, got {ministry_code!r}")
-    if not re.fullmatch(r"\d{2}", province_code):
+    if not re.fullmatch(r"[0-9]{2}", province_code):
         raise NumberingError(f"province code must be 2 digits, got {province_code!r}")
-    if site_code is None or not re.fullmatch(r"\d{6}", site_code):
+    if site_code is None or not re.fullmatch(r"[0-9]{6}", site_code):
         raise NumberingError("the body has no 6-digit site code assigned by the province")
     if (
         special_letter == chief_letter

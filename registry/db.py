@@ -86,6 +86,7 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(path)
 
 
+DEFAULT_BUSY_TIMEOUT_MS = 30_000
 IDLE_PING_SECONDS = 10.0  # a pooled connection idle longer than this is pinged before use
 POOL_RECYCLE_SECONDS = 1800
 
@@ -116,11 +117,13 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise sa.exc.DisconnectionError("idle connection is gone")  # the pool opens a fresh one
 
 
-def make_engine(url: str, *, pool_size: int = 16) -> Engine:
+def make_engine(url: str, *, pool_size: int = 16, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Engine:
     """Create an engine: SQLite with WAL, foreign keys and explicit BEGIN; PostgreSQL via psycopg 3.
 
     pool_size should be the number of threads that use the engine at once (Settings.threads): a smaller pool
-    makes a busy process open and close overflow connections on every burst.
+    makes a busy process open and close overflow connections on every burst. A SQLite writer waits up to
+    busy_timeout_ms for the write lock, then fails with "database is locked" (is_busy), which the API answers
+    503 + Retry-After and the CLI exits 75 (EX_TEMPFAIL) on.
     """
     if not is_sqlite_url(url):
         engine = sa.create_engine(
@@ -136,7 +139,9 @@ def make_engine(url: str, *, pool_size: int = 16) -> Engine:
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: SQL errors and logs must never carry personal data bound as parameters.
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
+    engine = sa.create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}, hide_parameters=True
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -146,7 +151,7 @@ def make_engine(url: str, *, pool_size: int = 16) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -160,9 +165,22 @@ def make_engine(url: str, *, pool_size: int = 16) -> Engine:
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str, pool_size: int = 16) -> Engine:
+def get_engine(url: str, pool_size: int = 16, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Engine:
     """Return the process-wide engine for url."""
-    return make_engine(url, pool_size=pool_size)
+    return make_engine(url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms)
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether error (or its cause) is SQLite's "database is locked": another writer held the lock too long."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        original = getattr(seen, "orig", seen)
+        if original.__class__.__name__ == "OperationalError" and "database is locked" in str(original):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 # ------------------------------------------------------------------------------------------ reads
@@ -305,3 +323,14 @@ def insert_if_absent(session: Session, model: type[SQLModel], values: dict[str, 
     table: sa.Table = model.__table__  # type: ignore[attr-defined]
     keys = [c.name for c in table.primary_key.columns]
     session.execute(dialect_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
+def analytic(session: Session) -> None:
+    """Tune the current transaction for one-off aggregate queries (PostgreSQL: no JIT, more sort/hash memory).
+
+    JIT compilation costs ~200 ms per statement and pays off only on much longer queries; 4 MB of work_mem
+    sends the regulator's aggregates to disk. SET LOCAL ends with the transaction.
+    """
+    if dialect_name(session) == "postgresql":
+        session.execute(sa.text("SET LOCAL jit = off"))
+        session.execute(sa.text("SET LOCAL work_mem = '64MB'"))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "development-only-secret-change-me"  # noqa: S105 - the placeholder production refuses
@@ -16,6 +17,61 @@ MIN_SECRET_LENGTH = 32
 
 class InvalidSettings(RuntimeError):
     """The environment's REGISTRY_* settings are refused; the message names them, never their values."""
+
+
+class RegulatorTarget(BaseModel):
+    """A numeric target the statistics report progress against (policy-requirements.md §7)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,40}$")
+    name_zh: str = Field(min_length=2, max_length=200)
+    citation: str = Field(default="", max_length=32)
+    province_code: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
+    start: dt.date
+    end: dt.date
+    metric: Literal["certificates", "high_skill_certificates"]
+    target: int = Field(gt=0, le=10**9)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RegulatorTarget:
+        if self.end < self.start:
+            raise ValueError("target end is before its start (目标结束日期早于开始日期)")
+        return self
+
+
+DEFAULT_TARGETS = (
+    RegulatorTarget(
+        id="gd-2025-2027-certificates",
+        name_zh="广东 2025-2027 年新增取得技能类职业资格证书或职业技能等级证书 150 万人次",
+        citation="000:26",
+        province_code="44",
+        start=dt.date(2025, 1, 1),
+        end=dt.date(2027, 12, 31),
+        metric="certificates",
+        target=1_500_000,
+    ),
+    RegulatorTarget(
+        id="gd-14th-fyp-certificates",
+        name_zh="广东“十四五”新增取得职业资格证书或职业技能等级证书 300 万人次",
+        citation="003:213-219",
+        province_code="44",
+        start=dt.date(2021, 1, 1),
+        end=dt.date(2025, 12, 31),
+        metric="certificates",
+        target=3_000_000,
+    ),
+    RegulatorTarget(
+        id="gd-14th-fyp-high-skill",
+        name_zh="广东“十四五”其中新增取得高级工以上证书 100 万人次",
+        citation="003:221-229",
+        province_code="44",
+        start=dt.date(2021, 1, 1),
+        end=dt.date(2025, 12, 31),
+        metric="high_skill_certificates",
+        target=1_000_000,
+    ),
+)
 
 
 class Settings(BaseSettings):
@@ -52,9 +108,40 @@ class Settings(BaseSettings):
     cert_id_display: Literal["masked", "full"] = "masked"
     special_letter: str = Field(default="T", pattern=r"^[B-Z]$")  # A is the apprentice records' level
     chief_letter: str = Field(default="C", pattern=r"^[B-Z]$")
+    # Regulator (DESIGN.md §6): anomaly thresholds (README "Regulator" explains each default), the statistics
+    # targets, and the verification-event log. Targets are JSON: [{"id", "name_zh", "citation", "province_code",
+    # "start", "end", "metric": "certificates" | "high_skill_certificates", "target"}].
+    anomaly_min_candidates: int = Field(default=20, ge=1)
+    anomaly_pass_rate_margin: float = Field(default=0.25, gt=0, le=1)
+    anomaly_heaping_band: float = Field(default=3.0, gt=0, le=40)
+    anomaly_heaping_share: float = Field(default=0.5, gt=0, le=1)
+    anomaly_dr_share: float = Field(default=0.5, gt=0, le=1)
+    anomaly_dr_min_awards: int = Field(default=10, ge=1)
+    anomaly_grade_skips: int = Field(default=3, ge=1)
+    anomaly_assessor_daily_max: int = Field(default=60, ge=1)
+    anomaly_identical_share: float = Field(default=0.9, gt=0, le=1)
+    anomaly_identical_min: int = Field(default=10, ge=2)
+    anomaly_haste_days: int = Field(default=7, ge=0, le=365)
+    anomaly_late_corrections: int = Field(default=3, ge=1)
+    anomaly_verify_networks: int = Field(default=20, ge=2)
+    anomaly_verify_window_hours: int = Field(default=24, ge=1, le=24 * 30)
+    anomaly_default_days: int = Field(default=365, ge=1, le=3660)
+    regulator_targets: tuple[RegulatorTarget, ...] = DEFAULT_TARGETS
+    verification_log_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
+    verification_log_batch: int = Field(default=500, ge=1, le=100_000)
+    verification_log_retention_days: int = Field(default=90, ge=1, le=3660)
     # Reverse proxies whose X-Forwarded-For names the client (comma-separated IPs or networks, or "*"); none by
     # default, so a client can never pick the address its rate limits are counted against.
     forwarded_allow_ips: str = ""
+    # Shared per-client rate limits (look-ups, holder checks, logins): redis://host:port/db. Empty: each process
+    # counts in memory. Unreachable: the limits fail open with a warning (api/ratelimit.py says why).
+    redis_url: str = Field(default="", pattern=r"^(|(redis|rediss|unix)://.*)$")
+    # Log attempts per client address per minute (beside the per-username lock-out above).
+    login_rate_per_minute: int = Field(default=30, ge=1)
+    # Log lines: text for a terminal, json (one object per line) for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    # How long a SQLite writer waits for the write lock before the request answers 503 "busy, retry".
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0, le=600_000)
     # A read replica (PostgreSQL streaming replica) for public verification reads; unset: the primary serves all.
     read_database_url: str | None = None
     # After this process commits a write, its verification reads go to the primary for this long (seconds), so

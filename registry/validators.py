@@ -17,7 +17,9 @@ USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
-OCCUPATION_CODE = re.compile(r"^[1-8]-\d{2}-\d{2}-\d{2}$")
+# [0-9], never \d: Python's \d is any Unicode digit (full-width ０-９, Arabic-Indic …), which int() also reads.
+OCCUPATION_CODE = re.compile(r"^[1-8]-[0-9]{2}-[0-9]{2}-[0-9]{2}$")
+RESIDENT_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 # First two digits of a resident ID: GB/T 2260 provinces, plus 81/82/83 issued to HK, Macao, Taiwan residents.
 ID_REGION_PREFIXES = frozenset(
     (
@@ -129,7 +131,7 @@ def check_resident_id(value: str, *, today: dt.date | None = None) -> Invalid | 
             f"居民身份证号码应为18位，实际为{len(value)}位",
             f"resident ID must be 18 characters, got {len(value)}",
         )
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not RESIDENT_ID_SHAPE.match(value):  # ASCII only: str.isdigit() also passes ２, ² and ①
         return Invalid("居民身份证号码前17位应为数字，末位为数字或大写X", "resident ID: 17 digits then a digit or X")
     if value[:2] not in ID_REGION_PREFIXES:
         return Invalid("居民身份证号码的地区码无效", "resident ID region code is not a known province")

@@ -27,7 +27,7 @@ from registry.bodies.models import BodyCreate, BodyUpdate
 from registry.people.models import EmploymentIn
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("registry", "assessment", "certificates", "api")
+PACKAGES = ("registry", "assessment", "certificates", "regulator", "api")
 IGNORED_KEYWORDS = frozenset({"regex", "const", "unique_items", "min_items", "max_items", "allow_mutation"})
 ERROR_KINDS = {
     "maxLength": {"string_too_long"},

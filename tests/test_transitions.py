@@ -37,6 +37,7 @@ ACTION_MODULES = (
     "assessment.recognition.models",
     "certificates.models",
     "certificates.open_models",
+    "regulator.models",
 )
 TABLES: dict[str, TransitionTable[Any]] = {
     "body": BODY_TRANSITIONS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlmodel import SQLModel
@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 from api.deps import SessionDep, SettingsDep
 from api.errors import error_body
 from api.openapi import errors
+from api.ratelimit import LOGIN, limit
 from api.security import CurrentActor, RegulatorActor, create_access_token
 from registry.accounts import service
 from registry.accounts.models import UserCreate, UserPublic
@@ -29,12 +30,17 @@ class TokenOut(SQLModel):
 
 @router.post("/auth/token", response_model=TokenOut, responses=errors(401, 429))
 def login(
-    session: SessionDep, settings: SettingsDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
 ) -> TokenOut | JSONResponse:
     """Exchange a username and password for a short-lived bearer token.
 
-    Failures are counted per username (known or not); too many in a row lock that name for a while.
+    Failures are counted per username (known or not); too many in a row lock that name for a while. Attempts
+    are also limited per client address (REGISTRY_LOGIN_RATE_PER_MINUTE), which slows spraying many names.
     """
+    limit(request, LOGIN, settings.login_rate_per_minute)
     outcome = service.authenticate(session, username=form.username, password=form.password, settings=settings)
     if outcome.user is None:
         # Returned rather than raised: the request's transaction must commit the failure count.

@@ -22,8 +22,8 @@ from registry.bodies.models import (
     ChainMemberIn,
     StatusChange,
 )
-from registry.filings.models import CatalogueEntry
-from registry.filings.service import public_catalogue
+from regulator import sanctions
+from regulator.models import CatalogueEntryStanding
 
 router = APIRouter(prefix="/api/v1", tags=["bodies"])
 
@@ -39,10 +39,11 @@ def _public(body: object) -> BodyPublic:
     return BodyPublic.model_validate(body, from_attributes=True)
 
 
-@router.get("/bodies", response_model=list[CatalogueEntry])
-def catalogue(session: SessionDep) -> list[CatalogueEntry]:
-    """The public catalogue of evaluation bodies (000:43): active bodies with an approved, unexpired filing."""
-    return public_catalogue(session)
+@router.get("/bodies", response_model=list[CatalogueEntryStanding])
+def catalogue(session: SessionDep) -> list[CatalogueEntryStanding]:
+    """The public catalogue of evaluation bodies (000:43): active bodies with an approved, unexpired filing, each
+    with its standing and sanction history (in effect / lifted; no reasons, no personal data)."""
+    return sanctions.catalogue(session)
 
 
 @router.post("/bodies", response_model=BodyPublic, status_code=201, responses=errors(409))

@@ -15,7 +15,7 @@ from api.basis import grade_basis
 from api.deps import ReadsDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import error_body
 from api.openapi import errors
-from api.ratelimit import SlidingWindow, client_key
+from api.ratelimit import LOOKUP, limit
 from api.templating import TEMPLATES
 from certificates import signing
 from certificates.history import standing_on
@@ -132,8 +132,13 @@ class LookupIn(SQLModel):
 
 
 def _limit(request: Request, settings: SettingsDep) -> None:
-    limiter: SlidingWindow = request.app.state.lookups
-    limiter.hit(client_key(request), settings.lookup_rate_per_minute)
+    limit(request, LOOKUP, settings.lookup_rate_per_minute)
+
+
+def _log(request: Request, result: VerificationResult | None) -> None:
+    """Note the verification for the regulator's anomaly flags: buffered in memory, no database write here."""
+    number = result.fields.get("number") if result is not None else None
+    request.app.state.verification_log.record(number, request.client.host if request.client else None)
 
 
 def _lang(request: Request) -> str:
@@ -221,6 +226,7 @@ def verification_page(
     """The page a scanned QR code opens: one verdict, the checks, the masked fields, how the grade was obtained,
     the standing on a chosen date, a holder check form."""
     result, extras = _verified_with_extras(reads, settings, token, as_of=as_of, basis=True)
+    _log(request, result)
     return _page(request, result, token, extras=extras)
 
 
@@ -271,6 +277,7 @@ def verify_holder(
 
 @router.get("/api/v1/verify/{token}", response_class=JSONResponse, responses={200: {"model": VerificationOut}})
 def verify_json(
+    request: Request,
     reads: ReadsDep,
     settings: SettingsDep,
     token: str,
@@ -280,9 +287,13 @@ def verify_json(
     """The same verification as the page, as JSON; `as_of` adds the standing on a past date (from the audit
     record), `basis` how the grade was obtained."""
     if as_of is None and not basis:
+        result = _verified(reads, settings, token)
+        _log(request, result)  # buffered in memory for the regulator's flags: no database write here
         # as_dict() is JSON-ready already: handing it over directly skips FastAPI's encoder on the hottest path.
-        return JSONResponse(_verified(reads, settings, token).as_dict())
-    return JSONResponse(_verified_with_extras(reads, settings, token, as_of=as_of, basis=basis)[1])
+        return JSONResponse(result.as_dict())
+    result, answer = _verified_with_extras(reads, settings, token, as_of=as_of, basis=basis)
+    _log(request, result)
+    return JSONResponse(answer)
 
 
 NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存在", "no certificate matches this number and name")
@@ -293,6 +304,7 @@ def lookup(request: Request, session: ReadSessionDep, settings: SettingsDep, dat
     """Check a certificate by number + holder name; both must match (rate-limited per client)."""
     _limit(request, settings)
     result = lookup_certificate(session, number=data.number, name=data.name, settings=settings)
+    _log(request, result)
     if result is None:
         return JSONResponse(NO_MATCH, status_code=404)
     return result.as_dict()

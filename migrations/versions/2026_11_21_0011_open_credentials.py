@@ -7,7 +7,7 @@
 - share_link: a holder's link for a stated purpose with an expiry; only the SHA-256 of its code is stored.
 
 Revision ID: 20261121_0011
-Revises: 20261121_0012
+Revises: 20261121_0010
 Create Date: 2026-11-21
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261121_0011"
-down_revision = "20261121_0012"
+down_revision = "20261121_0010"
 branch_labels = None
 depends_on = None
 

@@ -39,6 +39,9 @@ class Verb(StrEnum):
     DISMISSED = "dismissed"  # an objection decided against the objector
     ISSUED = "issued"  # a certificate issued
     REISSUED = "reissued"  # a certificate printed again
+    IMPOSED = "imposed"  # a sanction imposed on a body by the regulator
+    LIFTED = "lifted"  # a sanction lifted (rectified, reinstated)
+    DRAWN = "drawn"  # a spot-check sample drawn
 
 
 def verb_of(action: str) -> Verb:

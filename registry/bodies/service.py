@@ -70,6 +70,24 @@ class SiteCodeTaken(Conflict):
     code = "site_code_taken"
 
 
+class BodyNotActive(Conflict):
+    """The body is suspended or its evaluation qualification was revoked: it runs no batch (002:27)."""
+
+    code = "body_not_active"
+
+
+def require_body_active(session: Session, body_id: uuid.UUID) -> None:
+    """Refuse a batch step for a body that is suspended or whose 评价资质 was revoked (002:27)."""
+    body = session.get(EvaluationBody, body_id)
+    if body is None or body.status != BodyStatus.ACTIVE:
+        status = body.status.value if body else "missing"
+        raise BodyNotActive(
+            f"机构状态为 {status}，不能继续开展考核批次（只能取消）",
+            f"the body is {status}: its batches cannot go on (only be cancelled)",
+            extra={"rule": "002:27", "body_status": status},
+        )
+
+
 class ReasonRequired(InvalidInput):
     """Changing how a body's certificates are numbered, once it has issued some, needs a reason on the record."""
 

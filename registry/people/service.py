@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Sequence
 
@@ -48,7 +49,9 @@ class InvalidIdNumber(InvalidInput):
 
 def normalise_id(id_type: IdType, id_number: str, *, field: str = "id_number") -> str:
     """Upper-case and check an identity number (GB 11643 for 居民身份证), or refuse naming the field."""
-    value = re.sub(r"\s+", "", id_number).upper()
+    # NFKC first: digits and letters typed full-width (１２３Ｘ, a Chinese keyboard's default) are the same number,
+    # so they reach the same look-up hash instead of registering the person a second time.
+    value = re.sub(r"\s+", "", unicodedata.normalize("NFKC", id_number)).upper()
     if id_type == IdType.RESIDENT_ID:
         problem = check_resident_id(value, today=today())
         if problem is not None:

@@ -69,6 +69,7 @@ HTML_PAGES = {
 # Routes anyone may call; they hold no tenant data.
 PUBLIC = {
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
     ("GET", "/api/v1/grades"),
     ("GET", "/api/v1/rules"),
     ("GET", "/api/v1/occupations"),
@@ -93,6 +94,7 @@ PUBLIC = {
     ("GET", "/api/v1/status-lists/{list_number}/{purpose}"),
     ("GET", "/api/v1/shared/{code}"),
     ("POST", "/api/v1/verify/pdf"),
+    ("GET", "/api/v1/sanctions"),
     ("POST", "/api/v1/sessions/{session_id}/objections"),
 } | HTML_PAGES
 # Shared registers every logged-in user may read (assessor cards, to staff batches).
@@ -127,6 +129,24 @@ REGULATOR_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
     },
     ("PUT", "/api/v1/competition-rules"): [],
     ("POST", "/api/v1/awards/{award_id}/decision"): {"approve": True, "note": "越权确认"},
+    ("GET", "/api/v1/regulator/stats"): None,
+    ("GET", "/api/v1/regulator/anomalies"): None,
+    ("POST", "/api/v1/regulator/samples"): {"population": "bodies", "size": 2, "reason": "越权抽查"},
+    ("GET", "/api/v1/regulator/samples"): None,
+    ("GET", "/api/v1/regulator/samples/{sample_id}"): None,
+    ("POST", "/api/v1/regulator/samples/{sample_id}/items/{item_id}/findings"): {
+        "outcome": "fraud",
+        "note": "越权记录",
+    },
+    ("POST", "/api/v1/regulator/sanctions"): {
+        "kind": "revoke_qualification",
+        "body_id": "{body_id}",
+        "reason": "越权处罚",
+    },
+    ("GET", "/api/v1/regulator/sanctions"): None,
+    ("POST", "/api/v1/regulator/sanctions/{sanction_id}/lift"): {"reason": "越权解除"},
+    ("GET", "/api/v1/regulator/export.csv"): {"kind": "certificates"},
+    ("GET", "/api/v1/regulator/export.xlsx"): {"kind": "certificates"},
 }
 # Routes on another body's records: 403 or 404, and nothing changes.
 TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
@@ -268,6 +288,9 @@ class World:
                 "{assessor_id}": self.batch.assessors[0].id,
                 "{objection_id}": uuid.UUID(int=7),
                 "{link_id}": self.link_id,
+                "{sample_id}": uuid.UUID(int=8),
+                "{item_id}": uuid.UUID(int=9),
+                "{sanction_id}": uuid.UUID(int=10),
                 "{number}": self.certificate.number,
                 "{award_id}": self.certificate.award_id,
                 "{job_id}": self.job.id,

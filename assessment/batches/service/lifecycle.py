@@ -27,7 +27,7 @@ from registry import access
 from registry.access import Power
 from registry.actor import Actor
 from registry.audit.service import record, snapshot
-from registry.bodies.service import get_body
+from registry.bodies.service import get_body, require_body_active
 from registry.clock import utcnow
 from registry.filings.rules import EvaluationMethod
 from registry.filings.service import require_scope
@@ -48,6 +48,12 @@ def change_status(
     stamp: tuple[str, ...] = (),
 ) -> ExamSession:
     """Move a batch along BATCH_TRANSITIONS (registry.transitions.apply_transition), audited under `session`."""
+
+    def guarded(row: ExamSession) -> Mapping[str, Any] | None:
+        if target != SessionStatus.CANCELLED:
+            require_body_active(session, row.body_id)  # a suspended or revoked body runs no batch (002:27)
+        return prepare(row) if prepare is not None else None
+
     return apply_transition(
         session,
         exam,
@@ -58,7 +64,7 @@ def change_status(
         body_id=exam.body_id,
         reason=reason,
         check=check,
-        prepare=prepare,
+        prepare=guarded,
         stamp=(*stamp, "updated_at"),
     )
 
