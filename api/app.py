@@ -25,6 +25,7 @@ from api.routers import (
     bodies,
     catalogue,
     certificates,
+    credentials,
     filings,
     health,
     jobs,
@@ -136,6 +137,7 @@ def create_app(
     app.include_router(awards.router)
     app.include_router(certificates.router)
     app.include_router(verify.router)
+    app.include_router(credentials.router)
     app.include_router(audit.router)
     app.include_router(jobs.router)
     app.include_router(regulator.router)

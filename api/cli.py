@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy.engine import Engine
@@ -337,44 +337,100 @@ def keys_export_jwks(
 def _echo_fields(result: VerificationResult) -> None:
     """The certificate's fields under a verification: one line, then each record part that has a value."""
     f = result.fields
+    serial = f"  P{f['print_serial']:06d}" if f.get("print_serial") else ""
     typer.echo(
         f"  {f['number']}  {f['holder_name_masked']}  {f['grade_zh']}  {f['occupation_code']}  "
-        f"{f['body_uscc']}  {f['issued_on']}  P{f['print_serial']:06d}"
+        f"{f['body_uscc']}  {f['issued_on']}{serial}"
     )
     for part, value in result.record_parts:
         typer.echo(f"  {part.zh} / {part.en}: {value}")
 
 
+def _offline_result(
+    token: str,
+    *,
+    jwks: Path,
+    revocations: Path | None,
+    status_list: list[Path],
+    scope_statements: Path | None,
+    max_age: Any,
+) -> tuple[str, Any]:
+    """Verify a printed token (revocation list) or a vc+jwt credential (status lists), then the scope proof."""
+    import json
+
+    from certificates.offline import apply_scope_proof, is_credential, verify_credential_offline
+    from certificates.verification import verify_offline
+
+    text = token.strip()
+    try:
+        if Path(text).is_file():
+            text = Path(text).read_text(encoding="utf-8").strip()
+    except OSError:  # a token is not a file name (too long for one): take it as given
+        pass
+    raw = text.rsplit("/v/", 1)[-1].split("?", 1)[0]
+    keys = json.loads(jwks.read_text(encoding="utf-8"))
+    if is_credential(raw):
+        lists = [p.read_text(encoding="utf-8").strip() for p in status_list]
+        result = verify_credential_offline(raw, jwks=keys, status_lists=lists, max_age=max_age)
+    else:
+        listed = json.loads(revocations.read_text(encoding="utf-8")) if revocations else None
+        result = verify_offline(raw, jwks=keys, revocations=listed, max_age=max_age)
+    if scope_statements is not None:
+        try:
+            settings = get_settings()
+            letters = (settings.special_letter, settings.chief_letter)
+        except InvalidSettings:
+            letters = ("T", "C")  # an offline machine need not be configured; these are the defaults
+        statements = json.loads(scope_statements.read_text(encoding="utf-8"))
+        result = apply_scope_proof(result, statements, jwks=keys, letters=letters)
+    return raw, result
+
+
 @app.command("verify")
 def verify_command(
-    token: Annotated[str, typer.Argument(help="the token, or the whole /v/… URL from the QR code")],
+    token: Annotated[
+        str,
+        typer.Argument(help="the token or the whole /v/… URL from the QR code, or a vc+jwt credential (or its file)"),
+    ],
     jwks: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="saved /.well-known/jwks.json")],
     revocations: Annotated[
         Path | None, typer.Option(exists=True, dir_okay=False, help="saved /api/v1/verify/revocations")
+    ] = None,
+    status_list: Annotated[
+        list[Path] | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="saved status list credential (vc+jwt) of a credential; repeat per list"
+        ),
+    ] = None,
+    scope_statements: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="saved /.well-known/scope-statements.json: check the scope"),
     ] = None,
     max_age_hours: Annotated[int, typer.Option(help="oldest revocation list trusted for a status")] = 168,
     holder_name: Annotated[str | None, typer.Option(help="check the holder: full name (v1 tokens only)")] = None,
     holder_id: Annotated[str | None, typer.Option(help="check the holder: ID number (v1 tokens only)")] = None,
 ) -> None:
-    """Verify a certificate offline with saved keys (and revocation list).
+    """Verify a certificate offline with saved keys (and revocation list or status lists, and scope statements).
 
+    A printed token is checked against the revocation list; a vc+jwt credential against its status lists. With
+    --scope-statements the certificate must also lie inside its issuer's approved scope on its issue date.
     Exit 0 only when valid (and, when a holder was given, it matched); 1 when not valid or the holder does not
-    match; 3 when a holder check was asked for but can only be done online (v2 tokens).
+    match; 3 when a holder check was asked for but can only be done online (v2 tokens, credentials).
     """
     import datetime as dt
-    import json
 
-    from certificates.verification import Verdict, check_holder_offline, verify_offline
+    from certificates.offline import is_credential
+    from certificates.verification import Verdict, check_holder_offline
 
     if (holder_name is None) != (holder_id is None):
         typer.secho("错误 / error: --holder-name 与 --holder-id 须同时给出 / give both", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=2)
-    raw = token.strip().rsplit("/v/", 1)[-1].split("?", 1)[0]
-    listed = json.loads(revocations.read_text(encoding="utf-8")) if revocations else None
-    result = verify_offline(
-        raw,
-        jwks=json.loads(jwks.read_text(encoding="utf-8")),
-        revocations=listed,
+    raw, result = _offline_result(
+        token,
+        jwks=jwks,
+        revocations=revocations,
+        status_list=status_list or [],
+        scope_statements=scope_statements,
         max_age=dt.timedelta(hours=max_age_hours),
     )
     holder: bool | None = None
@@ -401,8 +457,9 @@ def verify_command(
         typer.echo(f"  {mark} {check.zh} / {check.en}")
     if result.fields:
         _echo_fields(result)
-    if result.status_as_of is None and result.claims is not None:
-        typer.echo("  状态未核实：请提供 --revocations / status not checked: pass --revocations")
+    if result.status_as_of is None and result.verdict == Verdict.STATUS_UNKNOWN:
+        hint = "--status-list" if is_credential(raw) else "--revocations"
+        typer.echo(f"  状态未核实：请提供 {hint} / status not checked: pass {hint}")
     if result.verdict != Verdict.VALID or holder is False:
         raise typer.Exit(code=1)
     if asked and holder is None:

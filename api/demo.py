@@ -33,6 +33,7 @@ from assessment.recognition.models import (
 from assessment.recognition.service import apply_for_recognition, decide_recognition
 from certificates.models import Certificate, CertificateStatus, RevocationReason
 from certificates.service import get_certificate, issue_certificates, reissue, set_status, verify_url
+from certificates.sharing import ShareLinkIn, create_link, share_url
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
@@ -917,10 +918,19 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
     if settings.env == "production":
         raise InvalidInput("生产环境不能加载演示数据", "demo data is refused in production (published passwords)")
     already = session.exec(select(EvaluationBody).where(EvaluationBody.uscc == demo_uscc(1, "440600"))).first()
+    shared: list[str] = []
     if already is None:
         world = _seed_bodies_and_filings(session, settings)
         _seed_assessment(session, settings, world)
-        _seed_certificates(session, settings)
+        marked = _seed_certificates(session, settings)
+        _, code, _ = create_link(
+            session,
+            actor=SYSTEM,
+            number=marked["valid"],
+            data=ShareLinkIn(purpose="应聘焊接技师岗位（演示）", days=30),
+            settings=settings,
+        )
+        shared = [f"  share link (加注, 30 days, shown once): {share_url(settings, code)}"]
     regulator_lines = seed_regulator_year(session, settings)
     _, occupations = search_occupations(session, limit=1)
     base = settings.public_base
@@ -939,7 +949,12 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         "    admin.ecochain     产教评技能生态链评价中心 · admin.social · admin.school",
         "    assessor.k1 · supervisor.r1 · worker.demo   (assessor, supervisor, a worker's lifelong record)",
         *_demo_links(session, settings),
+        *shared,
         *_legacy_links(session, settings),
+        f"  wallet credential (vc+jwt, log in): {base}/api/v1/certificates/<number>/credential",
+        f"  issuer & status:   {base}/issuer · {base}/api/v1/status-lists/1/revocation · "
+        f"{base}/.well-known/scope-statements.json",
+        f"  PDF check:         {base}/verify/pdf",
         f"  rules (why a refusal): {base}/api/v1/rules",
         f"  public catalogue:  {base}/api/v1/bodies",
         f"  公示 (publicity):   {base}/api/v1/publicity/{published}",

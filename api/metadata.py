@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "assessment.batches.models",
     "assessment.recognition.models",
     "certificates.models",
+    "certificates.open_models",
     "registry.jobs.models",
     "regulator.models",
 )

@@ -52,6 +52,7 @@ DESCRIPTIONS = {
     403: "Logged in, but not allowed to do this · 无权执行此操作",
     404: "No such record, or not one the caller may see · 记录不存在或无权查看",
     409: "Conflicts with the current state or a policy rule · 与当前状态或政策规则冲突",
+    410: "No longer available (an expired or withdrawn link) · 已失效（链接过期或已撤回）",
     413: "The upload is over the size limit · 上传内容过大",
     422: "Malformed request: fields listed · 请求格式错误（逐项列出）",
     429: "Too many attempts: see Retry-After · 操作过于频繁",

@@ -221,9 +221,13 @@ def _signature_s(segment: str) -> int | None:
     return int.from_bytes(raw[32:], "big") if len(raw) == 64 else None
 
 
-def sign(signer: Signer, payload: bytes, *, typ: str = TOKEN_TYPE) -> str:
-    """Return a compact JWS (ES256) over payload with kid and typ in the header, its signature in low-s form."""
-    token: str = jws.sign(payload, signer.key, headers={"kid": signer.kid, "typ": typ}, algorithm=ALGORITHM)
+def sign(signer: Signer, payload: bytes, *, typ: str = TOKEN_TYPE, kid: str | None = None) -> str:
+    """Return a compact JWS (ES256) over payload with kid and typ in the header, its signature in low-s form.
+
+    kid defaults to the key's own id; credentials name it as a verification method URL (`…/issuer#<kid>`).
+    """
+    headers = {"kid": kid or signer.kid, "typ": typ}
+    token: str = jws.sign(payload, signer.key, headers=headers, algorithm=ALGORITHM)
     header, body, signature = token.split(".")
     raw = _b64decode(signature)
     s = int.from_bytes(raw[32:], "big")
@@ -250,8 +254,13 @@ def _b64decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-def verify(token: str, keys: dict[str, KeyInfo], *, typ: str = TOKEN_TYPE) -> tuple[bytes, KeyInfo]:
-    """Check a token's form, algorithm, type, kid and signature against public keys; return payload and key."""
+def verify(
+    token: str, keys: dict[str, KeyInfo], *, typ: str = TOKEN_TYPE, kid_prefix: str = ""
+) -> tuple[bytes, KeyInfo]:
+    """Check a token's form, algorithm, type, kid and signature against public keys; return payload and key.
+
+    kid_prefix: the header names the key as kid_prefix + kid (a credential's verification method URL).
+    """
     parts = token.split(".")
     if len(parts) != 3 or not all(parts) or len(parts[0]) > MAX_HEADER:
         raise TokenRejected("malformed", "令牌格式不正确（可能被截断）", "the token is malformed or truncated")
@@ -263,7 +272,8 @@ def verify(token: str, keys: dict[str, KeyInfo], *, typ: str = TOKEN_TYPE) -> tu
         raise TokenRejected("algorithm", "签名算法不被接受（仅接受 ES256）", "signature algorithm refused (ES256 only)")
     if header.get("typ") != typ:
         raise TokenRejected("type", "令牌类型不符", f"wrong token type (expected {typ})")
-    key = keys.get(str(header.get("kid")))
+    named = str(header.get("kid"))
+    key = keys.get(named[len(kid_prefix) :]) if named.startswith(kid_prefix) else None
     if key is None:
         raise TokenRejected(
             "unknown_key",

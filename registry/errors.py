@@ -65,6 +65,12 @@ class RateLimited(DomainError):
     code = "rate_limited"
 
 
+class Gone(DomainError):
+    """The thing existed but is no longer available (an expired or withdrawn link)."""
+
+    code = "gone"
+
+
 class PayloadTooLarge(DomainError):
     """An upload is over the configured size limit."""
 

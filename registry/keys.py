@@ -8,7 +8,15 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from registry.settings import Settings
 
 PURPOSES = frozenset(
-    {"access-token", "pii-encryption", "pii-lookup", "revocation-list", "rate-limit", "verification-network"}
+    {
+        "access-token",
+        "pii-encryption",
+        "pii-lookup",
+        "revocation-list",
+        "rate-limit",
+        "verification-network",
+        "credential-holder",
+    }
 )
 
 

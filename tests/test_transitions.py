@@ -36,6 +36,7 @@ ACTION_MODULES = (
     "assessment.batches.models",
     "assessment.recognition.models",
     "certificates.models",
+    "certificates.open_models",
     "regulator.models",
 )
 TABLES: dict[str, TransitionTable[Any]] = {

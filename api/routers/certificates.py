@@ -15,6 +15,7 @@ from api.security import CurrentActor
 from assessment.batches.service import award_ids_of_batch
 from certificates import service
 from certificates.export import zip_stream
+from certificates.files import record_file
 from certificates.models import (
     CertificatePublic,
     CertificateStatus,
@@ -188,8 +189,10 @@ def get_certificate(session: SessionDep, settings: SettingsDep, actor: CurrentAc
 def certificate_pdf(session: SessionDep, settings: SettingsDep, actor: CurrentActor, number: str) -> Response:
     """Download the current print as PDF (revoked or suspended ones carry a watermark)."""
     certificate = service.get_certificate(session, actor=actor, number=number)
+    pdf = service.render_pdf(session, certificate, settings)
+    record_file(session, certificate, pdf)  # so the file can be recognised later (POST /api/v1/verify/pdf)
     return Response(
-        service.render_pdf(session, certificate, settings),
+        pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{certificate.number}.pdf"'},
     )

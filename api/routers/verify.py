@@ -5,21 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ConfigDict
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
+from api.basis import grade_basis
 from api.deps import ReadsDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import error_body
 from api.openapi import errors
 from api.ratelimit import LOOKUP, limit
 from api.templating import TEMPLATES
 from certificates import signing
+from certificates.history import standing_on
 from certificates.holder import HolderChecksExhausted, check_holder_online
 from certificates.verification import Verdict, VerificationResult, revocation_list, verify_online
 from certificates.verification import lookup as lookup_certificate
+from registry.db import Reads
 from registry.fields import line
+from registry.settings import Settings
 
 router = APIRouter(tags=["verification"])
 
@@ -43,6 +48,13 @@ class VerificationOut(SQLModel):
     fields: dict[str, Any] = Field(description="number, masked holder name and ID (4401**************), grade, …")
     status_as_of: dt.datetime | None
     status_source: str | None
+    as_of: dict[str, Any] | None = Field(
+        default=None, description="with ?as_of=YYYY-MM-DD: the standing on that date, from the audit record"
+    )
+    basis: dict[str, Any] | None = Field(
+        default=None, description="with ?basis=true: how the grade was obtained (exam batch or recognition path)"
+    )
+    share: dict[str, Any] | None = Field(default=None, description="through a share link: its purpose and expiry")
 
 
 class PublicKeyOut(SQLModel):
@@ -133,6 +145,33 @@ def _lang(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "zh"
 
 
+def with_extras(session: Session, result: VerificationResult, *, as_of: dt.date | None, basis: bool) -> dict[str, Any]:
+    """The answer as JSON, with the standing on a past date and how the grade was obtained when asked for."""
+    answer = result.as_dict()
+    claims = result.claims
+    if claims is None or result.verdict == Verdict.INVALID:
+        return answer
+    if as_of is not None:
+        standing = standing_on(session, number=claims.number, print_serial=claims.print_serial, day=as_of)
+        answer["as_of"] = standing.as_dict() if standing else None
+    if basis:
+        answer["basis"] = grade_basis(session, claims.number)
+    return answer
+
+
+def _verified_with_extras(
+    reads: Reads, settings: Settings, token: str, *, as_of: dt.date | None, basis: bool
+) -> tuple[VerificationResult, dict[str, Any]]:
+    """Verify and add the extras in one read connection (the extras need a few ORM reads of their own)."""
+
+    def work(conn: sa.Connection) -> tuple[VerificationResult, dict[str, Any]]:
+        with Session(bind=conn) as session:
+            result = verify_online(session, token=token, settings=settings)
+            return result, with_extras(session, result, as_of=as_of, basis=basis)
+
+    return reads.run(work, again_on_primary=lambda answer: answer[0].unknown_number)
+
+
 def _page(
     request: Request,
     result: VerificationResult,
@@ -141,6 +180,7 @@ def _page(
     holder: bool | str | None = None,
     limited: HolderChecksExhausted | None = None,
     status_code: int = 200,
+    extras: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     headers = {"Cache-Control": "no-store"}
     if limited is not None:
@@ -155,6 +195,7 @@ def _page(
             "holder": holder,
             "limited_zh": limited.zh if limited else "",
             "limited_en": limited.en if limited else "",
+            "extras": extras or {},
         },
         status_code=status_code,
         headers={
@@ -179,11 +220,14 @@ def _verified(reads: ReadsDep, settings: SettingsDep, token: str) -> Verificatio
 
 
 @router.get("/v/{token}", response_class=HTMLResponse, include_in_schema=False)
-def verification_page(request: Request, reads: ReadsDep, settings: SettingsDep, token: str) -> HTMLResponse:
-    """The page a scanned QR code opens: one verdict, the checks, the masked fields, a holder check form."""
-    result = _verified(reads, settings, token)
+def verification_page(
+    request: Request, reads: ReadsDep, settings: SettingsDep, token: str, as_of: dt.date | None = None
+) -> HTMLResponse:
+    """The page a scanned QR code opens: one verdict, the checks, the masked fields, how the grade was obtained,
+    the standing on a chosen date, a holder check form."""
+    result, extras = _verified_with_extras(reads, settings, token, as_of=as_of, basis=True)
     _log(request, result)
-    return _page(request, result, token)
+    return _page(request, result, token, extras=extras)
 
 
 @router.post("/v/{token}/holder", response_class=HTMLResponse, include_in_schema=False)
@@ -232,12 +276,24 @@ def verify_holder(
 
 
 @router.get("/api/v1/verify/{token}", response_class=JSONResponse, responses={200: {"model": VerificationOut}})
-def verify_json(request: Request, reads: ReadsDep, settings: SettingsDep, token: str) -> JSONResponse:
-    """The same verification as the page, as JSON."""
-    result = _verified(reads, settings, token)
-    _log(request, result)  # buffered in memory for the regulator's flags: no database write here
-    # as_dict() is JSON-ready already: handing it over directly skips FastAPI's encoder on the hottest path.
-    return JSONResponse(result.as_dict())
+def verify_json(
+    request: Request,
+    reads: ReadsDep,
+    settings: SettingsDep,
+    token: str,
+    as_of: Annotated[dt.date | None, Query(description="also the standing on this date (audit record)")] = None,
+    basis: Annotated[bool, Query(description="also how the grade was obtained")] = False,
+) -> JSONResponse:
+    """The same verification as the page, as JSON; `as_of` adds the standing on a past date (from the audit
+    record), `basis` how the grade was obtained."""
+    if as_of is None and not basis:
+        result = _verified(reads, settings, token)
+        _log(request, result)  # buffered in memory for the regulator's flags: no database write here
+        # as_dict() is JSON-ready already: handing it over directly skips FastAPI's encoder on the hottest path.
+        return JSONResponse(result.as_dict())
+    result, answer = _verified_with_extras(reads, settings, token, as_of=as_of, basis=basis)
+    _log(request, result)
+    return JSONResponse(answer)
 
 
 NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存在", "no certificate matches this number and name")

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from certificates import numbering, qr, signing
+from certificates.credentials import allocate_slots
 from certificates.models import (
     Certificate,
     CertificateAction,
@@ -267,6 +268,9 @@ def issue_certificates(
         session.execute(sa.insert(Certificate.__table__), certificates)  # type: ignore[attr-defined]
         session.execute(sa.insert(CertificatePrint.__table__), prints)  # type: ignore[attr-defined]
         record_many(session, actor=actor, events=events)
+        # After the audit append: it holds the audit head's row lock to commit, so concurrent issuers draw their
+        # random status-list indices one after another and never pick the same free slot.
+        allocate_slots(session, [cid for cid, _, _ in issued])
     return IssueOutcome(issued=issued, already_issued=sorted(existing.values()))
 
 

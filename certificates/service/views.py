@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from certificates.files import record_file
 from certificates.models import (
     STATUS_ZH,
     Certificate,
@@ -298,7 +299,9 @@ def export_entries(
                         name,
                     ]
                 )
-                yield name, render_pdf(session, certificate, settings)
+                pdf = render_pdf(session, certificate, settings)
+                record_file(session, certificate, pdf)  # so the file can be recognised later (PDF check)
+                yield name, pdf
         if len(page) < EXPORT_PAGE:
             break
         after = page[-1].number

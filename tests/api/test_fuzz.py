@@ -38,6 +38,7 @@ from assessment.batches.models import EnrolIn
 from assessment.batches.service import enrol
 from assessment.recognition.models import Evidence, Path, RecognitionIn, Trigger
 from assessment.recognition.service import apply_for_recognition
+from certificates.sharing import ShareLinkIn, create_link
 from registry.actor import Actor, Role
 from registry.awards.legacy import record_legacy_award
 from registry.bodies.models import BodyKind
@@ -139,6 +140,9 @@ def fuzz_world(engine: Engine, database_url: str, fuzz_settings: Settings) -> It
             ),
         )
         certificate = make_certificate(session, s, body=body, grade=GradeCode.SENIOR)
+        link, share_code, _ = create_link(
+            session, actor=SYSTEM, number=certificate.number, data=ShareLinkIn(purpose="应聘", days=30), settings=s
+        )
         admin_actor = Actor(label="fuzz-admin", role=Role.BODY_ADMIN, user_id=admin.id, body_id=body.id)
         pending, _ = record_legacy_award(session, actor=admin_actor, data=legacy_data(person, grade=GradeCode.JUNIOR))
         world.ids = {
@@ -152,7 +156,9 @@ def fuzz_world(engine: Engine, database_url: str, fuzz_settings: Settings) -> It
             "award_id": [str(certificate.award_id), str(pending.id)],
             "number": [certificate.number],
             "token": [certificate.token],
-            "code": ["6-18-02-04", "44"],
+            "code": ["6-18-02-04", "44", share_code],
+            "link_id": [str(link.id)],
+            "list_number": ["1"],
         }
         world.headers = {
             "anonymous": {},

@@ -20,6 +20,8 @@ from assessment.batches.service import enrol
 from assessment.recognition.models import Evidence, Path, Recognition, RecognitionIn, Trigger
 from assessment.recognition.service import apply_for_recognition
 from certificates.models import Certificate
+from certificates.open_models import ShareLink
+from certificates.sharing import ShareLinkIn, create_link
 from registry.actor import Actor, Role
 from registry.audit.service import snapshot
 from registry.awards.models import Appointment, GradeAward
@@ -60,6 +62,9 @@ HTML_PAGES = {
     ("POST", "/v/{token}/holder"),
     ("GET", "/verify"),
     ("POST", "/verify"),
+    ("GET", "/s/{code}"),
+    ("GET", "/verify/pdf"),
+    ("POST", "/verify/pdf"),
 }
 # Routes anyone may call; they hold no tenant data.
 PUBLIC = {
@@ -83,6 +88,12 @@ PUBLIC = {
     ("POST", "/api/v1/verify/lookup"),
     ("POST", "/api/v1/verify/{token}/holder"),
     ("GET", "/api/v1/verify/revocations"),
+    ("GET", "/issuer"),
+    ("GET", "/.well-known/jwt-vc-issuer/issuer"),
+    ("GET", "/.well-known/scope-statements.json"),
+    ("GET", "/api/v1/status-lists/{list_number}/{purpose}"),
+    ("GET", "/api/v1/shared/{code}"),
+    ("POST", "/api/v1/verify/pdf"),
     ("GET", "/api/v1/sanctions"),
     ("POST", "/api/v1/sessions/{session_id}/objections"),
 } | HTML_PAGES
@@ -202,6 +213,10 @@ TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
     ("POST", "/api/v1/certificates/{number}/reinstate"): {"note": "越权恢复"},
     ("POST", "/api/v1/certificates/{number}/revoke"): {"reason": "other", "note": "越权撤销"},
     ("POST", "/api/v1/certificates/{number}/reissue"): {"note": "越权换发"},
+    ("GET", "/api/v1/certificates/{number}/credential"): None,
+    ("POST", "/api/v1/certificates/{number}/share-links"): {"purpose": "越权分享", "days": 30},
+    ("GET", "/api/v1/certificates/{number}/share-links"): None,
+    ("POST", "/api/v1/share-links/{link_id}/withdraw"): None,
     ("GET", "/api/v1/awards/{award_id}"): None,
     ("POST", "/api/v1/awards/{award_id}/revoke"): {"reason": "fraudulent_evaluation", "note": "越权撤销"},
     ("POST", "/api/v1/awards/legacy"): {
@@ -259,6 +274,7 @@ class World:
     certificate: Certificate
     job: Job
     intruder_headers: dict[str, str]
+    link_id: uuid.UUID
 
     def fill(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -271,6 +287,7 @@ class World:
                 "{recognition_id}": self.recognition.id,
                 "{assessor_id}": self.batch.assessors[0].id,
                 "{objection_id}": uuid.UUID(int=7),
+                "{link_id}": self.link_id,
                 "{sample_id}": uuid.UUID(int=8),
                 "{item_id}": uuid.UUID(int=9),
                 "{sanction_id}": uuid.UUID(int=10),
@@ -322,6 +339,9 @@ def world(client: TestClient, session: Session, settings: Settings) -> World:
     )
     intruder_body = make_body(session)
     intruder = make_user(session, settings, role=Role.BODY_ADMIN, body=intruder_body)
+    link, _, _ = create_link(
+        session, actor=SYSTEM, number=certificate.number, data=ShareLinkIn(purpose="应聘", days=30), settings=settings
+    )
     return World(
         victim,
         victim_filing,
@@ -333,6 +353,7 @@ def world(client: TestClient, session: Session, settings: Settings) -> World:
         certificate,
         job,
         login(client, intruder.username),
+        link.id,
     )
 
 
@@ -352,6 +373,7 @@ def _state(session: Session, world: World) -> dict[str, Any]:
         "employments": session.exec(select(func.count()).select_from(Employment)).one(),
         "certificate": snapshot(session.get(Certificate, world.certificate.id)),  # type: ignore[arg-type]
         "certificates": session.exec(select(func.count()).select_from(Certificate)).one(),
+        "share_links": [snapshot(x) for x in session.exec(select(ShareLink)).all()],
         "assessors": session.exec(select(func.count()).select_from(Assessor)).one(),
     }
 
