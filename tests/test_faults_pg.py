@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,7 +36,16 @@ from tests.jobs_support import job_settings, make_issuable, serials, wait_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-PORT = int(os.environ.get("REGISTRY_TEST_FAULT_PORT", "8146"))
+
+
+def _unused_port() -> int:
+    """A port nothing listens on now, from the OS (a fixed default collided with a stray server of another run)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+PORT = int(os.environ.get("REGISTRY_TEST_FAULT_PORT") or _unused_port())
 REDIS_URL = os.environ.get("REGISTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/4")
 
 
