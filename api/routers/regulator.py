@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from sqlmodel import SQLModel
 
@@ -68,15 +68,16 @@ class AnomalyList(SQLModel):
 
 
 def _filter(
-    month_from: str | None,
-    month_to: str | None,
-    body_id: uuid.UUID | None,
-    body_kind: BodyKind | None,
-    province_code: str | None,
-    city_code: str | None,
-    occupation_code: str | None,
-    grade: GradeCode | None,
+    month_from: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
+    month_to: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None,
+    body_id: uuid.UUID | None = None,
+    body_kind: BodyKind | None = None,
+    province_code: ProvinceQuery = None,
+    city_code: CityQuery = None,
+    occupation_code: OccupationQuery = None,
+    grade: GradeCode | None = None,
 ) -> StatsFilter:
+    """The statistics filter from the query: from/to months, body, body kind, region, occupation, grade."""
     return StatsFilter.build(
         month_from=month_from,
         month_to=month_to,
@@ -89,24 +90,19 @@ def _filter(
     )
 
 
+FilterDep = Annotated[StatsFilter, Depends(_filter)]
+
+
 @router.get("/regulator/stats", response_model=dict[str, Any], responses=errors(400))
 def regulator_stats(
     session: SessionDep,
     settings: SettingsDep,
     actor: RegulatorActor,
-    month_from: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
-    month_to: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None,
-    body_id: uuid.UUID | None = None,
-    body_kind: BodyKind | None = None,
-    province_code: ProvinceQuery = None,
-    city_code: CityQuery = None,
-    occupation_code: OccupationQuery = None,
-    grade: GradeCode | None = None,
+    only: FilterDep,
 ) -> dict[str, Any]:
     """Certificates and awards by grade, occupation, body, kind, province, city and month (default: the last
     twelve months); the 高技能人才 share; direct recognitions by path and trigger; revocations by reason; progress
     against the configured targets (000:26, 003:221-229)."""
-    only = _filter(month_from, month_to, body_id, body_kind, province_code, city_code, occupation_code, grade)
     return stats.statistics(session, actor=actor, settings=settings, only=only)
 
 
@@ -265,18 +261,10 @@ def export_csv(
     settings: SettingsDep,
     actor: RegulatorActor,
     open_session: SessionFactoryDep,
+    only: FilterDep,
     kind: ExportKind = "stats",
-    month_from: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
-    month_to: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None,
-    body_id: uuid.UUID | None = None,
-    body_kind: BodyKind | None = None,
-    province_code: ProvinceQuery = None,
-    city_code: CityQuery = None,
-    occupation_code: OccupationQuery = None,
-    grade: GradeCode | None = None,
 ) -> StreamingResponse:
     """Export as CSV (UTF-8 with BOM)."""
-    only = _filter(month_from, month_to, body_id, body_kind, province_code, city_code, occupation_code, grade)
     rows = _rows(kind, session, settings, actor, only, open_session)
     return StreamingResponse(
         exports.csv_stream(rows),
@@ -301,18 +289,10 @@ def export_xlsx(
     settings: SettingsDep,
     actor: RegulatorActor,
     open_session: SessionFactoryDep,
+    only: FilterDep,
     kind: ExportKind = "stats",
-    month_from: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}$")] = None,
-    month_to: Annotated[str | None, Query(alias="to", pattern=r"^\d{4}-\d{2}$")] = None,
-    body_id: uuid.UUID | None = None,
-    body_kind: BodyKind | None = None,
-    province_code: ProvinceQuery = None,
-    city_code: CityQuery = None,
-    occupation_code: OccupationQuery = None,
-    grade: GradeCode | None = None,
 ) -> StreamingResponse:
     """Export as an Excel workbook."""
-    only = _filter(month_from, month_to, body_id, body_kind, province_code, city_code, occupation_code, grade)
     rows = _rows(kind, session, settings, actor, only, open_session)
     return StreamingResponse(
         exports.xlsx_stream(rows, title=kind),
