@@ -70,7 +70,18 @@ HTML_PAGES = {
 }
 # Console pages (api/console, kept out of the OpenAPI document). CONSOLE_PUBLIC: anyone. CONSOLE_OWN: a console
 # login, and only the caller's own records (a job of another account is "not found"; tests/console/).
-CONSOLE_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/logout"), ("POST", "/logout")}
+CONSOLE_PUBLIC = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/logout"),
+    ("POST", "/logout"),
+    ("GET", "/publicity"),
+    ("GET", "/publicity/{batch_id}"),
+    ("POST", "/publicity/{batch_id}/objections"),  # anyone may object (masked 公示 data; tests/console)
+    ("GET", "/bodies"),
+    ("GET", "/bodies/{body_id}"),  # the public catalogue and sanction register only
+    ("GET", "/equivalences"),
+}
 CONSOLE_OWN = {
     ("GET", "/console"),
     ("GET", "/console/jobs/{job_id}"),

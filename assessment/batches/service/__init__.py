@@ -68,6 +68,7 @@ from assessment.batches.service.views import (
     corrections,
     objections,
     publicity,
+    publicity_batches,
     score_grid,
 )
 
@@ -118,6 +119,7 @@ __all__ = [
     "objections",
     "open_batch",
     "publicity",
+    "publicity_batches",
     "publish_batch",
     "record_score_rows",
     "record_scores",
