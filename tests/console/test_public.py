@@ -223,3 +223,24 @@ def test_an_unknown_equivalence_target_is_explained_on_the_page(client: TestClie
     page = client.get("/equivalences", params={"target": "education:nonsense"})
     assert page.status_code == 400
     assert 'id="form-error"' in page.text and "未知的学历代码" in page.text
+
+
+def test_a_revoked_certificate_page_says_when_it_was_revoked_in_beijing_time(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    from certificates.models import CertificateStatus
+    from certificates.service import set_status
+    from tests.factories import make_certificate
+
+    certificate = make_certificate(session, settings)
+    assert "data-status-changed" not in client.get(f"/v/{certificate.token}").text
+    set_status(session, actor=SYSTEM, number=certificate.number, target=CertificateStatus.REVOKED, note="虚假评价")
+    assert certificate.status_changed_at is not None
+    shown = (certificate.status_changed_at + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    page = client.get(f"/v/{certificate.token}").text
+    assert "data-status-changed=" in page and f"撤销时间：{shown} 北京时间" in page
+    english = client.get(f"/v/{certificate.token}?lang=en").text
+    assert f"Revoked on: {shown} Beijing time" in english
+    answer = client.get(f"/api/v1/verify/{certificate.token}").json()
+    changed = dt.datetime.fromisoformat(answer["fields"]["status_changed_at"])
+    assert answer["verdict"] == "revoked" and changed == certificate.status_changed_at
