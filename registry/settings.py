@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     # "start", "end", "metric": "certificates" | "high_skill_certificates", "target"}].
     anomaly_min_candidates: int = Field(default=20, ge=1)
     anomaly_pass_rate_margin: float = Field(default=0.25, gt=0, le=1)
-    anomaly_heaping_band: float = Field(default=3.0, gt=0, le=40)
+    anomaly_heaping_band: float = Field(default=3.0, gt=0, le=10)  # the summary histogram covers 10 points
     anomaly_heaping_share: float = Field(default=0.5, gt=0, le=1)
     anomaly_dr_share: float = Field(default=0.5, gt=0, le=1)
     anomaly_dr_min_awards: int = Field(default=10, ge=1)

@@ -55,6 +55,52 @@ class StatTally(SQLModel, table=True):
     n: int = 0
 
 
+# Anomaly summaries (migration 0013), kept exact by triggers on candidate, session_component, score and
+# grade_award: regulator/summary_sql.py says how. Keys only, no references: a summary row outlives nothing.
+
+
+class BatchResultTally(SQLModel, table=True):
+    """Candidates with a result per batch, by pass/fail and by tenths of a point above the pass mark (0-99, -1)."""
+
+    __tablename__ = "batch_result_tally"
+
+    session_id: uuid.UUID = Field(primary_key=True)
+    passed: bool = Field(primary_key=True)
+    near: int = Field(primary_key=True)
+    n: int
+
+
+class BatchScoringTally(SQLModel, table=True):
+    """Per batch: (candidate, component) pairs scored by two or more assessors, and those where two agreed."""
+
+    __tablename__ = "batch_scoring_tally"
+
+    session_id: uuid.UUID = Field(primary_key=True)
+    items: int
+    identical: int
+
+
+class AssessorDayTally(SQLModel, table=True):
+    """Distinct candidates an assessor scored on one Beijing day."""
+
+    __tablename__ = "assessor_day_tally"
+
+    assessor_id: uuid.UUID = Field(primary_key=True)
+    day: dt.date = Field(primary_key=True)
+    n: int
+
+
+class AwardSkipTally(SQLModel, table=True):
+    """Standing recognitions (and competition promotions) per body and day, and those that skipped a grade."""
+
+    __tablename__ = "award_skip_tally"
+
+    body_id: uuid.UUID = Field(primary_key=True)  # NO_BODY when the award has none
+    day: dt.date = Field(primary_key=True)
+    recognitions: int
+    skips: int
+
+
 class VerificationEvent(SQLModel, table=True):
     """One online verification: when, which certificate, and a keyed hash of the verifier's coarse network.
 
