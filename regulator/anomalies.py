@@ -28,7 +28,7 @@ from registry.actor import Actor
 from registry.awards.models import AwardBasis, GradeAward
 from registry.bodies.models import EvaluationBody
 from registry.clock import today, utcnow
-from registry.db import analytic
+from registry.db import analytic, dialect_name
 from registry.errors import InvalidInput
 from registry.settings import Settings
 from regulator.counts import Counts, Summaries, body_of_assessor_day, day_key
@@ -344,17 +344,27 @@ DONE = (SessionStatus.FINALIZED.value, SessionStatus.PUBLISHED.value, SessionSta
 
 def batch_process(session: Session, settings: Settings, window: Window, counts: Counts) -> list[Flag]:
     """Batches finalized without a supervisor's attestation; batches closed in unusual haste."""
-    query = sa.select(S.c.id, S.c.body_id, S.c.exam_on, S.c.status, S.c.attested_at, S.c.closed_at).where(
-        S.c.exam_on >= window.start, S.c.exam_on <= window.end, S.c.status.in_(DONE)
-    )
+    done = sa.and_(S.c.exam_on >= window.start, S.c.exam_on <= window.end, S.c.status.in_(DONE))
     if window.body_id:
-        query = query.where(S.c.body_id == window.body_id)
-    rows = session.execute(query).all()
-    durations = [
-        (closed.date() - exam_on).days for _, _, exam_on, status, _, closed in rows if status == "closed" and closed
-    ]
+        done = sa.and_(done, S.c.body_id == window.body_id)
+    # the closed batches' days from exam to close, as integers in SQL: thousands of rows, one small column
+    days: Any
+    if dialect_name(session) == "postgresql":
+        days = sa.cast(sa.func.timezone("UTC", S.c.closed_at), sa.Date) - S.c.exam_on
+    else:
+        days = sa.cast(sa.func.julianday(sa.func.date(S.c.closed_at)) - sa.func.julianday(S.c.exam_on), sa.Integer)
+    closed = sa.and_(done, S.c.status == SessionStatus.CLOSED.value, S.c.closed_at.is_not(None))
+    durations = [int(d) for d in session.execute(sa.select(days).where(closed)).scalars()]
+    total, attested = session.execute(sa.select(sa.func.count(), sa.func.count(S.c.attested_at)).where(done)).one()
     median = float(statistics.median(durations)) if durations else None
-    attested_share = _share(sum(1 for r in rows if r.attested_at is not None), len(rows)) if rows else None
+    attested_share = _share(int(attested), int(total)) if total else None
+    hasty = sa.and_(
+        S.c.status == SessionStatus.CLOSED.value, S.c.closed_at.is_not(None), days < settings.anomaly_haste_days
+    )
+    query = sa.select(S.c.id, S.c.body_id, S.c.exam_on, S.c.status, S.c.attested_at, S.c.closed_at).where(
+        done, sa.or_(S.c.attested_at.is_(None), hasty)
+    )
+    rows = session.execute(query).all()
     flags = []
     for session_id, body_id, exam_on, status, attested_at, closed_at in rows:
         label = f"考试日期 {exam_on.isoformat()}"
@@ -378,8 +388,8 @@ def batch_process(session: Session, settings: Settings, window: Window, counts: 
                 )
             )
         if status == "closed" and closed_at is not None:
-            days = (closed_at.date() - exam_on).days
-            if days < settings.anomaly_haste_days:
+            took = (closed_at.date() - exam_on).days
+            if took < settings.anomaly_haste_days:
                 flags.append(
                     Flag(
                         "hasty_close",
@@ -388,13 +398,13 @@ def batch_process(session: Session, settings: Settings, window: Window, counts: 
                         str(session_id),
                         label,
                         str(body_id),
-                        float(days),
+                        float(took),
                         median,
                         float(settings.anomaly_haste_days),
                         "days",
-                        f"考试后 {days} 天即结束发证（同期批次中位数 {median if median is not None else '—'} 天）："
+                        f"考试后 {took} 天即结束发证（同期批次中位数 {median if median is not None else '—'} 天）："
                         "阅卷、复核和公示都需要时间，过快往往意味着走过场。",
-                        f"closed {days} days after the exam (median {median if median is not None else '—'}): "
+                        f"closed {took} days after the exam (median {median if median is not None else '—'}): "
                         "marking, review and publicity take time; this speed suggests steps were skipped.",
                         {"exam_on": exam_on.isoformat(), "closed_at": closed_at.isoformat()},
                     )

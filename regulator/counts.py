@@ -8,7 +8,8 @@ baseline and the tests' oracle: after issuing, correcting and revoking, both mus
 Every method takes the rules' window (`start`, `end` days, inclusive) and returns plain tuples:
 
 - results(window, band_tenths): (body, occupation, grade, candidates, passed, heaped) per body, occupation and
-  grade of batches examined in the window; heaped = totals at most band_tenths - 0.1 points above the pass mark;
+  grade of batches examined in the window; heaped = totals less than band_tenths / 10 points above the pass mark
+  (the summaries keep half points: band_tenths a multiple of 5, at most 100);
 - scoring(window): (batch, items scored by two or more assessors, items where two agreed) per batch with items;
 - assessor_days(window, above): ([(assessor, day, candidates)] with candidates > above, the mean over all
   assessor-days in the window, or None when none is above);
@@ -30,6 +31,7 @@ from registry.awards.models import AwardBasis, GradeAward
 from registry.db import dialect_name
 from registry.grades import GradeCode
 from regulator.models import NO_BODY, AssessorDayTally, AwardSkipTally, BatchResultTally, BatchScoringTally
+from regulator.summary_sql import HALF_POINTS, NEAR
 
 C = Candidate.__table__  # type: ignore[attr-defined]
 S = ExamSession.__table__  # type: ignore[attr-defined]
@@ -86,21 +88,22 @@ class Summaries:
         self.session = session
 
     def results(self, window: Span, band_tenths: int) -> list[Row]:
-        n = RESULTS.c.n
-        heaped = sa.case((sa.and_(RESULTS.c.near >= 0, RESULTS.c.near < band_tenths), n), else_=0)
+        if band_tenths % 5 or not 0 < band_tenths <= 5 * HALF_POINTS:
+            raise ValueError(f"the heaping band is kept in half points up to 10: {band_tenths / 10} is not one")
+        heaped = sum((RESULTS.c[name] for name in NEAR[: band_tenths // 5]), sa.literal(0))
         query = (
             sa.select(
                 S.c.body_id,
                 S.c.occupation_code,
                 S.c.grade,
-                sa.func.sum(n),
-                sa.func.sum(sa.case((RESULTS.c.passed, n), else_=0)),
+                sa.func.sum(RESULTS.c.candidates),
+                sa.func.sum(RESULTS.c.passes),
                 sa.func.sum(heaped),
             )
             .select_from(RESULTS.join(S, S.c.id == RESULTS.c.session_id))
             .where(_in(S.c.exam_on, window))
             .group_by(S.c.body_id, S.c.occupation_code, S.c.grade)
-            .having(sa.func.sum(n) > 0)
+            .having(sa.func.sum(RESULTS.c.candidates) > 0)
         )
         return [(b, o, g, int(k), int(p), int(h)) for b, o, g, k, p, h in self.session.execute(query).all()]
 

@@ -60,14 +60,33 @@ class StatTally(SQLModel, table=True):
 
 
 class BatchResultTally(SQLModel, table=True):
-    """Candidates with a result per batch, by pass/fail and by tenths of a point above the pass mark (0-99, -1)."""
+    """Candidates with a result per batch, those who passed, and totals per half point above the pass mark."""
 
     __tablename__ = "batch_result_tally"
 
     session_id: uuid.UUID = Field(primary_key=True)
-    passed: bool = Field(primary_key=True)
-    near: int = Field(primary_key=True)
-    n: int
+    candidates: int
+    passes: int
+    near_00: int  # totals 0–0.5 points above the weighted pass mark
+    near_01: int
+    near_02: int
+    near_03: int
+    near_04: int
+    near_05: int
+    near_06: int
+    near_07: int
+    near_08: int
+    near_09: int
+    near_10: int
+    near_11: int
+    near_12: int
+    near_13: int
+    near_14: int
+    near_15: int
+    near_16: int
+    near_17: int
+    near_18: int
+    near_19: int  # 9.5–10 points above
 
 
 class BatchScoringTally(SQLModel, table=True):
@@ -85,8 +104,8 @@ class AssessorDayTally(SQLModel, table=True):
 
     __tablename__ = "assessor_day_tally"
 
-    assessor_id: uuid.UUID = Field(primary_key=True)
     day: dt.date = Field(primary_key=True)
+    assessor_id: uuid.UUID = Field(primary_key=True)
     n: int
 
 
@@ -95,8 +114,8 @@ class AwardSkipTally(SQLModel, table=True):
 
     __tablename__ = "award_skip_tally"
 
-    body_id: uuid.UUID = Field(primary_key=True)  # NO_BODY when the award has none
     day: dt.date = Field(primary_key=True)
+    body_id: uuid.UUID = Field(primary_key=True)  # NO_BODY when the award has none
     recognitions: int
     skips: int
 
@@ -161,6 +180,7 @@ class RegulatorAction(StrEnum):
     SANCTION_LIFTED = "sanction.lifted"
     SAMPLE_DRAWN = "sample.drawn"
     FINDING_RECORDED = "finding.recorded"
+    EXPORT_EXPORTED = "export.exported"
 
 
 SANCTION_STATUS_ZH = {SanctionStatus.IN_EFFECT: "生效中", SanctionStatus.LIFTED: "已解除"}

@@ -30,8 +30,6 @@ KEYS = {
     "session_id": sa.Uuid(),
     "assessor_id": sa.Uuid(),
     "body_id": sa.Uuid(),
-    "passed": sa.Boolean(),
-    "near": sa.Integer(),
     "day": sa.Date(),
 }
 
