@@ -92,9 +92,10 @@ def _results_from_candidates(rows: str, dialect: str, components: str = "session
     return (
         "SELECT y.session_id, count(*) AS candidates, sum(CASE WHEN y.passed THEN 1 ELSE 0 END) AS passes, "
         f"{buckets} FROM (SELECT x.session_id, x.passed, {near} AS near "
-        "FROM (SELECT r.session_id, r.passed, r.total_tenths, "
-        f"(SELECT sum(k.weight * k.pass_mark) FROM {components} k WHERE k.session_id = r.session_id) AS mark "
-        f"FROM {rows} r WHERE r.passed IS NOT NULL) x WHERE x.mark IS NOT NULL) y GROUP BY y.session_id"
+        "FROM (SELECT r.session_id, r.passed, r.total_tenths, m.mark "
+        f"FROM {rows} r JOIN (SELECT k.session_id, sum(k.weight * k.pass_mark) AS mark FROM {components} k "
+        f"WHERE k.session_id IN (SELECT session_id FROM {rows} s) GROUP BY k.session_id) m "
+        "ON m.session_id = r.session_id WHERE r.passed IS NOT NULL) x) y GROUP BY y.session_id"
     )
 
 
