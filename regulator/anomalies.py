@@ -2,8 +2,10 @@
 
 Every flag carries the figure, the peer baseline, the threshold (a REGISTRY_ANOMALY_* setting, defaults in the
 README) and one sentence on why it matters. A flag is a reason to look, never a finding: the regulator samples,
-checks and only then sanctions. Each rule is one aggregate query over the date range (default: the last
-REGISTRY_ANOMALY_DEFAULT_DAYS days by exam or award date).
+checks and only then sanctions. Each rule is a few aggregate queries over the date range (default: the last
+REGISTRY_ANOMALY_DEFAULT_DAYS days by exam or award date). The rules that would read every candidate, score or
+award of the range take their numbers from `counts` — the trigger-kept summaries (regulator/counts.py,
+regulator/summary_sql.py) — so a year over a million certificates reads a few thousand summary rows.
 """
 
 from __future__ import annotations
