@@ -10,7 +10,7 @@ The trigger SQL is imported from regulator.summary_sql; changing it later needs 
 recreates the triggers (this one must keep meaning what it meant).
 
 Revision ID: 20261121_0013
-Revises: 20261121_0011
+Revises: 20261121_0015
 Create Date: 2026-11-21
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from regulator import summary_sql
 
 revision = "20261121_0013"
-down_revision = "20261121_0011"
+down_revision = "20261121_0015"
 branch_labels = None
 depends_on = None
 
