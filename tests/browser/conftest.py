@@ -320,15 +320,19 @@ def login() -> Callable[..., Page]:
 
 @pytest.fixture
 def shot(live_server: LiveServer) -> Callable[..., list[Path]]:
-    """Screenshot a page at phone and desktop size: shot(page, name, full_page=True) →
-    var/screenshots/<db>/<name>.<size>.png (full_page=False for very long pages: the first screen only)."""
+    """Screenshot a page at phone and desktop size: shot(page, name, full_page=True, sizes=("phone", "desktop"))
+    → var/screenshots/<db>/<name>.<size>.png (full_page=False for very long pages: the first screen only)."""
     folder = SCREENSHOTS / live_server.database_kind
     folder.mkdir(parents=True, exist_ok=True)
 
-    def take(page: Page, name: str, *, full_page: bool = True) -> list[Path]:
+    def take(
+        page: Page, name: str, *, full_page: bool = True, sizes: tuple[str, ...] = ("phone", "desktop")
+    ) -> list[Path]:
         original = page.viewport_size
         paths = []
         for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            if size not in sizes:
+                continue
             page.set_viewport_size(viewport)
             path = folder / f"{name}.{size}.png"
             page.screenshot(path=str(path), full_page=full_page)

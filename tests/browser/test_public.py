@@ -163,9 +163,9 @@ def test_api_docs_render_with_the_network_blocked(page: Page, live_server: LiveS
     expect(operations.first).to_be_visible(timeout=30_000)  # a 1.5 MB script and a large document, on a busy box
     assert operations.count() > 50
     expect(page.get_by_text("/api/v1/verify/lookup").first).to_be_visible()
-    shot(page, "docs", full_page=False)
+    shot(page, "docs", full_page=False, sizes=("desktop",))
     page.goto("/redoc")
     expect(page.get_by_text("/api/v1/verify/lookup").first).to_be_attached(timeout=30_000)
     expect(page.locator("h1").first).to_contain_text("新八级工")
-    shot(page, "redoc", full_page=False)
+    shot(page, "redoc", full_page=False, sizes=("desktop",))
     assert refused == [], f"the docs asked for outside resources: {refused}"
