@@ -3,7 +3,11 @@ dropped its connections (a restart, a failover): the read is retried once on a f
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 import registry.db
 from certificates.verification import verify_online
-from registry.db import Reads, make_engine, session_scope
+from registry.db import PooledReads, Reads, make_engine, session_scope
 from registry.settings import Settings, get_settings
 from tests.factories import make_certificate
 
@@ -86,4 +90,54 @@ def test_verification_is_one_round_trip(committed_url: str, tmp_path: Path) -> N
             raw.pgconn.untrace()
     sent = [line.split("\t")[3] for line in trace.read_text().splitlines() if line.split("\t")[1] == "F"]
     assert sent.count("Sync") + sent.count("Query") == 1, sent
+    engine.dispose()
+
+
+@dataclass
+class Pool:
+    """The async pool `registry serve` verifies through (one connection), on an event loop of its own."""
+
+    reads: PooledReads
+    loop: asyncio.AbstractEventLoop
+
+    def backend_pid(self) -> int:
+        return int(self.loop.run_until_complete(self.reads.fetchone("SELECT pg_backend_pid()", {}))[0])
+
+
+@pytest.fixture
+def pool(committed_url: str, is_postgres: bool) -> Iterator[Pool]:
+    if not is_postgres:
+        pytest.skip("the async pool is PostgreSQL's (SQLite reads run in worker threads)")
+    loop = asyncio.new_event_loop()
+    reads = PooledReads(committed_url, size=1)
+    loop.run_until_complete(reads.open())
+    try:
+        yield Pool(reads, loop)
+    finally:
+        loop.run_until_complete(reads.close())
+        loop.close()
+
+
+def test_the_async_pool_reads_again_after_the_server_dropped_its_connection(pool: Pool, committed_url: str) -> None:
+    engine = make_engine(committed_url)
+    before = pool.backend_pid()
+    _terminate(engine, [before])  # used a moment ago, so not pinged: the read fails, and is retried once
+    assert pool.backend_pid() != before
+    engine.dispose()
+
+
+async def _one_attempt(_self: PooledReads, pool: Any, sql: str, params: dict[str, Any]) -> Any:
+    async with pool.connection() as conn:
+        return await (await conn.execute(sql, params)).fetchone()
+
+
+def test_the_async_pool_pings_a_connection_that_sat_idle(
+    pool: Pool, committed_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(committed_url)
+    before = pool.backend_pid()
+    _terminate(engine, [before])
+    monkeypatch.setattr(registry.db, "IDLE_PING_SECONDS", 0.0)  # every checkout counts as idle
+    monkeypatch.setattr(PooledReads, "_once", _one_attempt)  # no retry: only the ping can replace the dead one
+    assert pool.backend_pid() != before
     engine.dispose()
