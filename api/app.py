@@ -182,8 +182,10 @@ def create_app(
 
 def served_app() -> FastAPI:
     """The app `registry serve` runs: as create_app(), jobs left unfinished by a dead process resume, and this
-    process's verification events are written in the background, and verification reads use the async pool."""
-    app = create_app(resume_jobs=True, flush_verifications=True, pooled_reads=True)
+    process's verification events are written in the background, and (REGISTRY_ASYNC_READS, on by default)
+    verification reads use the async pool."""
+    settings = get_settings()
+    app = create_app(settings, resume_jobs=True, flush_verifications=True, pooled_reads=settings.async_reads)
     # Everything made so far (modules, routes, models, the app) lives as long as the process: kept out of the
     # collector's generations, a full collection no longer walks it, which shortens the pauses in the tail latency.
     gc.freeze()

@@ -4,6 +4,7 @@ dropped its connections (a restart, a failover): the read is retried once on a f
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +12,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 import registry.db
+from api.app import served_app
 from certificates.verification import verify_online
 from registry.db import PooledReads, Reads, make_engine, session_scope
 from registry.settings import Settings, get_settings
@@ -141,3 +144,22 @@ def test_the_async_pool_pings_a_connection_that_sat_idle(
     monkeypatch.setattr(PooledReads, "_once", _one_attempt)  # no retry: only the ping can replace the dead one
     assert pool.backend_pid() != before
     engine.dispose()
+
+
+@pytest.mark.parametrize(("setting", "pooled"), [(None, True), ("false", False)])
+def test_the_served_app_verifies_through_the_async_pool_unless_told_not_to(
+    committed_url: str, is_postgres: bool, monkeypatch: pytest.MonkeyPatch, setting: str | None, pooled: bool
+) -> None:
+    if setting is not None:
+        monkeypatch.setenv("REGISTRY_ASYNC_READS", setting)
+    get_settings.cache_clear()
+    settings = get_settings()
+    with session_scope(make_engine(committed_url)) as s:
+        token = make_certificate(s, settings).token
+    app = served_app()
+    with TestClient(app) as client:
+        assert (app.state.reads.pooled is not None) == (pooled and is_postgres)
+        assert client.get(f"/api/v1/verify/{token}").json()["verdict"] == "valid"
+        assert client.get("/healthz").json() == {"status": "ok", "database": "postgresql" if is_postgres else "sqlite"}
+    gc.unfreeze()  # served_app froze the test process's heap
+    get_settings.cache_clear()
