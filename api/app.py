@@ -182,7 +182,7 @@ def create_app(
 
 def served_app() -> FastAPI:
     """The app `registry serve` runs: as create_app(), jobs left unfinished by a dead process resume, and this
-    process's verification events are written in the background, and (REGISTRY_ASYNC_READS, on by default)
+    process's verification events are written in the background, and with REGISTRY_ASYNC_READS (off by default)
     verification reads use the async pool."""
     settings = get_settings()
     app = create_app(settings, resume_jobs=True, flush_verifications=True, pooled_reads=settings.async_reads)

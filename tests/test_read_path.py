@@ -146,8 +146,8 @@ def test_the_async_pool_pings_a_connection_that_sat_idle(
     engine.dispose()
 
 
-@pytest.mark.parametrize(("setting", "pooled"), [(None, True), ("false", False)])
-def test_the_served_app_verifies_through_the_async_pool_unless_told_not_to(
+@pytest.mark.parametrize(("setting", "pooled"), [(None, False), ("true", True)])
+def test_the_served_app_verifies_through_the_async_pool_when_told_to(
     committed_url: str, is_postgres: bool, monkeypatch: pytest.MonkeyPatch, setting: str | None, pooled: bool
 ) -> None:
     if setting is not None:
