@@ -14,6 +14,7 @@ from assessment.batches.models import SessionStaff, StaffRole
 from assessment.batches.rows import ResultRow
 from assessment.batches.service import (
     candidates_by_identity,
+    require_admin,
     enrol_candidates,
     get_batch,
     record_scores,
@@ -46,6 +47,7 @@ def import_results(
 ) -> ResultsSummary:
     """Import a batch's results table; any bad row refuses the whole file, naming every bad row."""
     exam = get_batch(session, actor=actor, batch_id=batch_id)
+    require_admin(actor, exam)  # the body (or the regulator) records its assessors' score sheets, nobody else
     staff = {
         a.card_number: a
         for a in session.exec(
