@@ -16,6 +16,7 @@ PURPOSES = frozenset(
         "rate-limit",
         "verification-network",
         "credential-holder",
+        "console-csrf",
     }
 )
 
