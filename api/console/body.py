@@ -14,12 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
-from api.console.session import CsrfForm, render, require_page_role
+from api.console.jobs import view as job_view
+from api.console.session import CsrfForm, PageRefused, register_nav, render, require_page_role
 from api.deps import SessionDep, SettingsDep
 from api.jobs import job_file
 from api.routers.jobs import queue_job
@@ -55,7 +56,7 @@ from registry.filings.models import FilingCreate, FilingIn, FilingStatus, ScopeL
 from registry.filings.rules import METHOD_ZH, EvaluationMethod
 from registry.grades import GradeCode
 from registry.jobs import service as jobs
-from registry.jobs.models import JobKind, JobStatus
+from registry.jobs.models import JobKind
 from registry.people.models import PersonCreate
 from registry.people.service import register_person
 from registry.settings import Settings
@@ -63,14 +64,34 @@ from registry.tabular import Row, read_table
 
 router = APIRouter(prefix="/console/body", include_in_schema=False)
 BodyAdmin = Annotated[Actor, Depends(require_page_role(Role.BODY_ADMIN))]
-Errors = dict[str, str]
+Message = tuple[str, str]  # (zh, en): the layout's field_error shows the page's language first
+Errors = dict[str, Message]
 GRADES = [(g.code.value, g.name_zh, g.name_en) for g in grades.LADDER]
 METHODS = [(m.value, METHOD_ZH[m]) for m in EvaluationMethod]
 BATCH_STEPS = {"open", "finalize", "publish", "close"}
 CERTIFICATE_ACTIONS = ("suspend", "reinstate", "revoke", "reissue")
 
 
+for _href, _zh, _en in (
+    ("/console/body", "机构概览", "Overview"),
+    ("/console/body/filings", "备案", "Filings"),
+    ("/console/body/batches", "考务批次", "Exam batches"),
+    ("/console/body/recognitions", "直接认定", "Recognitions"),
+    ("/console/body/certificates", "证书", "Certificates"),
+    ("/console/body/staff", "人员与证卡", "Staff & cards"),
+):
+    register_nav(Role.BODY_ADMIN, _href, _zh, _en)
+
+
 # ---------------------------------------------------------------------------------------------- helpers
+
+
+async def _posted(request: Request, _: CsrfForm) -> FormData:
+    """The submitted form, once its CSRF token has been checked."""
+    return await request.form()
+
+
+Posted = Annotated[FormData, Depends(_posted)]
 
 
 def _body(actor: Actor) -> uuid.UUID:
@@ -82,8 +103,8 @@ def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _said(error: DomainError) -> str:
-    return f"{error.zh} / {error.en}"
+def _said(error: DomainError) -> Message:
+    return error.zh, error.en
 
 
 def _refused(error: DomainError, field: str = "_form") -> Errors:
@@ -97,12 +118,14 @@ def _invalid(error: ValidationError, prefix: str = "") -> Errors:
     for problem in error.errors():
         field, zh, en = error_text(problem)
         key = field.split(".")[-1] if field else "_form"
-        shown.setdefault(prefix + key if key != "_form" else key, f"{zh} / {en}")
+        shown.setdefault(prefix + key if key != "_form" else key, (zh, en))
     return shown
 
 
 def _missing(request: Request) -> Response:
-    return render(request, "console/body/missing.html", {}, status_code=404)
+    """Another body's record, or none: the error page, as the API's 404 (the same for both)."""
+    del request
+    raise PageRefused(404, "没有这条记录，或它不属于本机构", "no such record, or it is not one of this body's")
 
 
 def _text(form: FormData, name: str) -> str:
@@ -209,7 +232,7 @@ def filing_new(request: Request, actor: BodyAdmin) -> Response:
 
 
 @router.post("/filings")
-def filing_create(request: Request, session: SessionDep, actor: BodyAdmin, form: CsrfForm) -> Response:
+def filing_create(request: Request, session: SessionDep, actor: BodyAdmin, form: Posted) -> Response:
     """Create a draft for the body; a bad value is shown next to its field and nothing is stored."""
     values = {**_programme_from(form), **_line_from(form)}
     try:
@@ -315,7 +338,7 @@ def _replace_lines(
 
 @router.post("/filings/{filing_id}/programme")
 def filing_programme(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: CsrfForm, filing_id: uuid.UUID
+    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: Posted, filing_id: uuid.UUID
 ) -> Response:
     """Change a draft's ceiling and validity window."""
     programme = _programme_from(form)
@@ -326,7 +349,7 @@ def filing_programme(
 
 @router.post("/filings/{filing_id}/lines")
 def filing_add_line(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: CsrfForm, filing_id: uuid.UUID
+    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: Posted, filing_id: uuid.UUID
 ) -> Response:
     """Add a scope line to a draft."""
     line = _line_from(form)
@@ -345,7 +368,7 @@ def filing_edit_line(
     session: SessionDep,
     settings: SettingsDep,
     actor: BodyAdmin,
-    form: CsrfForm,
+    form: Posted,
     filing_id: uuid.UUID,
     position: int,
 ) -> Response:
@@ -391,7 +414,7 @@ def filing_delete_line(
     session: SessionDep,
     settings: SettingsDep,
     actor: BodyAdmin,
-    form: CsrfForm,
+    form: Posted,
     filing_id: uuid.UUID,
     position: int,
 ) -> Response:
@@ -404,7 +427,7 @@ def filing_delete_line(
 
 @router.post("/filings/{filing_id}/submit")
 def filing_submit(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: CsrfForm, filing_id: uuid.UUID
+    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: Posted, filing_id: uuid.UUID
 ) -> Response:
     """Submit a draft: the filing rules run; a refusal shows every failed rule with its citation."""
     del form
@@ -459,7 +482,7 @@ def staff(request: Request, session: SessionDep, actor: BodyAdmin) -> Response:
 
 @router.post("/staff/accounts")
 def staff_add_admin(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: CsrfForm
+    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: Posted
 ) -> Response:
     """Open another admin account of the body."""
     values = {"username": _text(form, "username"), "display_name": _text(form, "display_name")}
@@ -479,7 +502,7 @@ def staff_add_admin(
 
 @router.post("/staff/cards")
 def staff_add_card(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: CsrfForm
+    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: Posted
 ) -> Response:
     """Issue an assessor card of the body to a person (found or registered by name and ID number)."""
     values = {
@@ -517,7 +540,7 @@ def staff_card_account(
     session: SessionDep,
     settings: SettingsDep,
     actor: BodyAdmin,
-    form: CsrfForm,
+    form: Posted,
     assessor_id: uuid.UUID,
 ) -> Response:
     """Open the login of one of the body's own assessors."""
@@ -601,7 +624,7 @@ def batch_new(request: Request, session: SessionDep, actor: BodyAdmin) -> Respon
 
 @router.post("/batches")
 def batch_create(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: CsrfForm
+    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: Posted
 ) -> Response:
     """Create the batch; a refusal (scope, staff, components) is shown next to its field."""
     occupation, _, work_type = _text(form, "scope").partition("|")
@@ -692,7 +715,7 @@ def _batch_page(
     errors: Errors | None = None,
     upload: Mapping[str, Any] | None = None,
     refused_rules: Sequence[Mapping[str, Any]] = (),
-    notice: str | None = None,
+    notice: Message | None = None,
     status_code: int = 200,
 ) -> Response:
     try:
@@ -746,7 +769,7 @@ def batch_upload(
     session: SessionDep,
     settings: SettingsDep,
     actor: BodyAdmin,
-    form: CsrfForm,
+    form: Posted,
     batch_id: uuid.UUID,
     kind: Literal["candidates", "results"],
 ) -> Response:
@@ -761,7 +784,7 @@ def batch_upload(
         return _missing(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        errors = {f"{kind}_file": "请选择要上传的 .csv 或 .xlsx 文件 / choose a .csv or .xlsx file to upload"}
+        errors = {f"{kind}_file": ("请选择要上传的 .csv 或 .xlsx 文件", "choose a .csv or .xlsx file to upload")}
         return _batch_page(request, session, settings, actor, batch_id, errors=errors, status_code=400)
     required, optional = (
         (batches.ENROL_COLUMNS, batches.ENROL_OPTIONAL) if kind == "candidates" else (RESULT_COLUMNS, RESULT_OPTIONAL)
@@ -794,14 +817,15 @@ def batch_upload(
             if kind == "candidates":
                 created = batches.enrol_rows(session, actor=actor, batch_id=batch_id, rows=rows, settings=settings)
                 notice = (
-                    f"已报名 {len(created)} 名考生（共 {len(rows)} 行） / "
-                    f"{len(created)} candidates enrolled from {len(rows)} rows"
+                    f"已报名 {len(created)} 名考生（共 {len(rows)} 行）",
+                    f"{len(created)} candidates enrolled from {len(rows)} rows",
                 )
             else:
                 summary = import_results(session, actor=actor, batch_id=batch_id, rows=rows, settings=settings)
                 notice = (
-                    f"已导入 {summary.scores} 项分数，新报名 {summary.enrolled} 名考生（共 {summary.rows} 行） / "
-                    f"{summary.scores} scores recorded, {summary.enrolled} candidates enrolled from {summary.rows} rows"
+                    f"已导入 {summary.scores} 项分数，新报名 {summary.enrolled} 名考生（共 {summary.rows} 行）",
+                    f"{summary.scores} scores recorded, {summary.enrolled} candidates enrolled "
+                    f"from {summary.rows} rows",
                 )
     except DomainError as error:
         shown = {"kind": kind, "filename": upload.filename, "message": _said(error)}
@@ -831,7 +855,7 @@ def batch_step(
     session: SessionDep,
     settings: SettingsDep,
     actor: BodyAdmin,
-    form: CsrfForm,
+    form: Posted,
     batch_id: uuid.UUID,
     step: Literal["open", "finalize", "publish", "close", "issue"],
 ) -> Response:
@@ -863,12 +887,12 @@ def batch_step(
 
 @router.post("/batches/{batch_id}/cancel")
 def batch_cancel(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: CsrfForm, batch_id: uuid.UUID
+    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: Posted, batch_id: uuid.UUID
 ) -> Response:
     """Cancel a batch before attestation; the reason is required."""
     reason = _text(form, "reason")
     if len(reason) < 2:
-        errors = {"reason": "请填写取消原因 / give the reason"}
+        errors = {"reason": ("请填写取消原因", "give the reason")}
         return _batch_page(request, session, settings, actor, batch_id, errors=errors, status_code=400)
     try:
         with session.begin_nested():  # a refusal undoes only this action's writes
@@ -924,7 +948,7 @@ def recognition_new(request: Request, actor: BodyAdmin) -> Response:
 
 @router.post("/recognitions")
 def recognition_apply(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: CsrfForm
+    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, form: Posted
 ) -> Response:
     """Apply: the rules decide at once and cite the clause; a refusal stores nothing and shows every rule."""
     values: dict[str, Any] = {
@@ -1025,13 +1049,13 @@ def recognition_decide(
     session: SessionDep,
     settings: SettingsDep,
     actor: BodyAdmin,
-    form: CsrfForm,
+    form: Posted,
     recognition_id: uuid.UUID,
 ) -> Response:
     """Approve (the grade award is created) or reject an application, with the note required."""
     note = _text(form, "note")
     if len(note) < 2:
-        errors = {"note": "请填写决定说明 / give the note of the decision"}
+        errors = {"note": ("请填写决定说明", "give the note of the decision")}
         return _recognition_page(request, session, actor, recognition_id, errors=errors, status_code=400)
     try:
         with session.begin_nested():  # a refusal undoes only this action's writes
@@ -1122,7 +1146,7 @@ def certificate_export(
     session: SessionDep,
     settings: SettingsDep,
     actor: BodyAdmin,
-    form: CsrfForm,
+    form: Posted,
 ) -> Response:
     """Export the body's certificates (as filtered) as one ZIP of PDFs + manifest, in a background job."""
     status = _text(form, "status") or None
@@ -1157,7 +1181,7 @@ def job_page(request: Request, session: SessionDep, actor: BodyAdmin, job_id: uu
         job = jobs.get_job(session, actor=actor, job_id=job_id)
     except NotFound:
         return _missing(request)
-    view = jobs.job_view(job)
+    view = job_view(job)  # with the console's download link (/console/jobs/{id}/file) once it has a file
     back = "/console/body/certificates"
     if job.kind in {JobKind.ENROL_CANDIDATES, JobKind.IMPORT_RESULTS}:
         back = f"/console/body/batches/{job.params.get('batch_id')}"
@@ -1169,24 +1193,8 @@ def job_page(request: Request, session: SessionDep, actor: BodyAdmin, job_id: uu
             "job": view,
             "job_id": job.id,
             "back": back,
-            "has_file": job.kind == JobKind.EXPORT_CERTIFICATES and job.status == JobStatus.SUCCEEDED,
         },
     )
-
-
-@router.get("/jobs/{job_id}/file")
-def job_download(
-    request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin, job_id: uuid.UUID
-) -> Response:
-    """The export's ZIP, once its job has succeeded."""
-    try:
-        job = jobs.get_job(session, actor=actor, job_id=job_id)
-    except NotFound:
-        return _missing(request)
-    path = job_file(settings, job.id, ".zip")
-    if job.kind != JobKind.EXPORT_CERTIFICATES or job.status != JobStatus.SUCCEEDED or not path.exists():
-        return _missing(request)
-    return FileResponse(path, media_type="application/zip", filename=f"certificates-{job.id}.zip")
 
 
 def _certificate_page(
@@ -1253,7 +1261,7 @@ def certificate_action(
     session: SessionDep,
     settings: SettingsDep,
     actor: BodyAdmin,
-    form: CsrfForm,
+    form: Posted,
     number: str,
     action: Literal["suspend", "reinstate", "revoke", "reissue"],
 ) -> Response:
@@ -1263,9 +1271,9 @@ def certificate_action(
     values = {f"{action}_note": note, "reason": reason}
     errors: Errors = {}
     if len(note) < 2:
-        errors[f"{action}_note"] = "请填写原因（至少 2 个字） / give the reason (at least 2 characters)"
+        errors[f"{action}_note"] = ("请填写原因（至少 2 个字）", "give the reason (at least 2 characters)")
     if action == "revoke" and reason not in {r.value for r in RevocationReason}:
-        errors["reason"] = "请选择撤销原因 / choose the reason for revoking"
+        errors["reason"] = ("请选择撤销原因", "choose the reason for revoking")
     if errors:
         return _certificate_page(
             request, session, settings, actor, number, errors=errors, values=values, status_code=400

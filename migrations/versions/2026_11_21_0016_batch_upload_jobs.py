@@ -3,7 +3,7 @@
 The job table's kind check gains enrol_candidates and import_results.
 
 Revision ID: 20261121_0016
-Revises: 20261121_0011
+Revises: 20261121_0015
 Create Date: 2026-11-21
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "20261121_0016"
-down_revision = "20261121_0011"
+down_revision = "20261121_0015"
 branch_labels = None
 depends_on = None
 
