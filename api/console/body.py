@@ -13,8 +13,10 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
@@ -24,6 +26,7 @@ from api.console.session import CsrfForm, PageRefused, register_nav, render, req
 from api.deps import SessionDep, SettingsDep
 from api.jobs import job_file
 from api.routers.jobs import queue_job
+from api.templating import TEMPLATES
 from api.uploads import read_upload
 from assessment.assessors import service as assessors
 from assessment.assessors.models import AssessorCreate, AssessorKind
@@ -72,8 +75,17 @@ BATCH_STEPS = {"open", "finalize", "publish", "close"}
 CERTIFICATE_ACTIONS = ("suspend", "reinstate", "revoke", "reissue")
 
 
+@pass_context
+def grade_name(context: Context, code: Any) -> str:
+    """A grade's name in the page's language (高级工 / Senior worker)."""
+    info = grades.info(code)
+    return info.name_en if context.get("lang") == "en" else info.name_zh
+
+
+TEMPLATES.env.filters["grade_name"] = grade_name
+
 for _href, _zh, _en in (
-    ("/console/body", "机构概览", "Overview"),
+    ("/console/body/home", "机构概览", "Overview"),
     ("/console/body/filings", "备案", "Filings"),
     ("/console/body/batches", "考务批次", "Exam batches"),
     ("/console/body/recognitions", "直接认定", "Recognitions"),
@@ -162,6 +174,13 @@ def _page(request: Request, name: str, actor: Actor, context: Mapping[str, Any],
 
 
 @router.get("")
+def start(actor: BodyAdmin) -> Response:
+    """The body admin's start: the overview."""
+    del actor
+    return _see_other("/console/body/home")
+
+
+@router.get("/home")
 def home(request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin) -> Response:
     """The body's overview: its standing, filings and batches by status, what waits for the admin."""
     body = get_body(session, actor=actor, body_id=_body(actor))
@@ -834,7 +853,7 @@ def batch_upload(
         elif error.extra.get("errors"):
             shown |= {"problems": error.extra["errors"]}
         rules = list(error.extra.get("rules", []))
-        errors = _refused(error, f"{kind}_file")
+        errors = {} if "rows" in shown or "problems" in shown else _refused(error, f"{kind}_file")
         return _batch_page(
             request,
             session,
@@ -1085,13 +1104,18 @@ def certificate_search(
     settings: SettingsDep,
     actor: BodyAdmin,
     number: str = "",
-    status: CertificateStatus | None = None,
-    occupation_code: str = "",
-    grade: GradeCode | None = None,
-    after: str | None = None,
+    status_code: Annotated[str, Query(alias="status", max_length=16)] = "",
+    occupation_code: Annotated[str, Query(max_length=16)] = "",
+    grade_code: Annotated[str, Query(alias="grade", max_length=32)] = "",
+    after: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
-    """Find the body's certificates by number, or list them by status, occupation and grade (200 a page)."""
-    number = number.strip().upper()
+    """Find the body's certificates by number, or list them by status, occupation and grade (200 a page).
+
+    The search form sends empty fields for "all"; an unknown value is ignored like an empty one.
+    """
+    number = number.strip().upper()[:32]
+    status = _member(CertificateStatus, status_code)
+    grade = _member(GradeCode, grade_code)
     if number:
         try:
             certificates.get_certificate(session, actor=actor, number=number)
@@ -1130,6 +1154,14 @@ def certificate_search(
             "statuses": [(s.value, z) for s, z in ((s, certificates_status_zh(s)) for s in CertificateStatus)],
         },
     )
+
+
+def _member(kind: Any, value: str) -> Any:
+    """The enum member value names, or None (empty or unknown)."""
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
 
 
 def certificates_status_zh(status: CertificateStatus) -> str:

@@ -88,6 +88,7 @@ CONSOLE_BODY = {
     ("GET", "/console/body/certificates/{number}"),
     ("GET", "/console/body/certificates/{number}/pdf"),
     ("GET", "/console/body/filings"),
+    ("GET", "/console/body/home"),
     ("GET", "/console/body/filings/new"),
     ("GET", "/console/body/filings/{filing_id}"),
     ("GET", "/console/body/jobs/{job_id}"),
