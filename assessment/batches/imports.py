@@ -14,10 +14,10 @@ from assessment.batches.models import SessionStaff, StaffRole
 from assessment.batches.rows import ResultRow
 from assessment.batches.service import (
     candidates_by_identity,
-    require_admin,
     enrol_candidates,
     get_batch,
     record_scores,
+    require_admin,
 )
 from registry.actor import Actor, Role
 from registry.filings.rules import EvaluationMethod

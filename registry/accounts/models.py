@@ -103,3 +103,4 @@ class UserAction(StrEnum):
     """Audit actions of user accounts."""
 
     CREATED = "user.created"
+    CLAIMED = "user.claimed"  # a worker created their own account by proving to be a certificate holder

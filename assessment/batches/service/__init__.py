@@ -61,12 +61,15 @@ from assessment.batches.service.scores import (
     record_scores,
 )
 from assessment.batches.service.views import (
+    GridRow,
+    ScoreGrid,
     batch_view,
     candidate_view,
     candidate_views,
     corrections,
     objections,
     publicity,
+    score_grid,
 )
 
 __all__ = [
@@ -83,11 +86,13 @@ __all__ = [
     "CandidateNotFound",
     "ComponentsOutsidePolicy",
     "DuplicateCandidate",
+    "GridRow",
     "NotAttested",
     "NotEligible",
     "ObjectionNotFound",
     "ObjectionsOpen",
     "PublicityNotOver",
+    "ScoreGrid",
     "attest_batch",
     "award_ids_of_batch",
     "batch_view",
@@ -118,4 +123,5 @@ __all__ = [
     "record_score_rows",
     "record_scores",
     "require_admin",
+    "score_grid",
 ]
