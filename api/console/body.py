@@ -51,7 +51,7 @@ from registry.accounts.models import AccountIn, UserCreate
 from registry.actor import Actor, Role
 from registry.audit.service import list_events
 from registry.bodies.service import get_body
-from registry.clock import today
+from registry.clock import today, utcnow
 from registry.errors import DomainError, NotFound
 from registry.fields import error_text
 from registry.filings import service as filings
@@ -713,6 +713,13 @@ def _next_step(session: Session, exam: Any, view: Any) -> dict[str, Any]:
         return {"zh": "已定稿，可以发布公示", "en": "finalized: publish the results (公示)", "step": "publish"}
     if status == SessionStatus.PUBLISHED:
         ends = exam.publicity_ends_at
+        if ends is not None and utcnow() < ends:
+            return {
+                "zh": "公示中：公示期结束且异议处理完毕后才能结束批次",
+                "en": "in publicity: the batch can be closed once the period is over and objections are decided",
+                "step": None,
+                "until": ends,
+            }
         return {
             "zh": "公示期结束且异议处理完毕后可以结束批次（合格者获得等级）",
             "en": "close once the publicity period is over and objections are decided (passing candidates are awarded)",
@@ -752,7 +759,7 @@ def _batch_page(
             "next": _next_step(session, exam, view),
             "candidates": batches.candidate_views(session, actor=actor, exam=exam),
             "cards": cards,
-            "history": _history(session, actor, "session", exam.id),
+            "history": [e for e in _history(session, actor, "session", exam.id) if e.action.startswith("session.")],
             "errors": errors or {},
             "upload": upload,
             "refused_rules": refused_rules,
@@ -1256,6 +1263,7 @@ def _certificate_page(
             "errors": errors or {},
             "values": values or {},
             "reasons": [(r.value, REASON_ZH[r]) for r in RevocationReason],
+            "reason_zh": {r.value: REASON_ZH[r] for r in RevocationReason},
         },
         status_code=status_code,
     )
