@@ -854,7 +854,7 @@ def batch_upload(
                     f"from {summary.rows} rows",
                 )
     except DomainError as error:
-        shown = {"kind": kind, "filename": upload.filename, "message": _said(error)}
+        shown: dict[str, Any] = {"kind": kind, "filename": upload.filename, "message": _said(error)}
         if rows:
             shown |= {"columns": list(rows[0].values), "rows": _upload_rows(rows, error)}
         elif error.extra.get("errors"):

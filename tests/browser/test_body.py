@@ -26,7 +26,7 @@ PLANT_USCC = demo_uscc(2, "440600")
 
 def _people(count: int) -> list[tuple[str, str]]:
     """Fresh fictional candidates (name, 居民身份证号码) no demo person has."""
-    draw = random.Random()  # noqa: S311 - test data, not a secret
+    draw = random.Random()
     names = ["陈晓东", "林佳怡", "黄志明", "周雪梅", "吴建国"]
     return [
         (
@@ -49,8 +49,8 @@ def _api(base: str, method: str, path: str, *, token: str | None = None, body: o
     elif body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)  # noqa: S310
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - the local live server
+    request = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=30) as answer:
         result: dict[str, object] = json.loads(answer.read())
         return result
 
