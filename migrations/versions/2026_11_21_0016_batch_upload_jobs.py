@@ -9,6 +9,7 @@ Create Date: 2026-11-21
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "20261121_0016"
@@ -35,5 +36,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"DELETE FROM job WHERE kind NOT IN ({_listed(BEFORE)})")
+    job = sa.table("job", sa.column("kind", sa.String()))
+    op.execute(sa.delete(job).where(job.c.kind.not_in(BEFORE)))
     _kinds(BEFORE)
