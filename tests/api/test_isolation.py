@@ -201,8 +201,8 @@ REGULATOR_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
     },
     ("GET", "/api/v1/regulator/sanctions"): None,
     ("POST", "/api/v1/regulator/sanctions/{sanction_id}/lift"): {"reason": "越权解除"},
-    ("GET", "/api/v1/regulator/export.csv"): {"kind": "certificates"},
-    ("GET", "/api/v1/regulator/export.xlsx"): {"kind": "certificates"},
+    ("GET", "/api/v1/regulator/export.csv"): {"kind": "certificates", "reason": "越权导出"},
+    ("GET", "/api/v1/regulator/export.xlsx"): {"kind": "certificates", "reason": "越权导出"},
 }
 # Routes on another body's records: 403 or 404, and nothing changes.
 TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
