@@ -3,7 +3,7 @@
 The job table's kind check gains enrol_candidates and import_results.
 
 Revision ID: 20261121_0016
-Revises: 20261121_0015
+Revises: 20261121_0013
 Create Date: 2026-11-21
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261121_0016"
-down_revision = "20261121_0015"
+down_revision = "20261121_0013"
 branch_labels = None
 depends_on = None
 
