@@ -22,14 +22,14 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel, col, select
 
-from api.console.session import CsrfForm, PageRefused, register_nav, render, require_page_role
+from api.console.session import CsrfForm, PageRefused, register_nav, render, require_page_role, text
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
 from api.errors import status_for
 from api.routers import regulator as regulator_api
 from assessment.assessors.models import ASSESSOR_STATUS_ZH, AssessorStatus
 from assessment.assessors.models import KIND_ZH as CARD_KIND_ZH
 from assessment.assessors.service import assessor_view, list_cards, set_assessor_status
-from assessment.batches.models import Candidate, SessionStatus
+from assessment.batches.models import SESSION_STATUS_ZH, Candidate, SessionStatus
 from assessment.batches.service.reads import get_batch, list_batches
 from assessment.batches.service.views import batch_view
 from certificates.models import Certificate
@@ -42,6 +42,7 @@ from registry.catalogue.models import Province
 from registry.errors import DomainError, InvalidInput, NotFound
 from registry.fields import error_text
 from registry.filings.models import FILING_STATUS_ZH, FilingDecision, FilingStatus
+from registry.filings.rules import METHOD_ZH
 from registry.filings.service import (
     decide_filing,
     filing_view,
@@ -173,6 +174,12 @@ def _back(value: str, default: str) -> str:
 
 
 GRADE_ZH = {g.code.value: g.name_zh for g in grades.LADDER}
+BODY_STATUS_ZH = {
+    "active": ("正常", "active"),
+    "suspended": ("已暂停", "suspended"),
+    "revoked": ("已取消评价资质", "revoked"),
+}
+BATCH_STATUS_ZH = {s.value: z for s, z in SESSION_STATUS_ZH.items()}
 
 
 def _page(request: Request, name: str, context: Mapping[str, Any], status_code: int = 200) -> Response:
@@ -180,7 +187,15 @@ def _page(request: Request, name: str, context: Mapping[str, Any], status_code: 
     return render(
         request,
         f"console/regulator/{name}",
-        {"grade_zh": GRADE_ZH, "done": None, "errors": {}, "form": {}, **context},
+        {
+            "grade_zh": GRADE_ZH,
+            "body_status_zh": BODY_STATUS_ZH,
+            "batch_status_zh": BATCH_STATUS_ZH,
+            "done": None,
+            "errors": {},
+            "form": {},
+            **context,
+        },
         status_code=status_code,
     )
 
@@ -255,6 +270,7 @@ def _filing_page(
             "report": report,
             "results": results,
             "failed": [r for r in results if r.get("outcome") == "failed"],
+            "method_zh": {str(getattr(k, "value", k)): v for k, v in METHOD_ZH.items()},
             "errors": dict(errors or {}),
             "refused_rules": list(refused_rules),
             "form": dict(form or {}),
@@ -724,6 +740,29 @@ def _window_of(query: Mapping[str, str], settings: Any) -> tuple[anomalies.Windo
         return None, _errors_of(exc, "from")
 
 
+# How a flag's evidence fields read on the drill-down (unknown fields are shown by name).
+DETAIL_LABELS = {
+    "awards": ("等级总数", "awards"),
+    "band_points": ("及格线以上分数带（分）", "band above the pass mark (points)"),
+    "candidates": ("考生数", "candidates"),
+    "closed_at": ("结束时间", "closed at"),
+    "corrections": ("定稿后更正次数", "corrections after finalization"),
+    "day": ("日期", "day"),
+    "exam_on": ("考试日期", "exam date"),
+    "grade": ("等级", "grade"),
+    "heaped": ("扎堆人数", "totals in the band"),
+    "identical": ("评分完全一致", "identical scores"),
+    "occupation_code": ("职业编码", "occupation"),
+    "passed": ("通过人数", "passed"),
+    "peer_candidates": ("同类考生数", "peer candidates"),
+    "peer_scope": ("同类范围", "peers"),
+    "recognised": ("直接认定数", "recognised"),
+    "recognitions": ("认定数", "recognitions"),
+    "scored_items": ("共同评分的考生", "candidates both scored"),
+    "skips": ("越级认定数", "grade skips"),
+    "status": ("批次状态", "batch status"),
+    "window_hours": ("时间窗（小时）", "window (hours)"),
+}
 UNIT_ZH = {"share": ("比例", "share"), "count": ("次数/人数", "count"), "days": ("天", "days")}
 
 
@@ -802,9 +841,9 @@ def anomaly_detail(
             batch = None
     bars = chart(
         [
-            {"label": "本对象 figure", "value": flag.figure},
-            {"label": "同类基准 baseline", "value": flag.baseline or 0},
-            {"label": "阈值 threshold", "value": flag.threshold},
+            {"label": text(request, "本对象", "This subject"), "value": flag.figure},
+            {"label": text(request, "同类基准", "Peer baseline"), "value": flag.baseline or 0},
+            {"label": text(request, "阈值", "Threshold"), "value": flag.threshold},
         ]
     )
     for item, number in zip(bars["items"], (flag.figure, flag.baseline or 0, flag.threshold), strict=True):
@@ -821,6 +860,7 @@ def anomaly_detail(
             "window": window,
             "shown": shown,
             "unit": UNIT_ZH.get(flag.unit, (flag.unit, flag.unit)),
+            "detail_labels": DETAIL_LABELS,
         },
     )
 

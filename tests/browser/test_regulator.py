@@ -56,7 +56,7 @@ def test_statistics_show_charts_and_a_flag_explains_itself(page: Page, login: Lo
     page.get_by_role("button", name="统计", exact=True).click()
     expect(page.locator("#city_code-error")).to_contain_text("六位城市代码")
     page.goto("/console/regulator/anomalies?rule=hasty_close")
-    page.locator("table.rg-flags tbody tr").first.get_by_role("link", name=re.compile("详情")).click()
+    page.locator("ul.rg-flaglist li").first.get_by_role("link", name=re.compile("详情")).click()
     expect(page.get_by_role("heading", name=re.compile("批次结束过快"))).to_be_visible()
     figures = page.locator(".rg-figures")
     expect(figures).to_contain_text("同类基准")
