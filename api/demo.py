@@ -34,6 +34,7 @@ from assessment.recognition.service import apply_for_recognition, decide_recogni
 from certificates.models import Certificate, CertificateStatus, RevocationReason
 from certificates.service import get_certificate, issue_certificates, reissue, set_status, verify_url
 from certificates.sharing import ShareLinkIn, create_link, share_url
+from registry import pii
 from registry.accounts.models import UserAccount, UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Actor, Role
@@ -492,6 +493,7 @@ def _batch(
     end: SessionStatus,
     *,
     fail_last: int = 0,
+    all_scored: bool = False,
 ) -> None:
     exam = create_batch(
         session,
@@ -527,7 +529,8 @@ def _batch(
         staff=staff,
         supervisor=supervisor,
         score=score,
-        scored=lambda index: not (end == SessionStatus.OPEN and index % 2),  # scoring under way: half still wait
+        # scoring under way: half the candidates still wait for their scores, unless all are in
+        scored=lambda index: all_scored or not (end == SessionStatus.OPEN and index % 2),
         label=lambda assessor: f"system:demo as {assessor.card_number}",
     )
 
@@ -860,6 +863,25 @@ def _seed_assessment(session: Session, settings: Settings, world: DemoWorld) -> 
             ),
         )
 
+    # Every score in, waiting for the supervisor's attestation (the supervisor console's task). Registered last, so
+    # the people above keep their demo names and ID numbers.
+    waiting = [people.register(session, settings, plant) for _ in range(3)]
+    _batch(
+        session,
+        settings,
+        world,
+        "awaiting-attestation",
+        "plant",
+        "6-20-01-01",
+        G.JUNIOR,
+        _days(-2),
+        staff[2:4],
+        supervisor,
+        waiting,
+        SessionStatus.OPEN,
+        all_scored=True,
+    )
+
 
 def _seed_certificates(session: Session, settings: Settings) -> dict[str, str]:
     """Issue certificates for every exam and recognition award; revoke, suspend and reissue one each."""
@@ -913,6 +935,39 @@ def _legacy_links(session: Session, settings: Settings) -> list[str]:
     return [f"  pre-registry certificate: {settings.public_base}/verify  number {row[0]} + name {row[1]}"]
 
 
+def claim_details(session: Session, settings: Settings) -> tuple[str, str, str, bool] | None:
+    """What the demo's unclaimed worker types to claim an account: certificate number, name, ID number — and whether
+    it was claimed already. The holder of the DR-E grade skip: a pre-registry 初级工, then 高级工 (a lifelong record).
+
+    The demo people are fictional; printing an ID number is for trying the claim and is refused in production.
+    """
+    row = session.exec(
+        select(Certificate, Person)
+        .join(Recognition, col(Recognition.award_id) == col(Certificate.award_id))
+        .join(Person, col(Person.id) == col(Certificate.person_id))
+        .where(Recognition.path == Path.DR_E)
+        .order_by(col(Certificate.number))
+    ).first()
+    if row is None:
+        return None
+    certificate, person = row
+    claimed = session.exec(select(UserAccount.id).where(UserAccount.person_id == person.id)).first() is not None
+    id_number = pii.decrypt(settings, person.id_number_enc, context=person.id_type.value)
+    return certificate.number, person.name, id_number, claimed
+
+
+def _claim_lines(session: Session, settings: Settings) -> list[str]:
+    details = claim_details(session, settings)
+    if details is None:
+        return []
+    number, name, id_number, claimed = details
+    state = "claimed already — log in as its owner" if claimed else "not claimed yet"
+    return [
+        f"  claim a worker account ({state}): {settings.public_base}/claim",
+        f"    certificate number {number} · name {name} · ID number {id_number}",
+    ]
+
+
 def load_demo(session: Session, settings: Settings) -> list[str]:
     """Load the demo data (once; later runs change nothing) and return lines telling the user where to look."""
     if settings.env == "production":
@@ -951,6 +1006,7 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         *_demo_links(session, settings),
         *shared,
         *_legacy_links(session, settings),
+        *_claim_lines(session, settings),
         f"  wallet credential (vc+jwt, log in): {base}/api/v1/certificates/<number>/credential",
         f"  issuer & status:   {base}/issuer · {base}/api/v1/status-lists/1/revocation · "
         f"{base}/.well-known/scope-statements.json",

@@ -45,8 +45,12 @@ class HolderOutcome:
     matched: bool | None
 
 
-def _spend_attempt(session: Session, *, person_id: object, settings: Settings, now: dt.datetime) -> None:
-    """Count one attempt against the holder; refuse when the window's budget is spent (row lock until commit)."""
+def spend_attempt(session: Session, *, person_id: object, settings: Settings, now: dt.datetime) -> None:
+    """Count one attempt against the holder; refuse when the window's budget is spent (row lock until commit).
+
+    Every online confirmation of a person's ID number spends from this one budget: the holder check and the
+    account claim (certificates.claim) alike, so offering both does not double a sweep's rate.
+    """
     table = HolderCheck.__table__  # type: ignore[attr-defined]
     moment = sa.bindparam("moment", now, type_=UTCDateTime())
     stale = table.c.window_started_at < sa.bindparam("cutoff", now - HOLDER_WINDOW, type_=UTCDateTime())
@@ -74,7 +78,8 @@ def _spend_attempt(session: Session, *, person_id: object, settings: Settings, n
         )
 
 
-def _matches(person: Person, name: str, id_number: str, settings: Settings) -> bool:
+def holder_matches(person: Person, name: str, id_number: str, settings: Settings) -> bool:
+    """Whether name and ID number are this person's (keyed hash comparison; the number is never decrypted)."""
     try:
         number = normalise_id(person.id_type, id_number)
     except InvalidIdNumber:
@@ -96,5 +101,5 @@ def check_holder_online(
         .join(Certificate, col(Certificate.person_id) == col(Person.id))
         .where(Certificate.number == result.claims.number)
     ).one()
-    _spend_attempt(session, person_id=person.id, settings=settings, now=now or utcnow())
-    return HolderOutcome(result, _matches(person, name, id_number, settings))
+    spend_attempt(session, person_id=person.id, settings=settings, now=now or utcnow())
+    return HolderOutcome(result, holder_matches(person, name, id_number, settings))

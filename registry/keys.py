@@ -16,6 +16,8 @@ PURPOSES = frozenset(
         "rate-limit",
         "verification-network",
         "credential-holder",
+        "console-csrf",
+        "claim-ticket",
     }
 )
 

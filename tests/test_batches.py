@@ -32,6 +32,7 @@ from assessment.batches.service import (
     finalize_batch,
     publish_batch,
     record_scores,
+    score_grid,
 )
 from registry.awards.models import GradeAward
 from registry.bodies.models import EvaluationBody
@@ -396,3 +397,39 @@ class TestPublicityAndClosing:
                 batch_id=scored.exam.id,
                 data=ObjectionIn(candidate_id=candidate.id, text="迟到的异议内容", contact="x@y.cn"),
             )
+
+
+class TestScoreGrid:
+    def test_an_assessor_sees_their_own_cells_and_what_is_missing(self, session: Session, scored: Batch) -> None:
+        first, second = (assessor_actor(a) for a in scored.assessors[:2])
+        candidates = session.exec(select(Candidate).where(Candidate.session_id == scored.exam.id)).all()
+        record_scores(
+            session,
+            actor=first,
+            batch_id=scored.exam.id,
+            candidate_id=candidates[0].id,
+            scores={THEORY: Decimal("78.5")},
+        )
+        record_scores(
+            session, actor=second, batch_id=scored.exam.id, candidate_id=candidates[0].id, scores={SKILL: Decimal(90)}
+        )
+        grid = score_grid(session, actor=first, exam=scored.exam)
+        assert [c.kind for c in grid.components] == [THEORY, SKILL]
+        assert grid.assessing
+        row = next(r for r in grid.rows if r.candidate_id == candidates[0].id)
+        assert row.mine == {"theory_exam": "78.5", "skill_operation": None}  # the other assessor's 90 is not mine
+        assert row.missing == ["skill_operation"]
+        assert grid.my_missing == 3 * 2 - 1
+        cards = {a.card_number: a for a in scored.assessors}
+        assert grid.missing_by_assessor == {
+            card: 6 - (1 if assessor.id in {first.assessor_id, second.assessor_id} else 0)
+            for card, assessor in cards.items()
+        }
+        assert grid.missing_total == 3 * 2 * 3 - 2
+
+    def test_the_supervisor_watches_without_cells_of_their_own(self, session: Session, scored: Batch) -> None:
+        grid = score_grid(session, actor=assessor_actor(scored.supervisor), exam=scored.exam)
+        assert not grid.assessing
+        assert grid.my_missing == 0
+        assert all(value is None for row in grid.rows for value in row.mine.values())
+        assert grid.missing_total == 3 * 2 * 3

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from assessment.batches.models import ExamSession, SessionStatus
+from assessment.batches.service import missing_scores
 from assessment.recognition.models import Path, Recognition
 from certificates.models import Certificate, CertificateStatus
 from registry.audit.service import verify_chain
@@ -26,6 +27,7 @@ def test_demo_loads_every_state_once(committed_url: str) -> None:
     second = CliRunner().invoke(cli, ["demo"])
     assert second.exit_code == 0, second.output
     assert "already present" in second.output
+    assert "claim a worker account (not claimed yet)" in second.output
     engine = make_engine(committed_url)
     with session_scope(engine) as s:
         assert {f.status for f in s.exec(select(Filing)).all()} == set(FilingStatus)
@@ -46,6 +48,10 @@ def test_demo_loads_every_state_once(committed_url: str) -> None:
         assert statuses == set(CertificateStatus)
         assert s.exec(select(Certificate).where(Certificate.print_serial > 1)).first() is not None
         assert verify_chain(s).ok
+        # the supervisor console's task: an open batch with every score in, waiting for the attestation
+        waiting = [e for e in s.exec(select(ExamSession)).all() if e.status == SessionStatus.OPEN]
+        assert any(not missing_scores(s, e) for e in waiting)
+        assert any(missing_scores(s, e) for e in waiting)
     engine.dispose()
 
 

@@ -12,8 +12,9 @@ from sqlmodel import SQLModel
 from api.deps import SessionDep, SettingsDep
 from api.errors import error_body
 from api.openapi import errors
-from api.ratelimit import LOGIN, limit
+from api.ratelimit import LOGIN, LOOKUP, limit
 from api.security import CurrentActor, RegulatorActor, create_access_token
+from certificates.claim import NO_MATCH_EN, NO_MATCH_ZH, ClaimAccountIn, claim_account
 from registry.accounts import service
 from registry.accounts.models import UserCreate, UserPublic
 
@@ -56,6 +57,28 @@ def login(
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
     token, lifetime = create_access_token(outcome.user, settings)
     return TokenOut(access_token=token, expires_in=lifetime)
+
+
+@router.post("/accounts/claim", response_model=UserPublic, status_code=201, responses=errors(404, 409, 429))
+def claim(
+    request: Request, session: SessionDep, settings: SettingsDep, data: ClaimAccountIn
+) -> UserPublic | JSONResponse:
+    """A worker claims their record: certificate number + full name + ID number prove holdership, and a
+    `worker` account tied to the holder is created with the chosen username and password (log in with
+    `/auth/token` afterwards).
+
+    Every failure — unknown number, wrong name, wrong ID number, too many attempts on this holder — answers the
+    same 404 `claim_no_match`, so nothing tells which detail was wrong or whether the number exists. Attempts
+    are limited per client (REGISTRY_LOOKUP_RATE_PER_MINUTE, 429) and per holder, sharing the holder check's
+    daily budget (REGISTRY_HOLDER_CHECKS_PER_DAY). A holder with an account already gets 409
+    `account_already_claimed`; a username in use 409 `username_taken`.
+    """
+    limit(request, LOOKUP, settings.lookup_rate_per_minute)
+    user = claim_account(session, data=data, settings=settings)
+    if user is None:
+        # Returned rather than raised: the request's transaction must commit the attempt counted on the holder.
+        return JSONResponse(error_body("claim_no_match", NO_MATCH_ZH, NO_MATCH_EN), status_code=404)
+    return UserPublic.model_validate(user, from_attributes=True)
 
 
 @router.get("/users/me", response_model=UserPublic)

@@ -19,8 +19,9 @@ from registry.actor import Actor, Role
 from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
 from registry.clock import utcnow
-from registry.db import insert_if_absent
+from registry.db import get_for_update, insert_if_absent
 from registry.errors import Conflict, InvalidInput, NotFound
+from registry.people.models import Person
 from registry.people.service import get_person
 from registry.settings import Settings
 
@@ -29,6 +30,12 @@ class UsernameTaken(Conflict):
     """Another account has this username."""
 
     code = "username_taken"
+
+
+class AccountAlreadyClaimed(Conflict):
+    """The person already has an account: log in with it."""
+
+    code = "account_already_claimed"
 
 
 class UserNotFound(NotFound):
@@ -71,12 +78,8 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate, settings: S
             f"a {data.role.value} account needs person_id",
             extra={"field": "person_id"},
         )
-    if data.password.lower() == data.username:
-        raise InvalidInput(
-            "密码不能与用户名相同", "the password may not equal the username", extra={"field": "password"}
-        )
-    if session.exec(select(UserAccount.id).where(UserAccount.username == data.username)).first():
-        raise UsernameTaken(f"用户名 {data.username} 已被使用", f"username {data.username} is taken")
+    refuse_weak_password(data.username, data.password)
+    refuse_taken_username(session, data.username)
     if data.body_id is not None:
         get_body(session, actor=actor, body_id=data.body_id)
     if data.person_id is not None:
@@ -102,6 +105,61 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate, settings: S
         entity_id=user.id,
         body_id=user.body_id,
         after=snapshot(user),
+    )
+    return user
+
+
+def refuse_weak_password(username: str, password: str) -> None:
+    """The password policy beyond its length (10–128, checked by the models): not the username itself."""
+    if password.lower() == username.lower():
+        raise InvalidInput(
+            "密码不能与用户名相同", "the password may not equal the username", extra={"field": "password"}
+        )
+
+
+def refuse_taken_username(session: Session, username: str) -> None:
+    """Refuse a username another account has."""
+    if session.exec(select(UserAccount.id).where(UserAccount.username == username)).first():
+        raise UsernameTaken(f"用户名 {username} 已被使用", f"username {username} is taken", extra={"field": "username"})
+
+
+def create_claimed_account(
+    session: Session, *, person_id: uuid.UUID, username: str, password: str, settings: Settings
+) -> UserAccount:
+    """Create the worker account of a person who has just proved to be themselves (certificates.claim only).
+
+    One account per person: a second claim is refused, naming the rule. The person's row is locked first, so two
+    claims racing for the same person cannot both pass the check. The audit event holds the username, role and
+    person record id — no name, no ID number, nothing typed to prove the claim.
+    """
+    refuse_weak_password(username, password)
+    get_for_update(session, Person, person_id)
+    if session.exec(select(UserAccount.id).where(UserAccount.person_id == person_id)).first() is not None:
+        raise AccountAlreadyClaimed(
+            "此持证人已有账号，请直接登录；忘记密码请联系发证机构或人社部门重置",
+            "this holder already has an account: log in with it; if the password is lost, ask the issuing body "
+            "or the regulator to reset it",
+        )
+    refuse_taken_username(session, username)
+    now = utcnow()
+    user = UserAccount(
+        username=username,
+        display_name="",
+        role=Role.WORKER,
+        person_id=person_id,
+        password_hash=password_hasher(settings).hash(password),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        actor=Actor(label=username, role=Role.WORKER, user_id=user.id, person_id=person_id),
+        action=UserAction.CLAIMED,
+        entity_type="user",
+        entity_id=user.id,
+        after={"username": username, "role": Role.WORKER.value, "person_id": person_id},
     )
     return user
 

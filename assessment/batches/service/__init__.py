@@ -60,12 +60,15 @@ from assessment.batches.service.scores import (
     record_scores,
 )
 from assessment.batches.service.views import (
+    GridRow,
+    ScoreGrid,
     batch_view,
     candidate_view,
     candidate_views,
     corrections,
     objections,
     publicity,
+    score_grid,
 )
 
 __all__ = [
@@ -82,11 +85,13 @@ __all__ = [
     "CandidateNotFound",
     "ComponentsOutsidePolicy",
     "DuplicateCandidate",
+    "GridRow",
     "NotAttested",
     "NotEligible",
     "ObjectionNotFound",
     "ObjectionsOpen",
     "PublicityNotOver",
+    "ScoreGrid",
     "attest_batch",
     "award_ids_of_batch",
     "batch_view",
@@ -116,4 +121,5 @@ __all__ = [
     "publish_batch",
     "record_score_rows",
     "record_scores",
+    "score_grid",
 ]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from assessment.assessors.models import Assessor
 from assessment.batches import scoring
 from assessment.batches.models import (
     SESSION_STATUS_ZH,
@@ -21,11 +24,12 @@ from assessment.batches.models import (
     PublicityList,
     ScoreCorrection,
     SessionPublic,
+    SessionStaff,
     SessionStatus,
     StaffRole,
 )
 from assessment.batches.service.errors import BatchNotFound
-from assessment.batches.service.reads import components_of, effective_scores_of, get_batch
+from assessment.batches.service.reads import components_of, effective_scores_of, get_batch, missing_scores
 from assessment.batches.service.staffing import is_staff, staff_of
 from registry import grades
 from registry.actor import Actor
@@ -114,6 +118,82 @@ def candidate_views(
             )
         )
     return views
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One candidate's line of an assessor's score grid: their own score per component (None: not yet)."""
+
+    candidate_id: uuid.UUID
+    name: str
+    id_masked: str
+    mine: dict[str, str | None]
+
+    @property
+    def missing(self) -> list[str]:
+        """The components still without this assessor's score."""
+        return [kind for kind, value in self.mine.items() if value is None]
+
+
+@dataclass(frozen=True)
+class ScoreGrid:
+    """What an assessor fills in and a supervisor watches: candidates × components, and what is still missing."""
+
+    components: list[ComponentPublic]
+    rows: list[GridRow]
+    assessing: bool  # the actor is one of the batch's assessors (their own scores are the cells)
+    missing_by_assessor: dict[str, int]  # card number → (candidate, component) pairs without that assessor's score
+
+    @property
+    def my_missing(self) -> int:
+        """The cells the actor still has to fill in."""
+        return sum(len(row.missing) for row in self.rows) if self.assessing else 0
+
+    @property
+    def missing_total(self) -> int:
+        """Scores the whole batch still lacks (every assessor's)."""
+        return sum(self.missing_by_assessor.values())
+
+
+def score_grid(session: Session, *, actor: Actor, exam: ExamSession) -> ScoreGrid:
+    """The score grid of a batch the actor staffs: the actor's own scores per candidate and component, the gaps.
+
+    Staff see candidates' names (they must tell them apart at the exam) and the staff mask of the ID number.
+    """
+    components = [
+        ComponentPublic(kind=c.kind, kind_zh=METHOD_ZH[c.kind], weight=c.weight, pass_mark=c.pass_mark)
+        for c in components_of(session, exam.id)
+    ]
+    kinds = [c.kind.value for c in components]
+    rows = session.exec(
+        select(Candidate, Person)
+        .join(Person, col(Person.id) == col(Candidate.person_id))
+        .where(Candidate.session_id == exam.id)
+        .order_by(col(Candidate.enrolled_at), col(Candidate.id))
+    ).all()
+    scores_of = effective_scores_of(session, [candidate.id for candidate, _ in rows])
+    me = actor.assessor_id if is_staff(session, actor, exam.id, StaffRole.ASSESSOR) else None
+    grid_rows = []
+    for candidate, person in rows:
+        have = scores_of.get(candidate.id, {})
+        mine: dict[str, str | None] = {}
+        for kind in kinds:
+            value = have.get(kind, {}).get(me) if me is not None else None
+            mine[kind] = None if value is None else str(scoring.from_tenths(value))
+        grid_rows.append(GridRow(candidate.id, person.name, person.id_masked, mine))
+    cards = session.exec(
+        select(Assessor.card_number)
+        .join(SessionStaff, col(SessionStaff.assessor_id) == col(Assessor.id))
+        .where(SessionStaff.session_id == exam.id, SessionStaff.role == StaffRole.ASSESSOR)
+        .order_by(col(Assessor.card_number))
+    ).all()
+    missing = Counter(m["assessor"] for m in missing_scores(session, exam))
+    return ScoreGrid(
+        components=components,
+        rows=grid_rows,
+        assessing=me is not None,
+        missing_by_assessor={card: missing.get(card, 0) for card in cards},
+    )
 
 
 def candidate_view(session: Session, *, actor: Actor, exam: ExamSession, candidate_id: uuid.UUID) -> CandidatePublic:
