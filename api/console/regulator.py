@@ -35,6 +35,7 @@ from assessment.batches.service.views import batch_view
 from certificates.models import Certificate
 from registry import grades
 from registry.actor import Actor, Role
+from registry.audit.models import AuditEvent
 from registry.audit.service import list_events, verify_chain
 from registry.bodies.models import KIND_ZH, BodyKind, BodyStatus, BodyUpdate, StatusChange
 from registry.bodies.service import get_body, list_bodies, set_body_status, update_body
@@ -91,7 +92,6 @@ DONE = {
     "imposed": ("处罚已执行并记入审计日志", "Sanction imposed and audited"),
     "lifted": ("处罚已解除", "Sanction lifted"),
 }
-REQUIRED = ("必填", "required")
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -124,7 +124,7 @@ def _validated(model: type[M], data: Mapping[str, Any]) -> tuple[M | None, dict[
     except ValidationError as exc:
         errors: dict[str, Message] = {}
         for err in exc.errors():
-            field, zh, en = error_text(err)  # type: ignore[arg-type]
+            field, zh, en = error_text(err)
             errors.setdefault(field.split(".")[0] or "_form", (zh, en))
         return None, errors
 
@@ -618,15 +618,19 @@ def _stats_filter(query: Mapping[str, str]) -> tuple[StatsFilter | None, dict[st
 def chart(
     rows: Iterable[Mapping[str, Any]], *, value: str = "issued", label: str = "label", top: int = 0
 ) -> dict[str, Any]:
-    """A horizontal bar chart's geometry (server-rendered SVG): one bar per row, widths relative to the largest."""
-    items = [{"label": str(r.get(label) or "—"), "value": int(r.get(value) or 0), "row": r} for r in rows]
+    """A horizontal bar chart's geometry (server-rendered SVG, 360 units wide): labels right-aligned up to x=140,
+    bars from x=146 up to 160 units long relative to the largest value, the number after each bar."""
+    items: list[dict[str, Any]] = [
+        {"label": str(r.get(label) or "—"), "value": r.get(value) or 0, "row": r} for r in rows
+    ]
     if top:
         items = items[:top]
-    largest = max((i["value"] for i in items), default=0)
+    largest: float = max((float(i["value"]) for i in items), default=0.0)
     for n, item in enumerate(items):
+        name = str(item["label"])
         item["y"] = n * 26
-        item["width"] = round(200 * item["value"] / largest, 1) if largest else 0
-        item["short"] = item["label"] if len(item["label"]) <= 11 else item["label"][:10] + "…"
+        item["width"] = round(160 * float(item["value"]) / largest, 1) if largest else 0
+        item["short"] = name if len(name) <= 10 else name[:9] + "…"
     return {"items": items, "height": max(26 * len(items), 26), "largest": largest}
 
 
@@ -848,7 +852,7 @@ def anomaly_detail(
     )
     for item, number in zip(bars["items"], (flag.figure, flag.baseline or 0, flag.threshold), strict=True):
         scale = max(flag.figure, flag.baseline or 0, flag.threshold) or 1
-        item["width"] = round(200 * number / scale, 1)
+        item["width"] = round(160 * number / scale, 1)
         item["text"] = shown(number, flag.unit)
     return _page(
         request,
@@ -1256,7 +1260,7 @@ def audit_page(request: Request, session: SessionDep, actor: RegulatorPage) -> R
     for field in ("entity_type", "entity_id", "action"):
         if len(query[field]) > 64:
             errors[field] = _both("过长（最多 64 个字符）", "too long (at most 64 characters)")
-    events = []
+    events: Sequence[AuditEvent] = []
     if not errors:
         events = list_events(
             session,

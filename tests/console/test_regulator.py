@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
-from tests.console.support import csrf_from, page_login
 
 from api.console import regulator as pages
 from assessment.assessors.models import AssessorKind, AssessorStatus
@@ -18,10 +17,12 @@ from certificates.models import Certificate, CertificateStatus
 from registry.actor import Role
 from registry.audit.models import AuditEvent
 from registry.bodies.models import BodyStatus, EvaluationBody
+from registry.bodies.service import set_body_status
 from registry.filings.models import Filing, FilingStatus
 from registry.settings import Settings
 from regulator.models import Sanction, SpotSample
-from tests.factories import make_assessor, make_body, make_certificate, make_filing, make_user
+from tests.console.support import csrf_from, page_login
+from tests.factories import SYSTEM, make_assessor, make_body, make_certificate, make_filing, make_user
 from tests.test_regulator_sanctions import Fraud, fraud  # noqa: F401 - the fixture, reused
 
 PREFIX = "/console/regulator"
@@ -75,7 +76,7 @@ def test_every_page_and_form_refuses_a_body_admin(browser: TestClient, session: 
     body = make_body(session)
     make_user(session, settings, role=Role.BODY_ADMIN, body=body, username="admin.nosy")
     page_login(browser, "admin.nosy")
-    token = csrf_from(browser.get("/").text)  # the layout's logout form
+    token = csrf_from(browser.get("/console").text)  # the layout's logout form
     before = session.exec(select(func.count()).select_from(AuditEvent)).one()
     for method, path in _routes():
         data = {"csrf_token": token, "reason": "越权尝试", "note": "越权尝试"} if method == "POST" else None
@@ -122,6 +123,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(
     regulator: TestClient, session: Session, settings: Settings
 ) -> None:
     filing = make_filing(session, settings, body=make_body(session), approve=False)
+    session.commit()  # the refused request rolls back its own work only
     for data in ({}, {"csrf_token": "forged"}):
         response = regulator.post(
             f"{PREFIX}/filings/{filing.id}/decision",
@@ -152,6 +154,21 @@ def test_approval_without_a_site_code_is_refused_in_both_languages(
     assert response.status_code == 409
     text = _text(response.text)
     assert "站点代码" in text and "no 6-digit site code" in text
+    session.refresh(filing)
+    assert filing.status == FilingStatus.SUBMITTED
+
+
+def test_an_approval_the_rules_refuse_lists_each_failed_rule_with_its_citation(
+    regulator: TestClient, session: Session, settings: Settings
+) -> None:
+    body = make_body(session)
+    filing = make_filing(session, settings, body=body, approve=False)
+    set_body_status(session, actor=SYSTEM, body_id=body.id, status=BodyStatus.SUSPENDED, reason="暂停检查")
+    response = _post(regulator, f"{PREFIX}/filings/{filing.id}/decision", {"decision": "approve", "note": "同意"})
+    assert response.status_code == 409
+    refusal = response.text.split('class="rg-refused"', 1)[1].split("</div>", 1)[0]
+    assert "<code>FIL-BODY-ACTIVE</code>" in refusal and "<cite>002:27</cite>" in refusal
+    assert "FIL-SCOPE-PRESENT" not in refusal  # passed rules are not listed as refusals
     session.refresh(filing)
     assert filing.status == FilingStatus.SUBMITTED
 
