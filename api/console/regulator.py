@@ -53,8 +53,7 @@ from registry.filings.service import (
     set_filing_status,
 )
 from registry.grades import GradeCode
-from regulator import anomalies, samples, sanctions, stats
-from regulator.exports import csv_stream, xlsx_stream
+from regulator import anomalies, exports, samples, sanctions, stats
 from regulator.filters import StatsFilter
 from regulator.models import (
     FINDING_ZH,
@@ -679,10 +678,10 @@ def stats_page(request: Request, session: SessionDep, settings: SettingsDep, act
 
 
 EXPORT_KINDS = {
-    "stats": ("统计表", "statistics", False),
-    "bodies": ("机构名录与信用状况", "bodies and standing", False),
-    "anomalies": ("异常提示", "anomaly flags", False),
-    "certificates": ("证书明细（含个人信息）", "certificates (personal data)", True),
+    "stats": ("统计表", "statistics"),
+    "bodies": ("机构名录与信用状况", "bodies and standing"),
+    "anomalies": ("异常提示（须说明理由）", "anomaly flags (reason required)"),
+    "certificates": ("证书明细（含个人信息，须说明理由）", "certificates (personal data, reason required)"),
 }
 
 
@@ -697,27 +696,27 @@ def export(
     kind: str = "stats",
     reason: str = "",
 ) -> Response:
-    """The regulator's exports (the same rows as /api/v1/regulator/export.*); personal data needs a reason."""
+    """The regulator's exports: the same rows as /api/v1/regulator/export.*, audited the same way (a reason is
+    required for certificate and personal data — regulator.exports.record_export says which)."""
     query = dict(request.query_params)
     only, errors = _stats_filter(query)
     if fmt not in ("csv", "xlsx") or kind not in EXPORT_KINDS:
         errors["kind"] = _both("未知的导出类型", "unknown export")
-    if kind in EXPORT_KINDS and EXPORT_KINDS[kind][2] and len(reason.strip()) < 4:
-        errors["reason"] = _both(
-            "导出个人信息须填写用途（至少 4 个字，记入审计日志）",
-            "exporting personal data needs a purpose (at least 4 characters, audited)",
-        )
     if only is None or errors:
         _refuse_page(errors)
+    try:
+        exports.record_export(session, actor=actor, kind=kind, file_format=fmt, only=only, reason=reason or None)
+    except InvalidInput as exc:
+        _refuse_page(_errors_of(exc, "reason"))
     rows = regulator_api._rows(kind, session, settings, actor, only, open_session)
     if fmt == "csv":
         return StreamingResponse(
-            csv_stream(rows),
+            exports.csv_stream(rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="regulator-{kind}.csv"'},
         )
     return StreamingResponse(
-        xlsx_stream(rows, title=kind),
+        exports.xlsx_stream(rows, title=kind),
         media_type=regulator_api.XLSX,
         headers={"Content-Disposition": f'attachment; filename="regulator-{kind}.xlsx"'},
     )

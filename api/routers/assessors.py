@@ -17,8 +17,9 @@ router = APIRouter(prefix="/api/v1/assessors", tags=["assessors"])
 
 
 @router.post("", response_model=AssessorPublic, status_code=201, responses=errors(404, 409))
-def register_assessor(session: SessionDep, actor: RegulatorActor, data: AssessorCreate) -> AssessorPublic:
-    """Issue a card (regulator): occupations, highest grade assessable, grade held, validity."""
+def register_assessor(session: SessionDep, actor: CurrentActor, data: AssessorCreate) -> AssessorPublic:
+    """Issue a card: occupations, highest grade assessable, grade held, validity (the regulator any card; a body
+    admin an assessor card of its own body — supervisor cards remain the regulator's)."""
     return service.assessor_view(session, service.register_assessor(session, actor=actor, data=data))
 
 
