@@ -1,6 +1,7 @@
 """Browser tests: the real application (`registry serve` in a subprocess, demo data) driven by headless Chromium.
 
-One live server per test run, on a port the OS hands out, on a database of the run's kind: a temporary SQLite
+One live server per test run (package-scoped, like the browser: Playwright's sync API keeps an event loop running
+in the main thread, which must be gone before later tests run asyncio code), on a port the OS hands out, on a database of the run's kind: a temporary SQLite
 file, or — with REGISTRY_TEST_DATABASE_URL — a fresh PostgreSQL database named after it (suffix `_browser`),
 dropped afterwards. Chromium is the system's (Debian package `chromium`, or REGISTRY_BROWSER), driven through
 Playwright for Python with its path given explicitly: nothing downloads a browser. Without one, every browser
@@ -195,7 +196,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"the live server did not answer within {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`registry demo` then `registry serve` on an OS-assigned port; stopped (and its database dropped) at the end."""
     if SKIP_REASON is not None:
@@ -234,7 +235,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 # --- the browser ----------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     """Playwright's driver (it starts no browser of its own)."""
     if SKIP_REASON is not None:
@@ -255,7 +256,7 @@ FONTS_CONF = """<?xml version="1.0"?>
 """
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     """The system's Chromium, headless, launched from its explicit path.
 
