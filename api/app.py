@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Engine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from api import console
 from api.errors import install_error_handlers
 from api.guard import TextGuard
 from api.jobs import JobQueue, make_queue, resume_unfinished
@@ -141,6 +142,7 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(jobs.router)
     app.include_router(regulator.router)
+    console.include(app)
 
     install_openapi(app)
 

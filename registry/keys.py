@@ -17,6 +17,7 @@ PURPOSES = frozenset(
         "verification-network",
         "credential-holder",
         "claim-ticket",
+        "console-csrf",
     }
 )
 

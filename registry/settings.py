@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     redis_url: str = Field(default="", pattern=r"^(|(redis|rediss|unix)://.*)$")
     # Log attempts per client address per minute (beside the per-username lock-out above).
     login_rate_per_minute: int = Field(default=30, ge=1)
+    # Console (browser) sessions: a login lasts this long at most (server-side rows; logout and a disabled
+    # account end it at once).
+    session_hours: int = Field(default=8, ge=1, le=24 * 7)
     # Log lines: text for a terminal, json (one object per line) for a log collector.
     log_format: Literal["text", "json"] = "text"
     # How long a SQLite writer waits for the write lock before the request answers 503 "busy, retry".

@@ -74,6 +74,21 @@ class LoginThrottle(SQLModel, table=True):
     last_failure_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
+class WebSession(SQLModel, table=True):
+    """A console login (browser cookie): only the SHA-256 of the cookie's random token is stored.
+
+    Rows are server-side so logging out, or the account being disabled, ends the session at once.
+    """
+
+    __tablename__ = "web_session"
+    __table_args__ = (sa.CheckConstraint("expires_at > created_at", name="expires_after_created"),)
+
+    token_hash: str = Field(primary_key=True, min_length=64, max_length=64)
+    user_id: uuid.UUID = Field(foreign_key="user_account.id", index=True)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime())
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime(), index=True)
+
+
 class UserAction(StrEnum):
     """Audit actions of user accounts."""
 

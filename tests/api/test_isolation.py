@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from api import console
 from api.app import create_app
 from assessment.assessors.models import Assessor
 from assessment.batches.models import Candidate, EnrolIn, ExamSession, Score
@@ -66,38 +68,51 @@ HTML_PAGES = {
     ("GET", "/verify/pdf"),
     ("POST", "/verify/pdf"),
 }
+# Console pages (api/console, kept out of the OpenAPI document). CONSOLE_PUBLIC: anyone. CONSOLE_OWN: a console
+# login, and only the caller's own records (a job of another account is "not found"; tests/console/).
+CONSOLE_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/logout"), ("POST", "/logout")}
+CONSOLE_OWN = {
+    ("GET", "/console"),
+    ("GET", "/console/jobs/{job_id}"),
+    ("GET", "/console/jobs/{job_id}/progress"),
+    ("GET", "/console/jobs/{job_id}/file"),
+}
 # Routes anyone may call; they hold no tenant data.
-PUBLIC = {
-    ("GET", "/healthz"),
-    ("GET", "/readyz"),
-    ("GET", "/api/v1/grades"),
-    ("GET", "/api/v1/rules"),
-    ("GET", "/api/v1/occupations"),
-    ("GET", "/api/v1/occupations/{code}"),
-    ("GET", "/api/v1/provinces"),
-    ("GET", "/api/v1/provinces/{code}/cities"),
-    ("GET", "/api/v1/education-levels"),
-    ("GET", "/api/v1/titles"),
-    ("GET", "/api/v1/equivalences"),
-    ("GET", "/api/v1/bodies"),
-    ("POST", "/api/v1/auth/token"),
-    ("POST", "/api/v1/accounts/claim"),  # proves holdership by details only the holder has; creates their own account
-    ("GET", "/api/v1/competition-rules"),
-    ("GET", "/api/v1/publicity/{session_id}"),
-    ("GET", "/.well-known/jwks.json"),
-    ("GET", "/api/v1/verify/{token}"),
-    ("POST", "/api/v1/verify/lookup"),
-    ("POST", "/api/v1/verify/{token}/holder"),
-    ("GET", "/api/v1/verify/revocations"),
-    ("GET", "/issuer"),
-    ("GET", "/.well-known/jwt-vc-issuer/issuer"),
-    ("GET", "/.well-known/scope-statements.json"),
-    ("GET", "/api/v1/status-lists/{list_number}/{purpose}"),
-    ("GET", "/api/v1/shared/{code}"),
-    ("POST", "/api/v1/verify/pdf"),
-    ("GET", "/api/v1/sanctions"),
-    ("POST", "/api/v1/sessions/{session_id}/objections"),
-} | HTML_PAGES
+PUBLIC = (
+    {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/api/v1/grades"),
+        ("GET", "/api/v1/rules"),
+        ("GET", "/api/v1/occupations"),
+        ("GET", "/api/v1/occupations/{code}"),
+        ("GET", "/api/v1/provinces"),
+        ("GET", "/api/v1/provinces/{code}/cities"),
+        ("GET", "/api/v1/education-levels"),
+        ("GET", "/api/v1/titles"),
+        ("GET", "/api/v1/equivalences"),
+        ("GET", "/api/v1/bodies"),
+        ("POST", "/api/v1/auth/token"),
+        ("POST", "/api/v1/accounts/claim"),  # proves holdership by details only the holder has; makes their account
+        ("GET", "/api/v1/competition-rules"),
+        ("GET", "/api/v1/publicity/{session_id}"),
+        ("GET", "/.well-known/jwks.json"),
+        ("GET", "/api/v1/verify/{token}"),
+        ("POST", "/api/v1/verify/lookup"),
+        ("POST", "/api/v1/verify/{token}/holder"),
+        ("GET", "/api/v1/verify/revocations"),
+        ("GET", "/issuer"),
+        ("GET", "/.well-known/jwt-vc-issuer/issuer"),
+        ("GET", "/.well-known/scope-statements.json"),
+        ("GET", "/api/v1/status-lists/{list_number}/{purpose}"),
+        ("GET", "/api/v1/shared/{code}"),
+        ("POST", "/api/v1/verify/pdf"),
+        ("GET", "/api/v1/sanctions"),
+        ("POST", "/api/v1/sessions/{session_id}/objections"),
+    }
+    | HTML_PAGES
+    | CONSOLE_PUBLIC
+)
 # Shared registers every logged-in user may read (assessor cards, to staff batches).
 SHARED = {("GET", "/api/v1/assessors"), ("GET", "/api/v1/assessors/{assessor_id}")}
 # Creates always scoped to the caller's own body (a person registered is linked to the caller).
@@ -390,16 +405,24 @@ def _call(client: TestClient, world: World, method: str, path: str, payload: Any
 
 
 def _routes() -> set[tuple[str, str]]:
-    """Every route: the OpenAPI document's, plus the HTML pages kept out of it."""
+    """Every route: the OpenAPI document's, plus the HTML pages kept out of it (the console's included)."""
     paths = create_app(Settings()).openapi()["paths"]
     routes = {(method.upper(), path) for path, operations in paths.items() for method in operations}
-    return routes | HTML_PAGES
+    pages = {
+        (method, route.path)
+        for router in console.ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods - {"HEAD"}
+    }
+    return routes | HTML_PAGES | pages
 
 
 def test_every_route_is_classified() -> None:
     classified = (
         PUBLIC
         | SELF
+        | CONSOLE_OWN
         | SHARED
         | OWN_CREATES
         | OWN_UPLOADS
@@ -496,6 +519,13 @@ def test_anonymous_callers_reach_no_tenant_route(client: TestClient, world: Worl
             kwargs["params" if method == "GET" else "json"] = world.fill(payload)
         response = client.request(method, world.fill(path), **kwargs)
         assert response.status_code == 401, (method, path, response.status_code)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(CONSOLE_OWN), ids=str)
+def test_anonymous_visitors_are_sent_to_log_in_from_console_pages(client: TestClient, method: str, path: str) -> None:
+    response = client.request(method, path.replace("{job_id}", str(uuid.uuid4())), follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=/console")
 
 
 def test_ids_that_do_not_exist_look_the_same_as_other_bodies(client: TestClient, world: World) -> None:

@@ -1,0 +1,349 @@
+"""Console pages: cookie sessions, CSRF on every form, the language, and `render` with the layout's helpers.
+
+Sessions are server-side rows (registry.accounts.web_sessions): the cookie `registry_session` carries a random
+token (HttpOnly, SameSite=Lax, Secure when the public URL is https or in production); logout and a disabled
+account end it at once. The bearer API never reads this cookie.
+
+CSRF: every `<form method="post">` carries `{{ csrf_field() }}`, a keyed hash (HMAC) of the browser's session
+token — or, before login, of a random `registry_csrf` cookie — and every POST handler declares `CsrfForm`. A page
+elsewhere can make a browser send the cookies but can neither read them nor the token derived from them.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from api.deps import SessionDep
+from api.security import actor_for
+from api.templating import TEMPLATES
+from registry.accounts import web_sessions
+from registry.actor import Actor, Role
+from registry.clock import CHINA_TZ, as_utc
+from registry.errors import DomainError
+from registry.keys import derive_key
+from registry.settings import Settings
+
+SESSION_COOKIE = "registry_session"
+CSRF_COOKIE = "registry_csrf"  # before login: the random value the form token is derived from
+LANG_COOKIE = "registry_lang"
+CSRF_FIELD = "csrf_token"
+Lang = Literal["zh", "en"]
+
+# Pages may use inline style attributes; scripts only from /static (no inline script); no framing (clickjacking).
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class LoginRequired(Exception):
+    """The page needs a logged-in user: answered with a redirect to /login?next=<this page>."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class PageRefused(Exception):
+    """A page refuses the request: answered with the error page (both languages) and this status."""
+
+    def __init__(self, status_code: int, zh: str, en: str, *, error: DomainError | None = None) -> None:
+        super().__init__(en)
+        self.status_code = status_code
+        self.zh = zh
+        self.en = en
+        self.error = error
+
+
+# --- language -------------------------------------------------------------------------------------------------
+
+
+def lang_of(request: Request) -> Lang:
+    """The page language: ?lang= when given (remembered in a cookie by render), else the cookie, else Chinese."""
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return "en" if chosen == "en" else "zh"
+
+
+def text(request: Request, zh: str, en: str) -> str:
+    """Pick zh or en for this request's language (the Python side of the templates' t())."""
+    return en if lang_of(request) == "en" else zh
+
+
+# --- navigation -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the layout's navigation for one role."""
+
+    href: str
+    zh: str
+    en: str
+
+
+NAV: dict[Role, list[NavItem]] = {role: [] for role in Role}
+
+
+def register_nav(roles: Role | tuple[Role, ...], href: str, zh: str, en: str) -> None:
+    """Add a link to the navigation of these roles (each page module registers its own, at import)."""
+    for role in (roles,) if isinstance(roles, Role) else roles:
+        if all(item.href != href for item in NAV[role]):
+            NAV[role].append(NavItem(href, zh, en))
+
+
+def home_of(actor: Actor) -> str:
+    """Where a user lands after logging in: their role's first page, else the console overview."""
+    items = NAV.get(actor.role) if actor.role else None
+    return items[0].href if items else "/console"
+
+
+def safe_next(value: str | None, default: str) -> str:
+    """A local path to go on to after login (never another site: no scheme, no //host, no backslash)."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or "\n" in value:
+        return default
+    return value
+
+
+# --- sessions -------------------------------------------------------------------------------------------------
+
+
+def cookie_secure(settings: Settings) -> bool:
+    """Whether cookies are sent over https only: public URL on https, or production."""
+    return settings.env == "production" or settings.public_base.startswith("https://")
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    """Hand the browser its session token (HttpOnly, SameSite=Lax; Secure on https)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_hours * 3600,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(settings),
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    """Remove the session cookie from the browser."""
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure(settings))
+
+
+def _optional_page_actor(request: Request, session: SessionDep) -> Actor | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    actor = None
+    if token:
+        user = web_sessions.session_user(session, token)
+        actor = actor_for(session, user) if user is not None else None
+    request.state.page_actor = actor
+    return actor
+
+
+def _page_actor(request: Request, actor: Annotated[Actor | None, Depends(_optional_page_actor)]) -> Actor:
+    if actor is None:
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(path)
+    return actor
+
+
+OptionalPageActor = Annotated[Actor | None, Depends(_optional_page_actor)]
+PageActor = Annotated[Actor, Depends(_page_actor)]
+
+
+def require_page_role(*roles: Role) -> Callable[..., Actor]:
+    """A dependency giving the logged-in actor when their role is one of roles, else the 403 page."""
+    allowed = frozenset(roles)
+
+    def dependency(actor: PageActor) -> Actor:
+        if actor.role not in allowed:
+            raise PageRefused(403, "您的账号无权访问此页面", "your account may not open this page")
+        return actor
+
+    return dependency
+
+
+# --- CSRF -----------------------------------------------------------------------------------------------------
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _token_for(settings: Settings, kind: str, seed: str) -> str:
+    digest = hmac.new(derive_key(settings, "console-csrf"), f"{kind}:{seed}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def csrf_token(request: Request) -> str:
+    """This browser's form token: bound to its session, or before login to its random csrf cookie."""
+    settings = _settings(request)
+    session_token = request.cookies.get(SESSION_COOKIE)
+    if session_token:
+        return _token_for(settings, "s", session_token)
+    seed = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf_seed", None)
+    if not seed:
+        seed = secrets.token_urlsafe(32)
+        request.state.new_csrf_seed = seed  # render() sets the cookie
+    return _token_for(settings, "a", seed)
+
+
+def _csrf_ok(request: Request, sent: str) -> bool:
+    settings = _settings(request)
+    candidates = []
+    if token := request.cookies.get(SESSION_COOKIE):
+        candidates.append(_token_for(settings, "s", token))
+    if seed := request.cookies.get(CSRF_COOKIE):
+        candidates.append(_token_for(settings, "a", seed))
+    return any(hmac.compare_digest(sent.encode(), c.encode()) for c in candidates)
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a form POST whose csrf_token is missing or is not this browser's (403 page)."""
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    if not isinstance(sent, str) or not sent or not _csrf_ok(request, sent):
+        raise PageRefused(
+            403,
+            "表单已失效或并非来自本站，请返回并刷新页面后重试",
+            "the form has expired or did not come from this site: go back, reload the page and try again",
+        )
+
+
+CsrfForm = Annotated[None, Depends(check_csrf)]
+
+
+# --- templates ------------------------------------------------------------------------------------------------
+
+
+@pass_context
+def beijing(context: Context, value: dt.datetime | dt.date | None) -> str:
+    """A time as Beijing time, "YYYY-MM-DD HH:MM 北京时间" (dates as YYYY-MM-DD; none as —)."""
+    if value is None:
+        return "—"
+    if not isinstance(value, dt.datetime):
+        return value.isoformat()
+    local = as_utc(value).astimezone(CHINA_TZ)
+    suffix = "Beijing time" if context.get("lang") == "en" else "北京时间"
+    return f"{local:%Y-%m-%d %H:%M} {suffix}"
+
+
+def message_parts(value: Any) -> tuple[str, str]:
+    """(zh, en) of an error given as a domain error, a (zh, en) pair, a {"zh", "en"} mapping or plain text."""
+    if isinstance(value, DomainError | PageRefused):
+        return value.zh, value.en
+    if isinstance(value, tuple | list) and len(value) == 2:
+        return str(value[0]), str(value[1])
+    if isinstance(value, Mapping):
+        return str(value.get("zh", "")), str(value.get("en", ""))
+    return str(value), ""
+
+
+@pass_context
+def field_error(context: Context, errors: Mapping[str, Any] | None, name: str) -> Markup:
+    """The error of one field, next to it (id "<name>-error" for aria-describedby); empty when none."""
+    if not errors or name not in errors or errors[name] is None:
+        return Markup("")
+    zh, en = message_parts(errors[name])
+    first, second = (en, zh) if context.get("lang") == "en" else (zh, en)
+    other = Markup(' <span class="alt">{}</span>').format(second) if second and second != first else ""
+    return Markup('<p class="field-error" id="{}-error" role="alert">{}{}</p>').format(name, first, other)
+
+
+TEMPLATES.env.filters["beijing"] = beijing
+TEMPLATES.env.globals["field_error"] = field_error
+TEMPLATES.env.globals["message_parts"] = message_parts
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a console template in the layout: actor, lang, t, csrf_field, errors, nav are always there."""
+    lang = lang_of(request)
+    actor = (context or {}).get("actor", getattr(request.state, "page_actor", None))
+    token = csrf_token(request)
+
+    def t(zh: str, en: str) -> str:
+        return en if lang == "en" else zh
+
+    def csrf_field() -> Markup:
+        return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+    values: dict[str, Any] = {
+        "errors": {},
+        **(context or {}),
+        "actor": actor,
+        "lang": lang,
+        "t": t,
+        "csrf_field": csrf_field,
+        "csrf_token": token,
+        "nav": NAV.get(actor.role, []) if actor is not None and actor.role else [],
+        "path": request.url.path,
+        "lang_href": _lang_href(request, "zh" if lang == "en" else "en"),
+    }
+    response = TEMPLATES.TemplateResponse(
+        request, template, values, status_code=status_code, headers={**PAGE_HEADERS, **(headers or {})}
+    )
+    settings = _settings(request)
+    if chosen := request.query_params.get("lang"):
+        response.set_cookie(
+            LANG_COOKIE,
+            "en" if chosen == "en" else "zh",
+            max_age=365 * 86400,
+            samesite="lax",
+            secure=cookie_secure(settings),
+        )
+    if seed := getattr(request.state, "new_csrf_seed", None):
+        response.set_cookie(CSRF_COOKIE, seed, path="/", httponly=True, samesite="lax", secure=cookie_secure(settings))
+    return response
+
+
+def _lang_href(request: Request, lang: Lang) -> str:
+    """This page in the other language (the query kept, lang replaced)."""
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    pairs.append(("lang", lang))
+    return request.url.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs)
+
+
+__all__ = [
+    "CsrfForm",
+    "LoginRequired",
+    "OptionalPageActor",
+    "PageActor",
+    "PageRefused",
+    "beijing",
+    "csrf_token",
+    "field_error",
+    "home_of",
+    "lang_of",
+    "register_nav",
+    "render",
+    "require_page_role",
+    "text",
+]
