@@ -34,7 +34,10 @@ router = APIRouter(include_in_schema=False)
 register_nav((Role.ASSESSOR, Role.SUPERVISOR), "/console/assess", "我的考务批次", "My exam batches")
 StaffActor = Annotated[Actor, Depends(require_page_role(Role.ASSESSOR, Role.SUPERVISOR))]
 
-SCORE_REFUSED = ("分数应为 0 到 100 之间的数字，最多一位小数", "a score is a number from 0 to 100 with at most one decimal")
+SCORE_REFUSED = (
+    "分数应为 0 到 100 之间的数字，最多一位小数",
+    "a score is a number from 0 to 100 with at most one decimal",
+)
 NOTE_MAX = 2000
 
 
@@ -108,7 +111,9 @@ def batch_page(request: Request, session: SessionDep, actor: StaffActor, batch_i
     return _batch_page(request, session, actor, exam)
 
 
-def _parse_cells(form: dict[str, str], kinds: list[str]) -> tuple[dict[EvaluationMethod, Decimal], dict[str, tuple[str, str]]]:
+def _parse_cells(
+    form: dict[str, str], kinds: list[str]
+) -> tuple[dict[EvaluationMethod, Decimal], dict[str, tuple[str, str]]]:
     """The row's typed scores (empty cells skipped) and the refused ones."""
     values: dict[EvaluationMethod, Decimal] = {}
     refused: dict[str, tuple[str, str]] = {}
@@ -183,7 +188,9 @@ def save_scores(
         errors = {f"{candidate_id}:{kind}": message for kind, message in refused.items()}
         typed = {f"{candidate_id}:{kind}": form.get(kind, "") for kind in kinds}
         return _batch_page(request, session, actor, exam, errors=errors, typed=typed, status_code=400)
-    return RedirectResponse(f"/console/assess/batches/{exam.id}?saved={candidate_id}#row-{candidate_id}", status_code=303)
+    return RedirectResponse(
+        f"/console/assess/batches/{exam.id}?saved={candidate_id}#row-{candidate_id}", status_code=303
+    )
 
 
 def _error_json(error: DomainError) -> dict[str, Any]:
@@ -203,7 +210,9 @@ def attest(
     note = form.get("note", "")
     text, problem = _clean_note(note)
     if problem is not None:
-        return _batch_page(request, session, actor, exam, errors={"note": problem}, typed={"note": note}, status_code=400)
+        return _batch_page(
+            request, session, actor, exam, errors={"note": problem}, typed={"note": note}, status_code=400
+        )
     try:
         batches.attest_batch(session, actor=actor, batch_id=exam.id, note=text)
     except Conflict as error:  # scores missing, batch not open: refused before anything was written

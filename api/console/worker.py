@@ -217,7 +217,9 @@ def _record(session: Session, actor: Actor, settings: Settings) -> tuple[Any, li
     person = get_person(session, actor=actor, person_id=person_id)
     awards = award_views(session, actor=actor, awards=list_awards(session, actor=actor, person_id=person_id))
     certificates = list_certificates(session, actor=actor, person_id=person_id)
-    views = {v.award_id: v for v in certificate_views(session, actor=actor, certificates=certificates, settings=settings)}
+    views = {
+        v.award_id: v for v in certificate_views(session, actor=actor, certificates=certificates, settings=settings)
+    }
     lines = []
     for award in awards:
         certificate = views.get(award.id)
@@ -283,7 +285,10 @@ def my_pdf(session: SessionDep, settings: SettingsDep, actor: PageActor, number:
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{certificate.number}.pdf"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{certificate.number}.pdf"',
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -306,7 +311,7 @@ def my_share_link(
         errors: dict[str, Any] = {}
         for error in invalid.errors():
             field = str(error["loc"][0]) if error["loc"] else "purpose"
-            _, zh, en = error_text(error)  # type: ignore[arg-type]
+            _, zh, en = error_text(error)
             errors.setdefault(f"{certificate.number}:{field}", (zh, en))
         return _record_page(request, session, actor, settings, errors=errors, status_code=400)
     link, code, _ = sharing.create_link(session, actor=actor, number=certificate.number, data=data, settings=settings)

@@ -68,12 +68,12 @@ def test_an_assessor_saves_a_row_on_a_phone(phone_page: Page, login: Callable[..
     row = page.locator("tr[data-row-missing]:not([data-row-missing='0'])").first
     expect(row).to_be_visible()
     before = _missing(page)
-    inputs = row.locator("input[data-kind][data-missing=true]")
-    count = inputs.count()
-    for n in range(count):
-        inputs.nth(0).fill(str(70 + n))
-        inputs.nth(0).press("Tab")
-    expect(page.locator("[data-progress] [data-my-missing]")).to_have_text(str(before - count))
+    ids = [cell.get_attribute("id") for cell in row.locator("input[data-kind][data-missing=true]").all()]
+    for n, cell_id in enumerate(ids):
+        page.locator(f"#{cell_id}").fill(str(70 + n))
+        page.locator(f"#{cell_id}").press("Tab")
+        expect(page.locator(f"#{cell_id}").locator("xpath=..").locator(".cell-status")).to_have_text("已保存")
+    expect(page.locator("[data-progress] [data-my-missing]")).to_have_text(str(before - len(ids)))
     shot(page, "assess-grid")
 
 

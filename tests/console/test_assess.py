@@ -17,6 +17,7 @@ from registry.accounts.models import UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Role
 from registry.bodies.models import EvaluationBody
+from registry.filings.rules import EvaluationMethod as M
 from registry.grades import GradeCode
 from registry.settings import Settings
 from tests.console.support import csrf_from, page_login
@@ -73,7 +74,9 @@ def _scores(session: Session, batch: Batch, assessor: Assessor) -> dict[tuple[st
     session.expire_all()
     ids = {c.id for c in _candidates(session, batch)}
     rows = session.exec(select(Score).where(Score.assessor_id == assessor.id)).all()
-    return {(str(s.candidate_id), s.component.value): Decimal(s.value_tenths) / 10 for s in rows if s.candidate_id in ids}
+    return {
+        (str(s.candidate_id), s.component.value): Decimal(s.value_tenths) / 10 for s in rows if s.candidate_id in ids
+    }
 
 
 def _as_assessor(browser: TestClient, session: Session, settings: Settings, batch: Batch) -> str:
@@ -140,7 +143,7 @@ class TestScoreGrid:
             actor=assessor_actor(batch.assessors[1]),
             batch_id=batch.exam.id,
             candidate_id=first.id,
-            scores={"theory_exam": Decimal(70)},  # type: ignore[dict-item]
+            scores={M.THEORY_EXAM: Decimal(70)},
         )
         _as_assessor(browser, session, settings, batch)
         page = browser.get(f"/console/assess/batches/{batch.exam.id}").text
@@ -188,7 +191,9 @@ class TestScoreGrid:
     ) -> None:
         _as_assessor(browser, session, settings, batch)
         candidate = _candidates(session, batch)[1]
-        response = _post_row(browser, batch, candidate, {"skill_operation": "90"}, headers={"Accept": "application/json"})
+        response = _post_row(
+            browser, batch, candidate, {"skill_operation": "90"}, headers={"Accept": "application/json"}
+        )
         assert response.status_code == 200  # type: ignore[attr-defined]
         answer = response.json()  # type: ignore[attr-defined]
         assert answer["saved"] == {"skill_operation": "90.0"}
@@ -255,7 +260,7 @@ class TestAttestation:
                     actor=assessor_actor(assessor),
                     batch_id=batch.exam.id,
                     candidate_id=candidate.id,
-                    scores={"theory_exam": Decimal(75), "skill_operation": Decimal(80)},  # type: ignore[dict-item]
+                    scores={M.THEORY_EXAM: Decimal(75), M.SKILL_OPERATION: Decimal(80)},
                 )
         self._supervisor(browser, session, settings, batch)
         page = browser.get(f"/console/assess/batches/{batch.exam.id}")
@@ -282,3 +287,11 @@ class TestAttestation:
         )
         assert response.status_code == 403
         assert "只有本批次的质量督导员可以签署" in response.text
+
+
+def test_the_pages_read_in_english_too(browser: TestClient, session: Session, settings: Settings, batch: Batch) -> None:
+    _as_assessor(browser, session, settings, batch)
+    listing = browser.get("/console/assess?lang=en").text
+    assert "My exam batches" in listing and "whole batch" in listing
+    page = browser.get(f"/console/assess/batches/{batch.exam.id}").text  # the language is remembered
+    assert "Enter my scores" in page and "My scores still missing" in page

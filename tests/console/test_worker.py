@@ -101,7 +101,7 @@ class TestClaim:
             ("", "", ""),
         ):
             response = _step1(browser, number, name, typed)
-            message = re.search(r'data-claim-error>(.*?)</div>', response.text, re.S)  # type: ignore[attr-defined]
+            message = re.search(r"data-claim-error>(.*?)</div>", response.text, re.S)  # type: ignore[attr-defined]
             assert message is not None
             answers.append((response.status_code, message.group(1)))  # type: ignore[attr-defined]
             assert 'name="ticket"' not in response.text  # type: ignore[attr-defined]
@@ -124,8 +124,13 @@ class TestClaim:
         token = csrf_from(browser.get("/claim").text)
         response = browser.post(
             "/claim/account",
-            data={"csrf_token": token, "ticket": "AAAA", "username": "forger", "password": NEW_PASSWORD,
-                  "password2": NEW_PASSWORD},
+            data={
+                "csrf_token": token,
+                "ticket": "AAAA",
+                "username": "forger",
+                "password": NEW_PASSWORD,
+                "password2": NEW_PASSWORD,
+            },
         )
         assert response.status_code == 400
         assert "请重新核对证书信息" in response.text
@@ -199,7 +204,7 @@ class TestRecord:
         self, browser: TestClient, session: Session, settings: Settings, worker: Certificate
     ) -> None:
         give_award(session, person=_person(session, worker), grade=GradeCode.JUNIOR, occupation_code="6-31-01-03")
-        second = make_certificate(session, settings, person=_person(session, worker))
+        second = make_certificate(session, settings, person=_person(session, worker), grade=GradeCode.TECHNICIAN)
         set_status(
             session,
             actor=SYSTEM,
@@ -275,3 +280,10 @@ def _person(session: Session, certificate: Certificate) -> Person:
     person = session.get(Person, certificate.person_id)
     assert person is not None
     return person
+
+
+def test_the_claim_and_the_record_read_in_english(browser: TestClient, holder: tuple[Certificate, str]) -> None:
+    assert "Claim my skill record" in browser.get("/claim?lang=en").text
+    assert _claim(browser, holder).status_code == 303  # type: ignore[attr-defined]
+    record = browser.get("/console/me").text
+    assert "My skill record" in record and "Download the PDF" in record and "Certificate standing" in record
