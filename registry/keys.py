@@ -16,8 +16,8 @@ PURPOSES = frozenset(
         "rate-limit",
         "verification-network",
         "credential-holder",
-        "claim-ticket",
         "console-csrf",
+        "claim-ticket",
     }
 )
 

@@ -25,7 +25,12 @@ from registry.fields import error_text
 STATIC_DIR = public.STATIC_DIR
 
 # One line per area (CONSOLE.md): the public pages and login first.
-ROUTERS: tuple[APIRouter, ...] = (public.router, jobs.router, assess.router, worker.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    public.router,
+    jobs.router,
+    assess.router,
+    worker.router,
+)
 
 
 def _is_page(request: Request, page_endpoints: frozenset[object]) -> bool:

@@ -112,7 +112,10 @@ PUBLIC = (
         ("GET", "/api/v1/equivalences"),
         ("GET", "/api/v1/bodies"),
         ("POST", "/api/v1/auth/token"),
-        ("POST", "/api/v1/accounts/claim"),  # proves holdership by details only the holder has; makes their account
+        (
+            "POST",
+            "/api/v1/accounts/claim",
+        ),  # proves holdership by details only the holder has; creates their own account
         ("GET", "/api/v1/competition-rules"),
         ("GET", "/api/v1/publicity/{session_id}"),
         ("GET", "/.well-known/jwks.json"),
