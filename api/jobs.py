@@ -24,6 +24,8 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from assessment.batches import service as batches
+from assessment.batches.imports import RESULT_COLUMNS, RESULT_OPTIONAL, import_results
 from certificates.export import zip_stream
 from certificates.models import CertificateStatus
 from certificates.service import ExportFilter, export_entries, issue_certificates
@@ -191,10 +193,35 @@ def _import_legacy(engine: Engine, settings: Settings, job_id: uuid.UUID) -> Non
         jobs.succeed(s, current, result={"rows": summary.rows, "active": summary.active, "pending": summary.pending})
 
 
+def _batch_upload(engine: Engine, settings: Settings, job_id: uuid.UUID) -> None:
+    """A batch's candidate or results upload: the whole file in one transaction with the job's success, all or
+    nothing like the upload answered at once (a refusal names every bad row in the job's error)."""
+    job = _load(engine, job_id)
+    actor = jobs.actor_of(job)
+    data = job_file(settings, job_id, ".upload").read_bytes()
+    batch_id = uuid.UUID(job.params["batch_id"])
+    filename = job.params["filename"]
+    with session_scope(engine) as s:
+        if job.kind == JobKind.ENROL_CANDIDATES:
+            rows = read_table(data, filename=filename, required=batches.ENROL_COLUMNS, optional=batches.ENROL_OPTIONAL)
+            created = batches.enrol_rows(s, actor=actor, batch_id=batch_id, rows=rows, settings=settings)
+            result = {"rows": len(rows), "created": len(created)}
+        else:
+            rows = read_table(data, filename=filename, required=RESULT_COLUMNS, optional=RESULT_OPTIONAL)
+            summary = import_results(s, actor=actor, batch_id=batch_id, rows=rows, settings=settings)
+            result = {"rows": summary.rows, "enrolled": summary.enrolled, "scores": summary.scores}
+        current = s.get(Job, job_id)
+        assert current is not None
+        current.total = current.done = len(rows)
+        jobs.succeed(s, current, result=result)
+
+
 HANDLERS: dict[JobKind, Callable[[Engine, Settings, uuid.UUID], None]] = {
     JobKind.ISSUE_CERTIFICATES: _issue,
     JobKind.EXPORT_CERTIFICATES: _export,
     JobKind.IMPORT_LEGACY_AWARDS: _import_legacy,
+    JobKind.ENROL_CANDIDATES: _batch_upload,
+    JobKind.IMPORT_RESULTS: _batch_upload,
 }
 
 

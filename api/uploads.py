@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile  # FastAPI's UploadFile is one, and so is a form's file
 
 from registry.errors import InvalidInput, PayloadTooLarge
 from registry.settings import Settings

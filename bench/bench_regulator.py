@@ -8,8 +8,11 @@ rules have rows to read (the loader leaves those tables empty).
 Baselines measured in the same run, on the same data and filters:
 - statistics: the same breakdowns counted over the raw certificate table (joined to bodies) instead of the
   trigger-kept `stat_tally`;
-- anomalies: the same rule queries with the regulator's indexes (migration 0010) dropped inside a transaction
-  that is rolled back afterwards.
+- anomalies: the same rules with their counts recounted from candidates, scores and awards
+  (`regulator.counts.Recount`) instead of read from the trigger-kept summaries (migration 0013).
+
+Also measured: what the summary triggers cost a writer — single-row score inserts (each its own statement, as the
+scoring service writes them) with the triggers on and off, in transactions rolled back afterwards.
 """
 
 from __future__ import annotations
@@ -30,24 +33,20 @@ from sqlmodel import Session
 
 from bench.common import bench_settings, postgres_available, prepare, scratch_database
 from bench.volume import load_volume
+from registry import schema
 from registry.actor import Actor
 from registry.bodies.models import BodyKind
 from registry.clock import today
 from registry.db import analytic, make_engine, session_scope
 from registry.grades import GradeCode
 from registry.settings import Settings
-from regulator import anomalies, stats
+from regulator import anomalies, stats, summary_sql
+from regulator.counts import Recount, Summaries
 from regulator.filters import StatsFilter
 
 SYSTEM = Actor.system("bench")
 TARGET_MS = 500.0
-REGULATOR_INDEXES = (
-    "ix_certificate_status_changed",
-    "ix_exam_session_exam_on",
-    "ix_candidate_session_results",
-    "ix_recognition_decided_at",
-    "ix_score_assessor_recorded",
-)
+WRITES = 2000
 PROVINCES = (None, "44", "32", "33", "37")
 KINDS = (None, *BodyKind)
 GRADES = (None, GradeCode.SENIOR, GradeCode.TECHNICIAN, GradeCode.INTERMEDIATE)
@@ -91,10 +90,12 @@ def _extra_rows(url: str) -> dict[str, int]:
                 """
             )
         )
+        for statement in summary_sql.rebuild_statements("postgresql"):  # the inserts above ran with triggers off
+            conn.exec_driver_sql(statement)
         scores = conn.exec_driver_sql("SELECT count(*) FROM score").scalar_one()
         events = conn.exec_driver_sql("SELECT count(*) FROM verification_event").scalar_one()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("score", "verification_event", "stat_tally"):
+        for table in ("score", "verification_event", "stat_tally", *(t.table for t in summary_sql.SUMMARIES)):
             conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
         conn.exec_driver_sql("ANALYZE")  # every table: the services-made ones (bodies, filings) too
     engine.dispose()
@@ -194,35 +195,73 @@ def _measure(url: str, settings: Settings, repeats: int) -> dict[str, Any]:
         results["stats"] = {"ours": _summary(ours), "baseline_raw_rows": _summary(base)}
         results["stats.breakdowns_only"] = {"ours": _summary(breakdowns), "baseline_raw_rows": _summary(base)}
         windows = [_window(rng, settings) for _ in range(repeats)]
+        recount = Recount(session)
         for group, rule in anomalies.RULES.items():
-            it_w = iter(windows)
-            times = _timed(lambda rule=rule, it_w=it_w: rule(session, settings, next(it_w)), repeats)  # type: ignore[misc]
-            results[f"anomalies.{group}"] = {"ours": _summary(times)}
-        it_w = iter(windows)
-        whole = _timed(
-            lambda: anomalies.anomalies(session, actor=SYSTEM, settings=settings, window=next(it_w)), repeats
+            ours_times, base_times = [], []
+            for window in windows:  # summaries and recount alternate, so load changes hit both alike
+                ours_times += _timed(lambda rule=rule, w=window: rule(session, settings, w, Summaries(session)), 1)  # type: ignore[misc]
+                base_times += _timed(lambda rule=rule, w=window: rule(session, settings, w, recount), 1)  # type: ignore[misc]
+            results[f"anomalies.{group}"] = {"ours": _summary(ours_times), "baseline_recount": _summary(base_times)}
+        ours_times, base_times = [], []
+        for window in windows:
+            ours_times += _timed(
+                lambda w=window: anomalies.anomalies(session, actor=SYSTEM, settings=settings, window=w), 1
+            )  # type: ignore[misc]
+            base_times += _timed(
+                lambda w=window: anomalies.anomalies(
+                    session, actor=SYSTEM, settings=settings, window=w, counts=recount
+                ),  # type: ignore[misc]
+                1,
+            )
+        results["anomalies.all_rules"] = {"ours": _summary(ours_times), "baseline_recount": _summary(base_times)}
+        same = all(
+            sorted(anomalies.anomalies(session, actor=SYSTEM, settings=settings, window=w), key=repr)
+            == sorted(anomalies.anomalies(session, actor=SYSTEM, settings=settings, window=w, counts=recount), key=repr)
+            for w in windows[:3]
         )
-        results["anomalies.all_rules"] = {"ours": _summary(whole)}
-    # baseline for anomalies: the same calls with the regulator's indexes dropped (rolled back afterwards)
-    with engine.connect() as conn:
-        transaction = conn.begin()
-        for name in REGULATOR_INDEXES:
-            conn.exec_driver_sql(f"DROP INDEX {name}")
-        session = Session(bind=conn)
-        analytic(session)
-        for group, rule in anomalies.RULES.items():
-            it_w = iter(windows)
-            times = _timed(lambda rule=rule, it_w=it_w: rule(session, settings, next(it_w)), repeats)  # type: ignore[misc]
-            results[f"anomalies.{group}"]["baseline_without_indexes"] = _summary(times)
-        it_w = iter(windows)
-        whole = _timed(
-            lambda: anomalies.anomalies(session, actor=SYSTEM, settings=settings, window=next(it_w)), repeats
-        )
-        results["anomalies.all_rules"]["baseline_without_indexes"] = _summary(whole)
-        session.close()
-        transaction.rollback()
+        results["anomalies.same_flags_as_recount"] = same
     engine.dispose()
     return results
+
+
+def _summary_rows(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        out = {
+            t.table: int(conn.exec_driver_sql(f"SELECT count(*) FROM {t.table}").scalar_one())
+            for t in summary_sql.SUMMARIES
+        }
+    engine.dispose()
+    return out
+
+
+def _write_cost(url: str) -> dict[str, Any]:
+    """WRITES single-row score inserts (new candidates' theory scores), with the summary triggers and without;
+    each run in a transaction rolled back afterwards."""
+    engine = make_engine(url)
+    out: dict[str, Any] = {}
+    insert = sa.text(
+        "INSERT INTO score (id, candidate_id, component, assessor_id, value_tenths, recorded_at) "
+        "VALUES (gen_random_uuid(), :candidate, 'skill_operation', :assessor, 700, now())"
+    )
+    with engine.connect() as conn:
+        candidates = [r[0] for r in conn.exec_driver_sql(f"SELECT id FROM candidate ORDER BY id LIMIT {WRITES}")]
+        assessor = conn.exec_driver_sql("SELECT assessor_id FROM score LIMIT 1").scalar_one()
+    for label, off in (("with_summary_triggers", False), ("without", True)):
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")  # assessors are not loaded: no FK
+            if not off:
+                for event in summary_sql.EVENTS:  # replica mode skips triggers unless they are ALWAYS
+                    conn.exec_driver_sql(f"ALTER TABLE score ENABLE ALWAYS TRIGGER summary_score_{event}")
+            started = time.perf_counter()
+            for candidate in candidates:
+                conn.execute(insert, {"candidate": candidate, "assessor": assessor})
+            seconds = time.perf_counter() - started
+            transaction.rollback()
+        out[label] = {"inserts": len(candidates), "ms_per_insert": round(seconds * 1000 / max(len(candidates), 1), 3)}
+    engine.dispose()
+    return out
 
 
 def _count_certificates(url: str) -> int:
@@ -246,10 +285,20 @@ def _run(url: str, folder: Path, n: int, repeats: int, *, load: bool) -> dict[st
         volume = {"certificates": report.certificates, "rows": report.rows, "load_seconds": round(report.seconds, 1)}
         volume.update(_extra_rows(url))
     else:
+        schema.upgrade(url)  # a database kept from an older schema gets the summaries (migration 0013 backfills)
         volume = {"certificates": _count_certificates(url), "reused": True}
+    volume["summary_rows"] = _summary_rows(url)
     _say(f"regulator: volume {volume}; measuring {repeats} calls per query")
     load_measuring = [round(x, 2) for x in os.getloadavg()]
-    return {"volume": volume, "queries": _measure(url, settings, repeats), "load_average_measuring": load_measuring}
+    queries = _measure(url, settings, repeats)
+    load_after = [round(x, 2) for x in os.getloadavg()]
+    return {
+        "volume": volume,
+        "queries": queries,
+        "write_cost": _write_cost(url),
+        "load_average_measuring": load_measuring,
+        "load_average_after": load_after,
+    }
 
 
 def main() -> dict[str, Any]:
@@ -269,7 +318,7 @@ def main() -> dict[str, Any]:
         else:
             with scratch_database("postgresql") as url:
                 out = _run(url, Path(folder), n, repeats, load=True)
-    worst = max(r["ours"]["p95_ms"] for r in out["queries"].values())
+    worst = max(r["ours"]["p95_ms"] for r in out["queries"].values() if isinstance(r, dict))
     return {
         **out,
         "target_p95_ms": TARGET_MS,

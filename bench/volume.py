@@ -80,7 +80,7 @@ from registry.validators import (
     org_code_check_char,
     uscc_check_char,
 )
-from regulator import tally_sql
+from regulator import summary_sql, tally_sql
 
 SYSTEM = Actor.system("bench-volume")
 FLUSH_ROWS = 60_000
@@ -1198,7 +1198,7 @@ def load_volume(
     step = time.perf_counter()
     _rebuild_tallies(url)
     phases["tallies"] = time.perf_counter() - step
-    say(f"volume: statistics tally rebuilt in {phases['tallies']:.1f} s (the COPY ran with triggers off)")
+    say(f"volume: tally and anomaly summaries rebuilt in {phases['tallies']:.1f} s (COPY ran with triggers off)")
 
     step = time.perf_counter()
     _vacuum_analyze(url, rows)
@@ -1227,9 +1227,9 @@ def load_volume(
 
 
 def _rebuild_tallies(url: str) -> None:
-    """Recount stat_tally from the rows: COPY ran as replica, so the tally triggers did not fire."""
+    """Recount stat_tally and the anomaly summaries from the rows: COPY ran as replica, so no trigger fired."""
     with psycopg.connect(_conninfo(url)) as conn:
-        for statement in tally_sql.rebuild_statements("postgresql"):
+        for statement in [*tally_sql.rebuild_statements("postgresql"), *summary_sql.rebuild_statements("postgresql")]:
             conn.execute(statement)  # type: ignore[arg-type]
 
 

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     # "start", "end", "metric": "certificates" | "high_skill_certificates", "target"}].
     anomaly_min_candidates: int = Field(default=20, ge=1)
     anomaly_pass_rate_margin: float = Field(default=0.25, gt=0, le=1)
-    anomaly_heaping_band: float = Field(default=3.0, gt=0, le=40)
+    anomaly_heaping_band: float = Field(default=3.0, gt=0, le=10)  # half points (see _half_points)
     anomaly_heaping_share: float = Field(default=0.5, gt=0, le=1)
     anomaly_dr_share: float = Field(default=0.5, gt=0, le=1)
     anomaly_dr_min_awards: int = Field(default=10, ge=1)
@@ -173,6 +173,14 @@ class Settings(BaseSettings):
                 except ValueError:
                     raise ValueError(f"{item!r} is not an IP address or network (不是 IP 地址或网段)") from None
         return ",".join(items)
+
+    @field_validator("anomaly_heaping_band")
+    @classmethod
+    def _half_points(cls, value: float) -> float:
+        # the anomaly summary keeps totals per half point above the pass mark (regulator/summary_sql.py)
+        if value * 2 != round(value * 2):
+            raise ValueError(f"{value} is not a multiple of 0.5 points (须为 0.5 分的整数倍)")
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -2,8 +2,10 @@
 
 Every flag carries the figure, the peer baseline, the threshold (a REGISTRY_ANOMALY_* setting, defaults in the
 README) and one sentence on why it matters. A flag is a reason to look, never a finding: the regulator samples,
-checks and only then sanctions. Each rule is one aggregate query over the date range (default: the last
-REGISTRY_ANOMALY_DEFAULT_DAYS days by exam or award date).
+checks and only then sanctions. Each rule is a few aggregate queries over the date range (default: the last
+REGISTRY_ANOMALY_DEFAULT_DAYS days by exam or award date). The rules that would read every candidate, score or
+award of the range take their numbers from `counts` — the trigger-kept summaries (regulator/counts.py,
+regulator/summary_sql.py) — so a year over a million certificates reads a few thousand summary rows.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ from registry.bodies.models import EvaluationBody
 from registry.clock import today, utcnow
 from registry.db import analytic, dialect_name
 from registry.errors import InvalidInput
-from registry.grades import GradeCode
 from registry.settings import Settings
+from regulator.counts import Counts, Summaries, body_of_assessor_day, day_key
 from regulator.models import StatTally, VerificationEvent
 
 C = Candidate.__table__  # type: ignore[attr-defined]
@@ -101,40 +103,9 @@ def _share(part: float, whole: float) -> float:
 # ---------------------------------------------------------------------------------------------------- rules
 
 
-def _candidate_groups(session: Session, window: Window, band_tenths: int) -> list[tuple[Any, ...]]:
-    """Per body, occupation and grade: candidates with a result, passes, and totals just above the pass mark."""
-    pass_mark = (
-        sa.select(SC.c.session_id, sa.func.sum(SC.c.weight * SC.c.pass_mark).label("m"))
-        .group_by(SC.c.session_id)
-        .subquery()
-    )
-    heaped = sa.case(
-        (
-            sa.and_(C.c.total_tenths * 10 >= pass_mark.c.m, C.c.total_tenths * 10 < pass_mark.c.m + band_tenths * 10),
-            1,
-        ),
-        else_=0,
-    )
-    query = (
-        sa.select(
-            S.c.body_id,
-            S.c.occupation_code,
-            S.c.grade,
-            sa.func.count(),
-            sa.func.sum(sa.case((C.c.passed, 1), else_=0)),
-            sa.func.sum(heaped),
-        )
-        .select_from(C.join(S, S.c.id == C.c.session_id).join(pass_mark, pass_mark.c.session_id == S.c.id))
-        .where(S.c.exam_on >= window.start, S.c.exam_on <= window.end, C.c.passed.is_not(None))
-        .group_by(S.c.body_id, S.c.occupation_code, S.c.grade)
-    )
-    return [tuple(r) for r in session.execute(query).all()]
-
-
-def pass_rate_and_heaping(session: Session, settings: Settings, window: Window) -> list[Flag]:
+def pass_rate_and_heaping(session: Session, settings: Settings, window: Window, counts: Counts) -> list[Flag]:
     """Pass rate far above peers for the same occupation and grade; scores heaped just above the pass mark."""
-    band = round(settings.anomaly_heaping_band * 10)
-    groups = _candidate_groups(session, window, band)
+    groups = counts.results(window, round(settings.anomaly_heaping_band * 10))
     minimum = settings.anomaly_min_candidates
     by_line: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     by_grade: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -222,7 +193,7 @@ def _tally_range(window: Window) -> tuple[dt.date, dt.date]:
     return window.start.replace(day=1), window.end
 
 
-def direct_recognition_share(session: Session, settings: Settings, window: Window) -> list[Flag]:
+def direct_recognition_share(session: Session, settings: Settings, window: Window, counts: Counts) -> list[Flag]:
     """Awards by direct recognition (and competition promotion) as a share of a body's awards."""
     first, last = _tally_range(window)
     recognised = sa.case((T.c.basis.in_((AwardBasis.RECOGNITION.value, AwardBasis.COMPETITION.value)), T.c.n), else_=0)
@@ -260,38 +231,9 @@ def direct_recognition_share(session: Session, settings: Settings, window: Windo
     return flags
 
 
-def _ordinal_case(column: Any) -> Any:
-    return sa.case({g.code.value: g.ordinal for g in grades.LADDER}, value=column, else_=0)
-
-
-def grade_skips(session: Session, settings: Settings, window: Window) -> list[Flag]:
+def grade_skips(session: Session, settings: Settings, window: Window, counts: Counts) -> list[Flag]:
     """Recognised grades more than one above the person's previous grade in the occupation (or 初级工 without one)."""
-    prior = A.alias("prior")
-    previous = (
-        sa.select(sa.func.max(_ordinal_case(prior.c.grade)))
-        .where(
-            prior.c.person_id == A.c.person_id,
-            prior.c.occupation_code == A.c.occupation_code,
-            prior.c.id != A.c.id,
-            prior.c.awarded_on <= A.c.awarded_on,
-            prior.c.status.in_(("active", "revoked")),
-            _ordinal_case(prior.c.grade) < _ordinal_case(A.c.grade),
-        )
-        .scalar_subquery()
-    )
-    floor = grades.ordinal(GradeCode.JUNIOR) - 1
-    jump = _ordinal_case(A.c.grade) - sa.func.coalesce(previous, floor)
-    query = (
-        sa.select(A.c.body_id, sa.func.count(), sa.func.sum(sa.case((jump >= 2, 1), else_=0)))
-        .where(
-            A.c.basis.in_((AwardBasis.RECOGNITION.value, AwardBasis.COMPETITION.value)),
-            A.c.awarded_on >= window.start,
-            A.c.awarded_on <= window.end,
-            A.c.status.in_(("active", "revoked")),
-        )
-        .group_by(A.c.body_id)
-    )
-    rows = [(b, int(n), int(s or 0)) for b, n, s in session.execute(query).all()]
+    rows = counts.skips(window)
     flags = []
     for body_id, n, skips in rows:
         if skips < settings.anomaly_grade_skips or (window.body_id and body_id != window.body_id):
@@ -320,35 +262,12 @@ def grade_skips(session: Session, settings: Settings, window: Window) -> list[Fl
     return flags
 
 
-def _day(session: Session, column: Any) -> Any:
-    if dialect_name(session) == "postgresql":
-        return sa.cast(sa.func.timezone("Asia/Shanghai", column), sa.Date)
-    return sa.func.date(column, "+8 hours")
-
-
-def assessor_load(session: Session, settings: Settings, window: Window) -> list[Flag]:
-    """Assessors who scored implausibly many candidates in one day."""
-    start = dt.datetime.combine(window.start, dt.time(), tzinfo=dt.UTC) - dt.timedelta(hours=8)
-    end = dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC) - dt.timedelta(hours=8)
-    day = _day(session, SCORE.c.recorded_at)
-    # candidates per assessor and day by two hash aggregates (no join), the mean daily load by a window function
-    pairs = (
-        sa.select(SCORE.c.assessor_id.label("assessor"), day.label("day"), SCORE.c.candidate_id)
-        .where(SCORE.c.recorded_at >= start, SCORE.c.recorded_at < end)
-        .group_by(SCORE.c.assessor_id, day, SCORE.c.candidate_id)
-        .subquery()
-    )
-    per = sa.select(pairs.c.assessor, pairs.c.day, sa.func.count().label("n")).group_by(pairs.c.assessor, pairs.c.day)
-    per_sub = per.subquery()
-    ranked = sa.select(per_sub, sa.func.avg(per_sub.c.n).over().label("mean")).subquery()
-    over_rows = session.execute(
-        sa.select(ranked.c.assessor, ranked.c.day, ranked.c.n, ranked.c.mean).where(
-            ranked.c.n > settings.anomaly_assessor_daily_max
-        )
-    ).all()
+def assessor_load(session: Session, settings: Settings, window: Window, counts: Counts) -> list[Flag]:
+    """Assessors who scored implausibly many candidates in one (Beijing) day."""
+    over_rows, mean_load = counts.assessor_days(window, settings.anomaly_assessor_daily_max)
     if not over_rows:
         return []
-    mean = round(float(over_rows[0][3]), 2)
+    mean = round(float(mean_load or 0), 2)
     cards: dict[Any, str] = dict(
         session.execute(
             sa.select(Assessor.id, Assessor.card_number).where(  # type: ignore[call-overload]
@@ -356,16 +275,7 @@ def assessor_load(session: Session, settings: Settings, window: Window) -> list[
             )
         ).all()
     )
-    over = []
-    for assessor_id, day_value, n, _ in over_rows:
-        body_id = session.execute(
-            sa.select(S.c.body_id)
-            .select_from(SCORE.join(C, C.c.id == SCORE.c.candidate_id).join(S, S.c.id == C.c.session_id))
-            .where(SCORE.c.assessor_id == assessor_id, SCORE.c.recorded_at >= start, SCORE.c.recorded_at < end)
-            .where(day == day_value)
-            .limit(1)
-        ).scalar()
-        over.append((assessor_id, day_value, int(n), body_id))
+    over = [(a, day_key(d), n, body_of_assessor_day(session, a, d)) for a, d, n in over_rows]
     median = mean
     flags = []
     for assessor_id, day_value, n, body_id in over:
@@ -377,7 +287,7 @@ def assessor_load(session: Session, settings: Settings, window: Window) -> list[
                 "考评员单日评分量异常",
                 "assessor",
                 str(assessor_id),
-                f"考评员证 {cards.get(assessor_id, '')} · {str(day_value)[:10]}",
+                f"考评员证 {cards.get(assessor_id, '')} · {day_value}",
                 str(body_id),
                 float(n),
                 median,
@@ -386,44 +296,15 @@ def assessor_load(session: Session, settings: Settings, window: Window) -> list[
                 f"一名考评员一天评了 {n} 名考生（平均每日 {median:g}）：超出一人一天能认真评完的量，可能代签或未到场。",
                 f"one assessor scored {n} candidates in a day (mean {median:g}): more than one person can assess "
                 "properly; scores may have been signed for others or without attending.",
-                {"day": str(day_value)[:10], "candidates": n},
+                {"day": day_value, "candidates": n},
             )
         )
     return flags
 
 
-def identical_scoring(session: Session, settings: Settings, window: Window) -> list[Flag]:
-    """Assessors of one batch agreeing to the tenth on nearly every candidate (one of them may score for all).
-
-    Counted without pairing scores up: per candidate and component, the scores and their distinct values (two
-    assessors agree exactly when there are fewer distinct values than scores), then per batch — hash aggregates
-    over the window's scores instead of a self-join.
-    """
-    values = (
-        sa.select(
-            C.c.session_id.label("batch"),
-            SCORE.c.candidate_id.label("candidate"),
-            SCORE.c.component.label("component"),
-            SCORE.c.value_tenths.label("value"),
-            sa.func.count().label("n"),
-        )
-        .select_from(SCORE.join(C, C.c.id == SCORE.c.candidate_id).join(S, S.c.id == C.c.session_id))
-        .where(S.c.exam_on >= window.start, S.c.exam_on <= window.end)
-        .group_by(C.c.session_id, SCORE.c.candidate_id, SCORE.c.component, SCORE.c.value_tenths)
-        .subquery()
-    )
-    per = (
-        sa.select(
-            values.c.batch,
-            sa.func.sum(values.c.n).label("scores"),
-            sa.func.count().label("distinct_values"),
-        )
-        .group_by(values.c.batch, values.c.candidate, values.c.component)
-        .subquery()
-    )
-    agreed = sa.case((per.c.scores > per.c.distinct_values, 1), else_=0)
-    query = sa.select(per.c.batch, sa.func.count(), sa.func.sum(agreed)).where(per.c.scores >= 2).group_by(per.c.batch)
-    rows = [(b, int(n), int(m)) for b, n, m in session.execute(query).all()]
+def identical_scoring(session: Session, settings: Settings, window: Window, counts: Counts) -> list[Flag]:
+    """Assessors of one batch agreeing to the tenth on nearly every candidate (one of them may score for all)."""
+    rows = counts.scoring(window)
     total_n, total_same = sum(r[1] for r in rows), sum(r[2] for r in rows)
     loud = [
         r
@@ -463,19 +344,29 @@ def identical_scoring(session: Session, settings: Settings, window: Window) -> l
 DONE = (SessionStatus.FINALIZED.value, SessionStatus.PUBLISHED.value, SessionStatus.CLOSED.value)
 
 
-def batch_process(session: Session, settings: Settings, window: Window) -> list[Flag]:
+def batch_process(session: Session, settings: Settings, window: Window, counts: Counts) -> list[Flag]:
     """Batches finalized without a supervisor's attestation; batches closed in unusual haste."""
-    query = sa.select(S.c.id, S.c.body_id, S.c.exam_on, S.c.status, S.c.attested_at, S.c.closed_at).where(
-        S.c.exam_on >= window.start, S.c.exam_on <= window.end, S.c.status.in_(DONE)
-    )
+    done = sa.and_(S.c.exam_on >= window.start, S.c.exam_on <= window.end, S.c.status.in_(DONE))
     if window.body_id:
-        query = query.where(S.c.body_id == window.body_id)
-    rows = session.execute(query).all()
-    durations = [
-        (closed.date() - exam_on).days for _, _, exam_on, status, _, closed in rows if status == "closed" and closed
-    ]
+        done = sa.and_(done, S.c.body_id == window.body_id)
+    # the closed batches' days from exam to close, as integers in SQL: thousands of rows, one small column
+    days: Any
+    if dialect_name(session) == "postgresql":
+        days = sa.cast(sa.func.timezone("UTC", S.c.closed_at), sa.Date) - S.c.exam_on
+    else:
+        days = sa.cast(sa.func.julianday(sa.func.date(S.c.closed_at)) - sa.func.julianday(S.c.exam_on), sa.Integer)
+    closed = sa.and_(done, S.c.status == SessionStatus.CLOSED.value, S.c.closed_at.is_not(None))
+    durations = [int(d) for d in session.execute(sa.select(days).where(closed)).scalars()]
+    total, attested = session.execute(sa.select(sa.func.count(), sa.func.count(S.c.attested_at)).where(done)).one()
     median = float(statistics.median(durations)) if durations else None
-    attested_share = _share(sum(1 for r in rows if r.attested_at is not None), len(rows)) if rows else None
+    attested_share = _share(int(attested), int(total)) if total else None
+    hasty = sa.and_(
+        S.c.status == SessionStatus.CLOSED.value, S.c.closed_at.is_not(None), days < settings.anomaly_haste_days
+    )
+    query = sa.select(S.c.id, S.c.body_id, S.c.exam_on, S.c.status, S.c.attested_at, S.c.closed_at).where(
+        done, sa.or_(S.c.attested_at.is_(None), hasty)
+    )
+    rows = session.execute(query).all()
     flags = []
     for session_id, body_id, exam_on, status, attested_at, closed_at in rows:
         label = f"考试日期 {exam_on.isoformat()}"
@@ -499,8 +390,8 @@ def batch_process(session: Session, settings: Settings, window: Window) -> list[
                 )
             )
         if status == "closed" and closed_at is not None:
-            days = (closed_at.date() - exam_on).days
-            if days < settings.anomaly_haste_days:
+            took = (closed_at.date() - exam_on).days
+            if took < settings.anomaly_haste_days:
                 flags.append(
                     Flag(
                         "hasty_close",
@@ -509,13 +400,13 @@ def batch_process(session: Session, settings: Settings, window: Window) -> list[
                         str(session_id),
                         label,
                         str(body_id),
-                        float(days),
+                        float(took),
                         median,
                         float(settings.anomaly_haste_days),
                         "days",
-                        f"考试后 {days} 天即结束发证（同期批次中位数 {median if median is not None else '—'} 天）："
+                        f"考试后 {took} 天即结束发证（同期批次中位数 {median if median is not None else '—'} 天）："
                         "阅卷、复核和公示都需要时间，过快往往意味着走过场。",
-                        f"closed {days} days after the exam (median {median if median is not None else '—'}): "
+                        f"closed {took} days after the exam (median {median if median is not None else '—'}): "
                         "marking, review and publicity take time; this speed suggests steps were skipped.",
                         {"exam_on": exam_on.isoformat(), "closed_at": closed_at.isoformat()},
                     )
@@ -523,7 +414,7 @@ def batch_process(session: Session, settings: Settings, window: Window) -> list[
     return flags
 
 
-def late_corrections(session: Session, settings: Settings, window: Window) -> list[Flag]:
+def late_corrections(session: Session, settings: Settings, window: Window, counts: Counts) -> list[Flag]:
     """Score corrections recorded after the batch was finalized."""
     query = (
         sa.select(S.c.id, S.c.body_id, sa.func.count())
@@ -568,7 +459,7 @@ def late_corrections(session: Session, settings: Settings, window: Window) -> li
     return flags
 
 
-def verification_bursts(session: Session, settings: Settings, window: Window) -> list[Flag]:
+def verification_bursts(session: Session, settings: Settings, window: Window, counts: Counts) -> list[Flag]:
     """One certificate verified from many networks in a short time (REGISTRY_ANOMALY_VERIFY_WINDOW_HOURS)."""
     since = utcnow() - dt.timedelta(hours=settings.anomaly_verify_window_hours)
     # Certificates verified at least `threshold` times (one hash aggregate over the window's events), with the mean
@@ -625,7 +516,7 @@ def verification_bursts(session: Session, settings: Settings, window: Window) ->
     return flags
 
 
-RULES: dict[str, Callable[[Session, Settings, Window], list[Flag]]] = {
+RULES: dict[str, Callable[[Session, Settings, Window, Counts], list[Flag]]] = {
     "pass_rate": pass_rate_and_heaping,
     "direct_recognition_share": direct_recognition_share,
     "grade_skips": grade_skips,
@@ -662,9 +553,18 @@ def _named(session: Session, flags: Sequence[Flag]) -> list[Flag]:
 
 
 def anomalies(
-    session: Session, *, actor: Actor, settings: Settings, window: Window, rules: Iterable[str] | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    settings: Settings,
+    window: Window,
+    rules: Iterable[str] | None = None,
+    counts: Counts | None = None,
 ) -> list[Flag]:
-    """Every flag of the chosen rules (default all) in the window, strongest evidence first within each rule."""
+    """Every flag of the chosen rules (default all) in the window, strongest evidence first within each rule.
+
+    counts: where the slow rules get their numbers — the trigger-kept summaries unless told otherwise (the
+    benchmark's baseline and the tests pass `Recount`)."""
     access.require(actor, Power.REGULATE)
     wanted = list(rules or FLAG_NAMES)
     unknown = [r for r in wanted if r not in FLAG_NAMES]
@@ -676,7 +576,8 @@ def anomalies(
         )
     analytic(session)
     groups = dict.fromkeys(FLAG_NAMES[r] for r in wanted)
-    flags = [f for group in groups for f in RULES[group](session, settings, window) if f.rule in wanted]
+    source = counts or Summaries(session)
+    flags = [f for group in groups for f in RULES[group](session, settings, window, source) if f.rule in wanted]
     return _named(session, flags)
 
 

@@ -19,14 +19,62 @@ from openpyxl import Workbook
 from sqlmodel import Session
 
 from certificates.models import REASON_ZH, STATUS_ZH, Certificate, CertificateStatus, RevocationReason
-from registry import grades
+from registry import access, grades
+from registry.access import Power
+from registry.actor import Actor
+from registry.audit.models import AuditEvent
+from registry.audit.service import record
 from registry.bodies.models import EvaluationBody
 from registry.catalogue.models import Occupation
+from registry.errors import InvalidInput
+from registry.text import clean_text
 from regulator.filters import StatsFilter
+from regulator.models import RegulatorAction
 
 PAGE = 1000
 CHUNK = 64 * 1024
 SessionOpener = Callable[[], AbstractContextManager[Session]]
+KINDS = ("stats", "bodies", "certificates", "anomalies")
+# Exports that carry certificate or personal data: certificate numbers (each leads to a holder), assessors' card
+# numbers and verified certificate numbers in the anomaly flags. They need a reason on the audit record.
+NEED_REASON = frozenset({"certificates", "anomalies"})
+REASON_MIN = 4
+
+
+def record_export(
+    session: Session, *, actor: Actor, kind: str, file_format: str, only: StatsFilter, reason: str | None
+) -> AuditEvent:
+    """Audit an export before a byte of it leaves: who, which kind and format, the filter, and why.
+
+    A reason is required for exports with certificate or personal data (NEED_REASON) and kept when given for the
+    others. The event holds the filter (months, body, kind, region, occupation, grade) and nothing exported.
+    """
+    access.require(actor, Power.REGULATE)
+    text = (reason or "").strip() or None
+    if kind in NEED_REASON and (text is None or len(text) < REASON_MIN):
+        raise InvalidInput(
+            f"导出{EXPORT_ZH[kind]}含证书或个人信息，须说明理由（reason 参数，至少 {REASON_MIN} 个字）",
+            f"a {kind} export contains certificate or personal data: give the reason for it "
+            f"(reason=, at least {REASON_MIN} characters)",
+            extra={"field": "reason"},
+        )
+    if text is not None:
+        text, problem = clean_text(text, min_length=1, max_length=2000)
+        if problem is not None:
+            raise InvalidInput(f"reason {problem.zh}", f"reason {problem.en}", extra={"field": "reason"})
+    return record(
+        session,
+        actor=actor,
+        action=RegulatorAction.EXPORT_EXPORTED.value,
+        entity_type="export",
+        entity_id=f"{kind}.{file_format}",
+        body_id=None,  # a body admin sees its body's events: an investigation's export is not theirs to see
+        after={"kind": kind, "format": file_format, "filter": only.as_dict()},
+        reason=text,
+    )
+
+
+EXPORT_ZH = {"stats": "统计数据", "bodies": "机构名录", "certificates": "证书清单", "anomalies": "异常提示"}
 
 
 def csv_stream(rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:

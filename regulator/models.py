@@ -55,6 +55,71 @@ class StatTally(SQLModel, table=True):
     n: int = 0
 
 
+# Anomaly summaries (migration 0013), kept exact by triggers on candidate, session_component, score and
+# grade_award: regulator/summary_sql.py says how. Keys only, no references: a summary row outlives nothing.
+
+
+class BatchResultTally(SQLModel, table=True):
+    """Candidates with a result per batch, those who passed, and totals per half point above the pass mark."""
+
+    __tablename__ = "batch_result_tally"
+
+    session_id: uuid.UUID = Field(primary_key=True)
+    candidates: int
+    passes: int
+    near_00: int  # totals 0–0.5 points above the weighted pass mark
+    near_01: int
+    near_02: int
+    near_03: int
+    near_04: int
+    near_05: int
+    near_06: int
+    near_07: int
+    near_08: int
+    near_09: int
+    near_10: int
+    near_11: int
+    near_12: int
+    near_13: int
+    near_14: int
+    near_15: int
+    near_16: int
+    near_17: int
+    near_18: int
+    near_19: int  # 9.5–10 points above
+
+
+class BatchScoringTally(SQLModel, table=True):
+    """Per batch: (candidate, component) pairs scored by two or more assessors, and those where two agreed."""
+
+    __tablename__ = "batch_scoring_tally"
+
+    session_id: uuid.UUID = Field(primary_key=True)
+    items: int
+    identical: int
+
+
+class AssessorDayTally(SQLModel, table=True):
+    """Distinct candidates an assessor scored on one Beijing day."""
+
+    __tablename__ = "assessor_day_tally"
+
+    day: dt.date = Field(primary_key=True)
+    assessor_id: uuid.UUID = Field(primary_key=True)
+    n: int
+
+
+class AwardSkipTally(SQLModel, table=True):
+    """Standing recognitions (and competition promotions) per body and day, and those that skipped a grade."""
+
+    __tablename__ = "award_skip_tally"
+
+    day: dt.date = Field(primary_key=True)
+    body_id: uuid.UUID = Field(primary_key=True)  # NO_BODY when the award has none
+    recognitions: int
+    skips: int
+
+
 class VerificationEvent(SQLModel, table=True):
     """One online verification: when, which certificate, and a keyed hash of the verifier's coarse network.
 
@@ -115,6 +180,7 @@ class RegulatorAction(StrEnum):
     SANCTION_LIFTED = "sanction.lifted"
     SAMPLE_DRAWN = "sample.drawn"
     FINDING_RECORDED = "finding.recorded"
+    EXPORT_EXPORTED = "export.exported"
 
 
 SANCTION_STATUS_ZH = {SanctionStatus.IN_EFFECT: "生效中", SanctionStatus.LIFTED: "已解除"}

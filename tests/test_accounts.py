@@ -13,7 +13,7 @@ from registry.actor import Actor, Role
 from registry.audit.models import AuditEvent
 from registry.errors import InvalidInput, PermissionDenied
 from registry.settings import Settings
-from tests.factories import PASSWORD, make_body, make_user
+from tests.factories import PASSWORD, make_body, make_person, make_user
 
 
 class TestCreateUser:
@@ -29,12 +29,29 @@ class TestCreateUser:
         assert event.after is not None
         assert "password_hash" not in event.after
 
-    def test_only_the_regulator_creates_accounts(self, session: Session, settings: Settings) -> None:
-        body = make_body(session)
+    def test_a_body_admin_opens_only_admin_accounts_of_its_own_body(self, session: Session, settings: Settings) -> None:
+        body, other = make_body(session), make_body(session)
         admin = Actor(label="a", role=Role.BODY_ADMIN, body_id=body.id)
-        data = UserCreate(username="someone", role=Role.BODY_ADMIN, body_id=body.id, password=PASSWORD)
+        colleague = create_user(
+            session,
+            actor=admin,
+            settings=settings,
+            data=UserCreate(username="colleague", role=Role.BODY_ADMIN, body_id=body.id, password=PASSWORD),
+        )
+        assert colleague.body_id == body.id
+        refused = [
+            UserCreate(username="intruder", role=Role.BODY_ADMIN, body_id=other.id, password=PASSWORD),
+            UserCreate(username="boss", role=Role.REGULATOR, password=PASSWORD),
+            UserCreate(
+                username="worker", role=Role.WORKER, person_id=make_person(session, settings).id, password=PASSWORD
+            ),
+        ]
+        for data in refused:
+            with pytest.raises(PermissionDenied):
+                create_user(session, actor=admin, data=data, settings=settings)
+        worker = Actor(label="w", role=Role.WORKER)
         with pytest.raises(PermissionDenied):
-            create_user(session, actor=admin, data=data, settings=settings)
+            create_user(session, actor=worker, data=refused[0], settings=settings)
 
     def test_body_admin_needs_a_body(self, session: Session, settings: Settings) -> None:
         with pytest.raises(InvalidInput, match="body_id"):

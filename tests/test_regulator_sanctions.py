@@ -338,7 +338,9 @@ class TestApi:
         assert response.status_code == 200, response.text
         assert response.json()["counts"]["certificates"] == 2 and response.json()["sanction"] is None
         exported = client.get(
-            "/api/v1/regulator/export.csv", params={"kind": "certificates", "from": "2026-01"}, headers=headers
+            "/api/v1/regulator/export.csv",
+            params={"kind": "certificates", "from": "2026-01", "reason": "专项检查抽取证书"},
+            headers=headers,
         )
         assert exported.status_code == 200
         rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
@@ -348,7 +350,8 @@ class TestApi:
         sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).active
         assert sheet is not None and next(sheet.iter_rows(values_only=True))[0] == "机构名称"
         for kind in ("stats", "anomalies"):
-            assert client.get("/api/v1/regulator/export.csv", params={"kind": kind}, headers=headers).status_code == 200
+            params = {"kind": kind, "reason": "专项检查抽取证书"}
+            assert client.get("/api/v1/regulator/export.csv", params=params, headers=headers).status_code == 200
 
     def test_certificate_export_pages_through_the_range(
         self, client: TestClient, session: Session, settings: Settings, fraud: Fraud, monkeypatch: pytest.MonkeyPatch
@@ -358,7 +361,9 @@ class TestApi:
         monkeypatch.setattr(exports, "PAGE", 1)
         make_user(session, settings, username="regulator-pages")
         response = client.get(
-            "/api/v1/regulator/export.csv", params={"kind": "certificates"}, headers=login(client, "regulator-pages")
+            "/api/v1/regulator/export.csv",
+            params={"kind": "certificates", "reason": "分页导出核对"},
+            headers=login(client, "regulator-pages"),
         )
         numbers = [r[0] for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))][1:]
         assert numbers == sorted(numbers) and len(numbers) == len(set(numbers)) >= 2

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import SessionDep
 from api.openapi import errors
-from api.security import CurrentActor, RegulatorActor
+from api.security import CurrentActor
 from assessment.assessors import service
 from assessment.assessors.models import AssessorCreate, AssessorKind, AssessorPublic
 
@@ -16,8 +16,9 @@ router = APIRouter(prefix="/api/v1/assessors", tags=["assessors"])
 
 
 @router.post("", response_model=AssessorPublic, status_code=201, responses=errors(404, 409))
-def register_assessor(session: SessionDep, actor: RegulatorActor, data: AssessorCreate) -> AssessorPublic:
-    """Issue a card (regulator): occupations, highest grade assessable, grade held, validity."""
+def register_assessor(session: SessionDep, actor: CurrentActor, data: AssessorCreate) -> AssessorPublic:
+    """Issue a card: occupations, highest grade assessable, grade held, validity (the regulator any card; a body
+    admin an assessor card of its own body — supervisor cards remain the regulator's)."""
     return service.assessor_view(session, service.register_assessor(session, actor=actor, data=data))
 
 

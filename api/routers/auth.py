@@ -89,8 +89,9 @@ def me(session: SessionDep, actor: CurrentActor) -> UserPublic:
 
 
 @router.post("/users", response_model=UserPublic, status_code=201, responses=errors(404, 409))
-def create_user(session: SessionDep, settings: SettingsDep, actor: RegulatorActor, data: UserCreate) -> UserPublic:
-    """Create an account (regulator): a body admin must name their body."""
+def create_user(session: SessionDep, settings: SettingsDep, actor: CurrentActor, data: UserCreate) -> UserPublic:
+    """Create an account: the regulator any (a body admin must name their body); a body admin another admin of
+    its own body."""
     user = service.create_user(session, actor=actor, data=data, settings=settings)
     return UserPublic.model_validate(user, from_attributes=True)
 

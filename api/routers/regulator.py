@@ -244,8 +244,14 @@ def _body_rows(standings: list[BodyStanding]) -> Iterator[list[Any]]:
 
 EXPORT_DOC = (
     "kind=stats | bodies | certificates | anomalies, with the statistics filter (from/to months, body, kind, region,"
-    " occupation, grade); Chinese headers, streamed in constant memory"
+    " occupation, grade); Chinese headers, streamed in constant memory. Every export is audited (export.exported:"
+    " actor, kind, format, filter, reason); certificates and anomalies carry certificate or personal data and need"
+    " reason= (at least 4 characters), refused with 400 without it"
 )
+ReasonQuery = Annotated[
+    str | None,
+    Query(max_length=2000, description="why the data is exported (required for certificates and anomalies)"),
+]
 
 
 @router.get(
@@ -263,8 +269,10 @@ def export_csv(
     open_session: SessionFactoryDep,
     only: FilterDep,
     kind: ExportKind = "stats",
+    reason: ReasonQuery = None,
 ) -> StreamingResponse:
-    """Export as CSV (UTF-8 with BOM)."""
+    """Export as CSV (UTF-8 with BOM), audited with its reason."""
+    exports.record_export(session, actor=actor, kind=kind, file_format="csv", only=only, reason=reason)
     rows = _rows(kind, session, settings, actor, only, open_session)
     return StreamingResponse(
         exports.csv_stream(rows),
@@ -291,8 +299,10 @@ def export_xlsx(
     open_session: SessionFactoryDep,
     only: FilterDep,
     kind: ExportKind = "stats",
+    reason: ReasonQuery = None,
 ) -> StreamingResponse:
-    """Export as an Excel workbook."""
+    """Export as an Excel workbook, audited with its reason."""
+    exports.record_export(session, actor=actor, kind=kind, file_format="xlsx", only=only, reason=reason)
     rows = _rows(kind, session, settings, actor, only, open_session)
     return StreamingResponse(
         exports.xlsx_stream(rows, title=kind),

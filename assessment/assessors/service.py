@@ -19,15 +19,18 @@ from assessment.assessors.models import (
 )
 from registry import access, grades
 from registry.access import Power
-from registry.actor import Actor
+from registry.accounts.models import AccountIn, UserAccount, UserCreate
+from registry.accounts.service import add_account
+from registry.actor import Actor, Role
 from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
 from registry.catalogue.service import get_occupation
 from registry.clock import utcnow
-from registry.errors import Conflict, NotFound, RuleViolation
+from registry.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from registry.grades import GradeCode
 from registry.people.models import Person
-from registry.people.service import get_person
+from registry.people.service import get_person, link_person
+from registry.settings import Settings
 from registry.validators import mask_name
 
 
@@ -49,9 +52,30 @@ class AssessorNotQualified(RuleViolation):
     code = "assessor_not_qualified"
 
 
+def _require_may_issue(actor: Actor, data: AssessorCreate) -> None:
+    """The regulator issues any card; a body's admin only assessor cards of its own body (supervisors — the
+    external quality supervisors — remain the regulator's)."""
+    if access.may(actor, Power.REGULATE):
+        return
+    if data.kind != AssessorKind.ASSESSOR:
+        raise PermissionDenied(
+            "质量督导员证卡由人社监管部门颁发", "supervisor cards are issued by the regulator", extra={"field": "kind"}
+        )
+    if data.body_id is None:
+        raise PermissionDenied(
+            "评价机构只能为本机构考评员颁发证卡",
+            "a body issues cards only to its own assessors",
+            extra={"field": "body_id"},
+        )
+    access.require(actor, Power.MANAGE_BODY, body_id=data.body_id)
+
+
 def register_assessor(session: Session, *, actor: Actor, data: AssessorCreate) -> Assessor:
-    """Issue a card (regulator): occupations, highest grade they may assess, the grade they hold, validity."""
-    access.require(actor, Power.REGULATE)
+    """Issue a card: the regulator any; a body's admin an assessor card of its own body, to a person it deals with.
+
+    Occupations, highest grade they may assess, the grade they hold, validity. The regulator sees every card.
+    """
+    _require_may_issue(actor, data)
     get_person(session, actor=actor, person_id=data.person_id)
     if data.body_id is not None:
         get_body(session, actor=actor, body_id=data.body_id)
@@ -85,6 +109,48 @@ def get_assessor(session: Session, assessor_id: uuid.UUID) -> Assessor:
     if assessor is None:
         raise AssessorNotFound("考评人员不存在", "no such assessor", extra={"assessor_id": str(assessor_id)})
     return assessor
+
+
+def cards_of_body(session: Session, *, actor: Actor, body_id: uuid.UUID) -> Sequence[Assessor]:
+    """Every card of a body's own assessors, whatever its status (the body's admins and the regulator)."""
+    access.require(actor, Power.MANAGE_BODY, body_id=body_id)
+    return session.exec(select(Assessor).where(Assessor.body_id == body_id).order_by(col(Assessor.card_number))).all()
+
+
+def card_accounts(session: Session, *, actor: Actor, body_id: uuid.UUID) -> dict[uuid.UUID, UserAccount]:
+    """The logins of a body's card holders, by card id (assessor accounts tied to the card's person)."""
+    cards = cards_of_body(session, actor=actor, body_id=body_id)
+    by_person = {card.person_id: card.id for card in cards}
+    if not by_person:
+        return {}
+    accounts = session.exec(
+        select(UserAccount).where(UserAccount.role == Role.ASSESSOR, col(UserAccount.person_id).in_(list(by_person)))
+    ).all()
+    return {by_person[a.person_id]: a for a in accounts if a.person_id is not None}
+
+
+def open_card_account(
+    session: Session, *, actor: Actor, assessor_id: uuid.UUID, account: AccountIn, settings: Settings
+) -> UserAccount:
+    """Open the login of one of the body's own assessors (the card's holder, role assessor)."""
+    card = get_assessor(session, assessor_id)
+    if card.body_id is None or not access.allowed(actor, Power.MANAGE_BODY, body_id=card.body_id):
+        raise AssessorNotFound("考评人员不存在", "no such assessor", extra={"assessor_id": str(assessor_id)})
+    if card.kind != AssessorKind.ASSESSOR:
+        raise PermissionDenied(
+            "质量督导员账号由人社监管部门开设",
+            "supervisor accounts are opened by the regulator",
+            extra={"field": "kind"},
+        )
+    link_person(session, person_id=card.person_id, body_id=card.body_id, reason="assessor card")  # its own staff
+    data = UserCreate(
+        username=account.username,
+        display_name=account.display_name,
+        password=account.password,
+        role=Role.ASSESSOR,
+        person_id=card.person_id,
+    )
+    return add_account(session, actor=actor, data=data, settings=settings)
 
 
 def assessor_for_person(session: Session, person_id: uuid.UUID) -> Assessor | None:

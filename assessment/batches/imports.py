@@ -17,6 +17,7 @@ from assessment.batches.service import (
     enrol_candidates,
     get_batch,
     record_scores,
+    require_admin,
 )
 from registry.actor import Actor, Role
 from registry.filings.rules import EvaluationMethod
@@ -46,6 +47,7 @@ def import_results(
 ) -> ResultsSummary:
     """Import a batch's results table; any bad row refuses the whole file, naming every bad row."""
     exam = get_batch(session, actor=actor, batch_id=batch_id)
+    require_admin(actor, exam)  # the body (or the regulator) records its assessors' score sheets, nobody else
     staff = {
         a.card_number: a
         for a in session.exec(

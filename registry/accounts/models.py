@@ -50,6 +50,16 @@ class UserCreate(UserBase):
     password: str = Field(min_length=10, max_length=128)
 
 
+class AccountIn(SQLModel):
+    """A login opened for a known person or role elsewhere (an assessor's, from their card)."""
+
+    username: Username = Field(
+        description="3–64 characters: a–z, 0–9, '.', '_' or '-', starting with a letter or digit"
+    )
+    display_name: Annotated[str, line(64, min_length=0)] = Field(default="", max_length=64)
+    password: str = Field(min_length=10, max_length=128)
+
+
 class UserPublic(SQLModel):
     """An account as the API shows it (never the hash)."""
 

@@ -20,7 +20,7 @@ from registry.audit.service import record, snapshot
 from registry.bodies.service import get_body
 from registry.clock import utcnow
 from registry.db import get_for_update, insert_if_absent
-from registry.errors import Conflict, InvalidInput, NotFound
+from registry.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from registry.people.models import Person
 from registry.people.service import get_person
 from registry.settings import Settings
@@ -60,8 +60,23 @@ def _dummy_hash(time_cost: int, memory_kib: int) -> str:
 
 
 def create_user(session: Session, *, actor: Actor, data: UserCreate, settings: Settings) -> UserAccount:
-    """Create an account (regulator or the command line); body admins must name their body."""
-    access.require(actor, Power.REGULATE)
+    """Create an account: the regulator (or the command line) any; a body's admin another admin of its own body.
+
+    (A body's admin opens its own assessors' logins through assessment.assessors.service.open_card_account.)
+    """
+    if not access.may(actor, Power.REGULATE):
+        if data.role != Role.BODY_ADMIN:
+            raise PermissionDenied(
+                "评价机构只能开设本机构管理员账号（考评员账号在其证卡处开设）",
+                "a body opens only its own admins' accounts here (an assessor's login is opened from their card)",
+                extra={"field": "role"},
+            )
+        access.require(actor, Power.MANAGE_BODY, body_id=data.body_id)
+    return add_account(session, actor=actor, data=data, settings=settings)
+
+
+def add_account(session: Session, *, actor: Actor, data: UserCreate, settings: Settings) -> UserAccount:
+    """Check and insert an account whose creation the caller has authorised (create_user, open_card_account)."""
     if data.role == Role.BODY_ADMIN and data.body_id is None:
         raise InvalidInput(
             "评价机构管理员必须指定所属机构 body_id", "a body_admin needs body_id", extra={"field": "body_id"}
@@ -170,6 +185,14 @@ def get_user(session: Session, user_id: uuid.UUID) -> UserAccount:
     if user is None:
         raise UserNotFound("账号不存在", "no such account")
     return user
+
+
+def body_admins(session: Session, *, actor: Actor, body_id: uuid.UUID) -> Sequence[UserAccount]:
+    """The admin accounts of a body (its admins and the regulator)."""
+    access.require(actor, Power.MANAGE_BODY, body_id=body_id)
+    return session.exec(
+        select(UserAccount).where(UserAccount.body_id == body_id).order_by(col(UserAccount.username))
+    ).all()
 
 
 def list_users(session: Session, *, actor: Actor) -> Sequence[UserAccount]:

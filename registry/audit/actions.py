@@ -42,6 +42,7 @@ class Verb(StrEnum):
     IMPOSED = "imposed"  # a sanction imposed on a body by the regulator
     LIFTED = "lifted"  # a sanction lifted (rectified, reinstated)
     DRAWN = "drawn"  # a spot-check sample drawn
+    EXPORTED = "exported"  # data taken out of the registry in a file (a regulator's export)
     CLAIMED = "claimed"  # an account taken up by the person it is for (a worker proving to be a certificate holder)
 
 

@@ -20,6 +20,8 @@ class JobKind(StrEnum):
     ISSUE_CERTIFICATES = "issue_certificates"
     EXPORT_CERTIFICATES = "export_certificates"
     IMPORT_LEGACY_AWARDS = "import_legacy_awards"
+    ENROL_CANDIDATES = "enrol_candidates"  # a batch's candidate upload
+    IMPORT_RESULTS = "import_results"  # a batch's results upload (candidates and every assessor's scores)
 
 
 class JobStatus(StrEnum):
@@ -35,6 +37,8 @@ KIND_ZH = {
     JobKind.ISSUE_CERTIFICATES: "批量发证",
     JobKind.EXPORT_CERTIFICATES: "批量导出证书",
     JobKind.IMPORT_LEGACY_AWARDS: "批量导入历史证书",
+    JobKind.ENROL_CANDIDATES: "批量报名考生",
+    JobKind.IMPORT_RESULTS: "批量导入考核成绩",
 }
 STATUS_ZH = {
     JobStatus.QUEUED: "排队中",

@@ -96,6 +96,43 @@ CONSOLE_OWN = {
     ("GET", "/console/jobs/{job_id}/progress"),
     ("GET", "/console/jobs/{job_id}/file"),
 }
+# The body admin's pages (api/console/body.py): a body admin's own body only; tests/console/test_body.py walks every
+# one of them with another body's ids (404, nothing changes) and as an anonymous visitor (sent to log in).
+CONSOLE_BODY = {
+    ("GET", "/console/body"),
+    ("GET", "/console/body/batches"),
+    ("GET", "/console/body/batches/new"),
+    ("GET", "/console/body/batches/{batch_id}"),
+    ("GET", "/console/body/certificates"),
+    ("GET", "/console/body/certificates/{number}"),
+    ("GET", "/console/body/certificates/{number}/pdf"),
+    ("GET", "/console/body/filings"),
+    ("GET", "/console/body/home"),
+    ("GET", "/console/body/filings/new"),
+    ("GET", "/console/body/filings/{filing_id}"),
+    ("GET", "/console/body/jobs/{job_id}"),
+    ("GET", "/console/body/recognitions"),
+    ("GET", "/console/body/recognitions/new"),
+    ("GET", "/console/body/recognitions/{recognition_id}"),
+    ("GET", "/console/body/staff"),
+    ("POST", "/console/body/batches"),
+    ("POST", "/console/body/batches/{batch_id}/cancel"),
+    ("POST", "/console/body/batches/{batch_id}/step/{step}"),
+    ("POST", "/console/body/batches/{batch_id}/upload/{kind}"),
+    ("POST", "/console/body/certificates/export"),
+    ("POST", "/console/body/certificates/{number}/{action}"),
+    ("POST", "/console/body/filings"),
+    ("POST", "/console/body/filings/{filing_id}/lines"),
+    ("POST", "/console/body/filings/{filing_id}/lines/{position}"),
+    ("POST", "/console/body/filings/{filing_id}/lines/{position}/delete"),
+    ("POST", "/console/body/filings/{filing_id}/programme"),
+    ("POST", "/console/body/filings/{filing_id}/submit"),
+    ("POST", "/console/body/recognitions"),
+    ("POST", "/console/body/recognitions/{recognition_id}/decision"),
+    ("POST", "/console/body/staff/accounts"),
+    ("POST", "/console/body/staff/cards"),
+    ("POST", "/console/body/staff/cards/{assessor_id}/account"),
+}
 # Routes anyone may call; they hold no tenant data.
 PUBLIC = (
     {
@@ -183,8 +220,8 @@ REGULATOR_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
     },
     ("GET", "/api/v1/regulator/sanctions"): None,
     ("POST", "/api/v1/regulator/sanctions/{sanction_id}/lift"): {"reason": "越权解除"},
-    ("GET", "/api/v1/regulator/export.csv"): {"kind": "certificates"},
-    ("GET", "/api/v1/regulator/export.xlsx"): {"kind": "certificates"},
+    ("GET", "/api/v1/regulator/export.csv"): {"kind": "certificates", "reason": "越权导出"},
+    ("GET", "/api/v1/regulator/export.xlsx"): {"kind": "certificates", "reason": "越权导出"},
 }
 # Routes on another body's records: 403 or 404, and nothing changes.
 TENANT: dict[tuple[str, str], dict[str, Any] | list[Any] | None] = {
@@ -445,6 +482,7 @@ def test_every_route_is_classified() -> None:
         PUBLIC
         | SELF
         | CONSOLE_OWN
+        | CONSOLE_BODY
         | SHARED
         | OWN_CREATES
         | OWN_UPLOADS

@@ -51,6 +51,7 @@ from assessment.batches.service.reads import (
     get_batch,
     list_batches,
     missing_scores,
+    require_admin,
 )
 from assessment.batches.service.scores import (
     SCORE_COLUMNS,
@@ -121,5 +122,6 @@ __all__ = [
     "publish_batch",
     "record_score_rows",
     "record_scores",
+    "require_admin",
     "score_grid",
 ]
