@@ -9,6 +9,7 @@ PORT ?= 8000
 # Links, QR codes and the demo's printout follow the port actually served (REGISTRY_PUBLIC_URL wins when set).
 RUN_PUBLIC_URL := http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
+BENCH ?=
 
 .PHONY: run test lint fmt bench wrk browser demo clean help
 
@@ -16,7 +17,8 @@ help:
 	@echo "make run    - install, migrate ./var/registry.db, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   - install with dev extras and run the whole suite (REGISTRY_TEST_DATABASE_URL selects PostgreSQL)"
 	@echo "make lint   - ruff, mypy (strict) and import-linter"
-	@echo "make bench  - run the benchmarks in bench/ (JSON on stdout; the verify benchmark needs wrk and PostgreSQL)"
+	@echo "make bench  - run the benchmarks in bench/ (JSON on stdout; the verify benchmark needs wrk and PostgreSQL);"
+	@echo "             BENCH=verify (or issue, pdf, backup, regulator) runs only those named"
 	@echo "make browser - install Debian's chromium for the browser tests (as root; otherwise prints how)"
 
 $(VENV)/.created:
@@ -61,7 +63,7 @@ fmt: $(VENV)/.dev-installed
 # here when missing and we may (root with apt-get), otherwise the benchmark stops saying how to install it.
 bench: $(VENV)/.dev-installed
 	@command -v wrk >/dev/null 2>&1 || [ -n "$$BENCH_WRK" ] || $(MAKE) --no-print-directory wrk
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 wrk:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

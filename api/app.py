@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -38,7 +39,7 @@ from api.routers import (
     verify,
 )
 from api.templating import TEMPLATES
-from registry.db import Reads, get_engine, session_scope
+from registry.db import PooledReads, Reads, get_engine, session_scope
 from registry.settings import Settings, get_settings
 from regulator.verification_log import VerificationLog
 
@@ -65,6 +66,26 @@ async def _verification_flusher(app: FastAPI, *, enabled: bool) -> AsyncIterator
             await anyio.to_thread.run_sync(lambda: log.stop(lambda: session_scope(app.state.engine)))
 
 
+@asynccontextmanager
+async def _pooled_reads(reads: Reads, settings: Settings, *, enabled: bool) -> AsyncIterator[None]:
+    """Open psycopg's async pool for the verification reads while the app runs (PostgreSQL only)."""
+    if not enabled or reads.primary.dialect.name != "postgresql":
+        yield
+        return
+    reads.pooled = PooledReads(
+        reads.primary.url.render_as_string(hide_password=False),
+        reads.replica.url.render_as_string(hide_password=False) if reads.replica is not None else None,
+        size=settings.threads,
+        fallback_seconds=reads.fallback_seconds,
+    )
+    await reads.pooled.open()
+    try:
+        yield
+    finally:
+        pooled, reads.pooled = reads.pooled, None
+        await pooled.close()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -72,12 +93,15 @@ def create_app(
     read_engine: Engine | None = None,
     resume_jobs: bool = False,
     flush_verifications: bool = False,
+    pooled_reads: bool = False,
 ) -> FastAPI:
     """Build the application for these settings (default: the environment) and engines (default: the settings').
 
     resume_jobs: hand unfinished jobs nobody runs to the queue at start-up (the served app does; see served_app).
     flush_verifications: write the buffered verification events from a background thread while the app runs
     (the served app does; tests and embedders call app.state.verification_log.flush themselves).
+    pooled_reads: on PostgreSQL, verification reads run on the event loop through psycopg's async pool, opened
+    and closed with the app (the served app does); otherwise they run in the worker threads like every sync route.
     """
     settings = settings or get_settings()
 
@@ -87,7 +111,10 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if resume_jobs:
             await anyio.to_thread.run_sync(lambda: resume_unfinished(app.state.engine, job_queue(settings).submit))
-        async with _verification_flusher(app, enabled=flush_verifications):
+        async with (
+            _pooled_reads(app.state.reads, settings, enabled=pooled_reads),
+            _verification_flusher(app, enabled=flush_verifications),
+        ):
             yield
 
     app = FastAPI(
@@ -126,6 +153,9 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(RequestLog)  # outermost: times and logs everything, 500s included
     app.include_router(health.router)
+    # Routes are matched in order, router by router: the public verification paths (the busiest) come first. No
+    # route after them is shadowed: a path they match with another method still reaches the route that has it.
+    app.include_router(verify.router)
     app.include_router(catalogue.router)
     app.include_router(rules.router)
     app.include_router(auth.router)
@@ -137,7 +167,6 @@ def create_app(
     app.include_router(recognitions.router)
     app.include_router(awards.router)
     app.include_router(certificates.router)
-    app.include_router(verify.router)
     app.include_router(credentials.router)
     app.include_router(audit.router)
     app.include_router(jobs.router)
@@ -155,5 +184,11 @@ def create_app(
 
 def served_app() -> FastAPI:
     """The app `registry serve` runs: as create_app(), jobs left unfinished by a dead process resume, and this
-    process's verification events are written in the background."""
-    return create_app(resume_jobs=True, flush_verifications=True)
+    process's verification events are written in the background, and with REGISTRY_ASYNC_READS (off by default)
+    verification reads use the async pool."""
+    settings = get_settings()
+    app = create_app(settings, resume_jobs=True, flush_verifications=True, pooled_reads=settings.async_reads)
+    # Everything made so far (modules, routes, models, the app) lives as long as the process: kept out of the
+    # collector's generations, a full collection no longer walks it, which shortens the pauses in the tail latency.
+    gc.freeze()
+    return app

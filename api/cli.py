@@ -556,6 +556,9 @@ def jobs_worker(
     worker.stop()
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def run_uvicorn(factory: str, *, host: str, port: int, workers: int) -> None:
     """Serve the ASGI app built by factory ("module:function") the way `registry serve` does.
 
@@ -577,6 +580,10 @@ def run_uvicorn(factory: str, *, host: str, port: int, workers: int) -> None:
         proxy_headers=False,
         access_log=False,  # raw paths carry tokens, and client addresses are personal data: api.logs logs instead
         log_config=uvicorn_log_config(get_settings().log_format),
+        # The supervisor kills a worker that does not answer its ping within this many seconds. uvicorn's 5 s
+        # is shorter than a worker's start-up (imports) on a busy two-core machine: every worker was killed
+        # before it could serve, again and again. A hung worker is still replaced, after 60 s.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

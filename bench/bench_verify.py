@@ -40,7 +40,7 @@ from typing import Any
 from bench.bare_app import BARE_PATH
 from bench.common import BENCH_DB_PREFIX, bench_settings, create_database, postgres_available, prepare, scratch_database
 from bench.volume import RealToken, VolumeReport, load_volume
-from bench.wrk import run_wrk, write_paths, wrk_binary
+from bench.wrk import pids_cpu, process_group_cpu, run_wrk, write_paths, wrk_binary
 from registry import schema
 from registry.clock import utcnow
 from registry.settings import Settings
@@ -159,6 +159,28 @@ def check_verdicts(base: str, tokens: Sequence[RealToken], sample: int = VERDICT
     return dict(sorted(checked.items()))
 
 
+class _DatabaseBackends:
+    """The PostgreSQL server processes serving the benchmark database (their CPU is part of a request's cost)."""
+
+    def __init__(self, url: str) -> None:
+        import sqlalchemy as sa
+
+        from registry.db import make_engine
+
+        self._engine = make_engine(url, pool_size=1)
+        self._database = sa.engine.make_url(url).database
+        self._query = sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()")
+
+    def pids(self) -> list[int]:
+        """The backends connected now (the pools' connections, opened during the warm-up)."""
+        with self._engine.connect() as conn:
+            return [int(pid) for (pid,) in conn.execute(self._query, {"db": self._database})]
+
+    def close(self) -> None:
+        """Close the engine used to ask."""
+        self._engine.dispose()
+
+
 def _all_runs(runs: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every wrk run's figures in the results."""
     for result in runs.values():
@@ -185,7 +207,7 @@ def _measure_workers(
     counts = connections if full else [max(connections)]
     runs: dict[str, dict[str, Any]] = {name: {} for name in endpoints}
     with (
-        _server(_bare_command(bare_port, workers), env, f"{bare_base}{BARE_PATH}", log_dir / "bare.log"),
+        _server(_bare_command(bare_port, workers), env, f"{bare_base}{BARE_PATH}", log_dir / "bare.log") as bare,
         _server(
             _registry_command(registry_port, workers), env, f"{registry_base}/healthz", log_dir / "registry.log"
         ) as registry,
@@ -194,13 +216,27 @@ def _measure_workers(
         for name in ("verify_json", "verify_page"):  # connections, pools and caches warm, as in service
             if name in endpoints:
                 run_wrk(registry_base, paths[name], connections=max(counts), seconds=WARM_UP_SECONDS)
-        for count in counts:
-            for name in endpoints:
-                base = bare_base if name == "bare" else registry_base
-                print(f"  wrk {name} workers={workers} connections={count} ...", file=sys.stderr, flush=True)
-                load = round(os.getloadavg()[0], 2)
-                result = run_wrk(base, paths[name], connections=count, seconds=seconds)
-                runs[name][str(count)] = {**result.as_dict(), "load_1min_before": load}
+        backends = _DatabaseBackends(settings.database_url)
+        try:
+            for count in counts:
+                for name in endpoints:
+                    server = bare if name == "bare" else registry
+                    base = bare_base if name == "bare" else registry_base
+                    print(f"  wrk {name} workers={workers} connections={count} ...", file=sys.stderr, flush=True)
+                    load = round(os.getloadavg()[0], 2)
+                    database = [] if name == "bare" else backends.pids()
+                    cpu_before = process_group_cpu(server.pid), pids_cpu(database)
+                    result = run_wrk(base, paths[name], connections=count, seconds=seconds)
+                    cpu_after = process_group_cpu(server.pid), pids_cpu(database)
+                    served = max(result.requests, 1)
+                    runs[name][str(count)] = {
+                        **result.as_dict(),
+                        "server_cpu_ms_per_request": round((cpu_after[0] - cpu_before[0]) * 1000 / served, 3),
+                        "database_cpu_ms_per_request": round((cpu_after[1] - cpu_before[1]) * 1000 / served, 3),
+                        "load_1min_before": load,
+                    }
+        finally:
+            backends.close()
         profile_dir = os.environ.get("BENCH_VERIFY_PROFILE")
         if profile_dir and full:
             runs["profile"] = _profile(registry, registry_base, paths["verify_json"], Path(profile_dir), settings)
@@ -284,6 +320,17 @@ def _profile(
     return {"under_py_spy": result.as_dict(), "folder": str(folder), "database_sessions_at_peak": peak}
 
 
+def _cpu_ms(run: dict[str, Any] | None) -> float | None:
+    if not run or "server_cpu_ms_per_request" not in run:
+        return None
+    return round(run["server_cpu_ms_per_request"] + run.get("database_cpu_ms_per_request", 0.0), 3)
+
+
+def _cpu_ratio(bare: dict[str, Any], run: dict[str, Any] | None) -> float | None:
+    cost, ceiling = _cpu_ms(run), _cpu_ms(bare)
+    return round(ceiling / cost, 3) if cost and ceiling else None
+
+
 def _summary(runs: dict[str, Any], connections: Sequence[int]) -> dict[str, Any]:
     two = runs.get("workers_2") or next(iter(runs.values()))
     table = []
@@ -306,6 +353,14 @@ def _summary(runs: dict[str, Any], connections: Sequence[int]) -> dict[str, Any]
                 "verify_p99_ms": verify["p99_ms"],
                 "page_p99_ms": page["p99_ms"] if page else None,
                 "healthz_p99_ms": health["p99_ms"] if health else None,
+                # CPU per request (ms): the server's processes, and for the registry the database's as well.
+                "bare_cpu_ms": bare.get("server_cpu_ms_per_request"),
+                "healthz_cpu_ms": _cpu_ms(health),
+                "verify_json_cpu_ms": _cpu_ms(verify),
+                "verify_page_cpu_ms": _cpu_ms(page),
+                # what the ratio would be were the CPU the only limit: bare's CPU per request over verify's
+                "verify_over_bare_cpu": _cpu_ratio(bare, verify),
+                "page_over_bare_cpu": _cpu_ratio(bare, page),
             }
         )
     at_target = next((row for row in table if row["connections"] == TARGET_CONNECTIONS), table[-1] if table else None)

@@ -141,3 +141,44 @@ def run_wrk(
     if done.returncode != 0:
         raise WrkFailed(f"wrk exited with {done.returncode}: {done.stderr.strip() or done.stdout.strip()}")
     return parse_wrk_output(done.stdout, connections=connections)
+
+
+def process_group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of process group pgid (Linux /proc).
+
+    A server started in its own session (uvicorn's parent and its worker processes) is one group: the difference
+    across a wrk run, divided by the requests served, is the server's CPU cost per request — a figure that holds
+    on a shared machine, where requests per second depend on what else runs.
+    """
+    return sum(_cpu_of(pid) for pid in _pids_where(lambda fields: int(fields[2]) == pgid))
+
+
+def pids_cpu(pids: Sequence[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes (gone ones count 0)."""
+    return sum(_cpu_of(pid) for pid in pids)
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, pgrp, …
+
+
+def _pids_where(keep: Any) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None and keep(fields):
+                pids.append(int(entry.name))
+    return pids
+
+
+def _cpu_of(pid: int) -> float:
+    fields = _stat_fields(pid)
+    if fields is None:
+        return 0.0
+    utime, stime = int(fields[11]), int(fields[12])  # stat fields 14 and 15, counted from "state" (field 3)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")

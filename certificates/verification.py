@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -128,7 +128,7 @@ class VerificationResult:
             "verdict": self.verdict.value,
             "verdict_zh": self.verdict_zh,
             "verdict_en": self.verdict_en,
-            "checks": [asdict(c) for c in self.checks],
+            "checks": [{"code": c.code, "ok": c.ok, "zh": c.zh, "en": c.en} for c in self.checks],
             "fields": self.fields,
             "status_as_of": self.status_as_of.isoformat() if self.status_as_of else None,
             "status_source": self.status_source,
@@ -319,21 +319,21 @@ RECORD_STATEMENT = _record_statement()
 RECORD_NAMES = tuple(column.name for column in RECORD_STATEMENT.selected_columns)
 
 
-@lru_cache(maxsize=4)
-def _driver_sql(dialect: sa.Dialect) -> str:
-    return str(RECORD_STATEMENT.compile(dialect=dialect))
+@lru_cache(maxsize=8)
+def _driver_sql(dialect: sa.Dialect, statement: sa.Select[Any] = RECORD_STATEMENT) -> str:
+    return str(statement.compile(dialect=dialect))
 
 
-def _record_row(conn: Session | sa.Connection, number: str) -> Any:
+def _record_row(conn: Session | sa.Connection, number: str, statement: sa.Select[Any] = RECORD_STATEMENT) -> Any:
     """The record's row; on PostgreSQL straight through the pooled psycopg connection (server-side prepared by
     psycopg after a few uses), which saves SQLAlchemy's result machinery — a fifth of a verification's CPU."""
     if not isinstance(conn, sa.Connection) or conn.dialect.name != "postgresql":
-        return conn.execute(RECORD_STATEMENT, {"number": number}).first()
+        return conn.execute(statement, {"number": number}).first()
     dbapi = conn.dialect.loaded_dbapi
     raw = conn.connection.driver_connection
     assert raw is not None
     try:
-        return raw.execute(_driver_sql(conn.dialect), {"number": number}).fetchone()
+        return raw.execute(_driver_sql(conn.dialect, statement), {"number": number}).fetchone()
     except dbapi.Error as error:
         gone = bool(raw.closed or raw.broken)
         if gone:
@@ -343,23 +343,68 @@ def _record_row(conn: Session | sa.Connection, number: str) -> Any:
         ) from error
 
 
-def _record(session: Session | sa.Connection, number: str) -> _Record | None:
+def _record_of(row: Any) -> _Record | None:
     """The record, built by column name from the row (a plain tuple from the driver as well)."""
-    row = _record_row(session, number)
     if row is None:
         return None
-    values = dict(zip(RECORD_NAMES, row, strict=True))
+    values = dict(zip(RECORD_NAMES, row[: len(RECORD_NAMES)], strict=True))  # a longer row: more columns follow
     parts = {name: str(values.pop(name) or "") for name in _PART_NAMES}
     return _Record(**{k: _CONVERT.get(k, _same)(v) for k, v in values.items()}, parts=parts)
 
 
-def verify_online(session: Session | sa.Connection, *, token: str, settings: Settings) -> VerificationResult:
-    """Verify a token against the registry: signature, key window, the record, its issuer, its status now."""
-    letters = (settings.special_letter, settings.chief_letter)
+def record_sql(dialect: sa.Dialect, statement: sa.Select[Any] = RECORD_STATEMENT) -> str:
+    """The record statement (or one that adds columns after its own) as the driver runs it (one bound parameter,
+    `number`), for reads outside SQLAlchemy."""
+    return _driver_sql(dialect, statement)
+
+
+@dataclass(frozen=True)
+class Started:
+    """A verification whose cryptographic checks passed: the certificate number to read, then judge(row)."""
+
+    token: str
+    claims: Claims
+    checks: list[Check]
+    letters: tuple[str, str]
+
+    @property
+    def number(self) -> str:
+        """The certificate number the record is read by."""
+        return self.claims.number
+
+    def judge(self, row: Any) -> VerificationResult:
+        """The verdict on the record's row (RECORD_STATEMENT's columns, or None: no such certificate)."""
+        return _judge(self, _record_of(row))
+
+
+def start_online(token: str, settings: Settings) -> Started | VerificationResult:
+    """Signature, key and key window (no database): what to read next, or the answer when a check failed."""
     claims, checks = _cryptographic(token, registry_keys(settings))
     if claims is None:
         return _invalid(checks)
-    record = _record(session, claims.number)
+    return Started(token, claims, checks, (settings.special_letter, settings.chief_letter))
+
+
+def verify_online(session: Session | sa.Connection, *, token: str, settings: Settings) -> VerificationResult:
+    """Verify a token against the registry: signature, key window, the record, its issuer, its status now."""
+    return verify_online_row(session, token=token, settings=settings)[0]
+
+
+def verify_online_row(
+    session: Session | sa.Connection, *, token: str, settings: Settings, statement: sa.Select[Any] = RECORD_STATEMENT
+) -> tuple[VerificationResult, Any]:
+    """verify_online, reading `statement` (RECORD_STATEMENT, or one adding columns after its own): the result and
+    the row read (None when none was: a failed signature check, or no such certificate)."""
+    started = start_online(token, settings)
+    if isinstance(started, VerificationResult):
+        return started, None
+    row = _record_row(session, started.number, statement)
+    return started.judge(row), row
+
+
+def _judge(started: Started, record: _Record | None) -> VerificationResult:
+    """The checks against the registry's record of the certificate, and the verdict."""
+    claims, checks, letters, token = started.claims, list(started.checks), started.letters, started.token
     if record is None:
         result = _invalid(
             [*checks, Check("record", False, "登记系统中没有此证书", "no such certificate in the registry")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -228,8 +229,10 @@ class Reads:
     With a replica, reads go there, except for `fallback_seconds` after this process committed a write (its own
     revocation shows at once) and when `again_on_primary` says the replica's answer may just be behind (e.g. a
     certificate issued a moment ago). A read that fails because the connection was cut (database restart) is
-    retried once on a fresh connection.
+    retried once on a fresh connection. `pooled`: the same reads for async routes (the served app on PostgreSQL).
     """
+
+    pooled: PooledReads | None = None
 
     def __init__(self, primary: Engine, replica: Engine | None = None, *, fallback_seconds: float = 5.0) -> None:
         self.primary = _reading(primary)
@@ -268,6 +271,95 @@ class Reads:
                 if attempt == 2 or not error.connection_invalidated:
                     raise
         raise AssertionError("unreachable")
+
+
+class PooledReads:
+    """Single-statement reads for async routes on PostgreSQL: psycopg's async pool, no worker thread per request.
+
+    The same rules as Reads, for the hottest public path (verification): the replica unless this process wrote in
+    the last `fallback_seconds`, the primary again when `again_on_primary` says the replica may be behind, one
+    retry when the connection was cut (the pool's idle connections are then checked, as SQLAlchemy invalidates its
+    pool), and a ping before using a connection that sat idle. Opened and closed with the app (lifespan): the pool
+    belongs to the event loop that serves. Autocommit: one round trip per read, no BEGIN/COMMIT.
+    """
+
+    def __init__(
+        self, primary_url: str, replica_url: str | None = None, *, size: int = 16, fallback_seconds: float = 5.0
+    ) -> None:
+        from psycopg_pool import AsyncConnectionPool
+
+        def pool(url: str, name: str) -> AsyncConnectionPool[Any]:
+            return AsyncConnectionPool(
+                libpq_url(url),
+                kwargs={"autocommit": True},
+                min_size=min(2, size),
+                max_size=size,
+                open=False,
+                check=self._check,
+                name=name,
+                max_lifetime=POOL_RECYCLE_SECONDS,
+            )
+
+        self.primary = pool(primary_url, "primary")
+        self.replica = pool(replica_url, "replica") if replica_url else None
+        self.fallback_seconds = fallback_seconds
+        self._used: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()  # connection: last used
+
+    async def open(self) -> None:
+        """Open the pools (connections are made in the background; the first read waits for one)."""
+        for pool in self._pools():
+            await pool.open()
+
+    async def close(self) -> None:
+        """Close the pools."""
+        for pool in self._pools():
+            await pool.close()
+
+    def _pools(self) -> list[Any]:
+        return [self.primary] + ([self.replica] if self.replica is not None else [])
+
+    async def _check(self, conn: Any) -> None:
+        used = self._used.get(conn)
+        if used is not None and time.monotonic() - used >= IDLE_PING_SECONDS:
+            await conn.execute("")  # raises when the connection is gone: the pool replaces it
+
+    async def fetchone(
+        self,
+        sql: str,
+        params: dict[str, Any],
+        *,
+        primary: bool = False,
+        again_on_primary: Callable[[Any], bool] | None = None,
+    ) -> Any:
+        """One row (or None) of a single-statement read, on the replica or the primary as Reads would choose."""
+        use_replica = not primary and self.replica is not None and seconds_since_write() >= self.fallback_seconds
+        pool = self.replica if use_replica else self.primary
+        row = await self._once(pool, sql, params)
+        if use_replica and again_on_primary is not None and again_on_primary(row):
+            row = await self._once(self.primary, sql, params)
+        return row
+
+    async def _once(self, pool: Any, sql: str, params: dict[str, Any]) -> Any:
+        import psycopg
+
+        for attempt in (1, 2):
+            try:
+                async with pool.connection() as conn:
+                    try:
+                        cursor = await conn.execute(sql, params)
+                        return await cursor.fetchone()
+                    finally:
+                        self._used[conn] = time.monotonic()
+            except psycopg.OperationalError:
+                if attempt == 2:
+                    raise
+                await pool.check()  # a restart cut them all: replace the dead idle ones before the retry
+        raise AssertionError("unreachable")
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL (postgresql+psycopg://…) as libpq reads it."""
+    return sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _reading(engine: Engine) -> Engine:

@@ -153,6 +153,9 @@ class Settings(BaseSettings):
     # Worker threads per API process for sync routes; each database pool holds as many connections, so a busy
     # process never opens and closes connections beyond its pool (README, performance).
     threads: int = Field(default=16, ge=1, le=256)
+    # PostgreSQL, opt-in: `registry serve` verifies on the event loop through psycopg's async pool instead of in
+    # worker threads. Measured slower here (more CPU per request, README benchmarks), so off by default.
+    async_reads: bool = False
     # Background jobs: bulk work above jobs_threshold items runs as a job. Without a broker URL jobs run in a
     # thread of the API process (make run); with a Redis URL (redis://host:6379/4) they go to a dramatiq queue
     # that `registry jobs worker` processes run. A killed worker's job resumes on another after the heartbeat.

@@ -3,15 +3,22 @@ dropped its connections (a restart, a failover): the read is retried once on a f
 
 from __future__ import annotations
 
+import asyncio
+import gc
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 import registry.db
+from api.app import served_app
 from certificates.verification import verify_online
-from registry.db import Reads, make_engine, session_scope
+from registry.db import PooledReads, Reads, make_engine, session_scope
 from registry.settings import Settings, get_settings
 from tests.factories import make_certificate
 
@@ -87,3 +94,72 @@ def test_verification_is_one_round_trip(committed_url: str, tmp_path: Path) -> N
     sent = [line.split("\t")[3] for line in trace.read_text().splitlines() if line.split("\t")[1] == "F"]
     assert sent.count("Sync") + sent.count("Query") == 1, sent
     engine.dispose()
+
+
+@dataclass
+class Pool:
+    """The async pool `registry serve` verifies through (one connection), on an event loop of its own."""
+
+    reads: PooledReads
+    loop: asyncio.AbstractEventLoop
+
+    def backend_pid(self) -> int:
+        return int(self.loop.run_until_complete(self.reads.fetchone("SELECT pg_backend_pid()", {}))[0])
+
+
+@pytest.fixture
+def pool(committed_url: str, is_postgres: bool) -> Iterator[Pool]:
+    if not is_postgres:
+        pytest.skip("the async pool is PostgreSQL's (SQLite reads run in worker threads)")
+    loop = asyncio.new_event_loop()
+    reads = PooledReads(committed_url, size=1)
+    loop.run_until_complete(reads.open())
+    try:
+        yield Pool(reads, loop)
+    finally:
+        loop.run_until_complete(reads.close())
+        loop.close()
+
+
+def test_the_async_pool_reads_again_after_the_server_dropped_its_connection(pool: Pool, committed_url: str) -> None:
+    engine = make_engine(committed_url)
+    before = pool.backend_pid()
+    _terminate(engine, [before])  # used a moment ago, so not pinged: the read fails, and is retried once
+    assert pool.backend_pid() != before
+    engine.dispose()
+
+
+async def _one_attempt(_self: PooledReads, pool: Any, sql: str, params: dict[str, Any]) -> Any:
+    async with pool.connection() as conn:
+        return await (await conn.execute(sql, params)).fetchone()
+
+
+def test_the_async_pool_pings_a_connection_that_sat_idle(
+    pool: Pool, committed_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(committed_url)
+    before = pool.backend_pid()
+    _terminate(engine, [before])
+    monkeypatch.setattr(registry.db, "IDLE_PING_SECONDS", 0.0)  # every checkout counts as idle
+    monkeypatch.setattr(PooledReads, "_once", _one_attempt)  # no retry: only the ping can replace the dead one
+    assert pool.backend_pid() != before
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("setting", "pooled"), [(None, False), ("true", True)])
+def test_the_served_app_verifies_through_the_async_pool_when_told_to(
+    committed_url: str, is_postgres: bool, monkeypatch: pytest.MonkeyPatch, setting: str | None, pooled: bool
+) -> None:
+    if setting is not None:
+        monkeypatch.setenv("REGISTRY_ASYNC_READS", setting)
+    get_settings.cache_clear()
+    settings = get_settings()
+    with session_scope(make_engine(committed_url)) as s:
+        token = make_certificate(s, settings).token
+    app = served_app()
+    with TestClient(app) as client:
+        assert (app.state.reads.pooled is not None) == (pooled and is_postgres)
+        assert client.get(f"/api/v1/verify/{token}").json()["verdict"] == "valid"
+        assert client.get("/healthz").json() == {"status": "ok", "database": "postgresql" if is_postgres else "sqlite"}
+    gc.unfreeze()  # served_app froze the test process's heap
+    get_settings.cache_clear()

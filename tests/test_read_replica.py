@@ -41,8 +41,14 @@ def _copy(source: Engine, target: Engine) -> None:
                 dst.execute(sa.insert(table), rows)
 
 
-@pytest.fixture
-def primary_and_replica(committed_url: str, scratch_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+@pytest.fixture(params=["threads", "pooled"])
+def primary_and_replica(
+    request: pytest.FixtureRequest, committed_url: str, scratch_url: str, tmp_path: Path, is_postgres: bool
+) -> Iterator[dict[str, Any]]:
+    """The app reading from a replica: in worker threads, and (PostgreSQL) on the async pool as `registry serve`."""
+    pooled = request.param == "pooled"
+    if pooled and not is_postgres:
+        pytest.skip("the async pool is PostgreSQL's (SQLite reads run in worker threads)")
     settings = Settings(
         env="development",
         database_url=committed_url,
@@ -61,7 +67,9 @@ def primary_and_replica(committed_url: str, scratch_url: str, tmp_path: Path) ->
     replica = make_engine(scratch_url)
     _copy(other_process, replica)
     app_engine = make_engine(committed_url)
-    with TestClient(create_app(settings, engine=app_engine, read_engine=replica)) as client:
+    app = create_app(settings, engine=app_engine, read_engine=replica, pooled_reads=pooled)
+    with TestClient(app) as client:
+        assert (app.state.reads.pooled is not None) == pooled
         yield {"client": client, "settings": settings, "other": other_process, "app": app_engine, "first": first}
     for engine in (other_process, replica, app_engine):
         engine.dispose()
@@ -104,4 +112,5 @@ def test_a_certificate_the_replica_does_not_have_yet_is_read_from_the_primary(
         newer = make_certificate(s, primary_and_replica["settings"])
     time.sleep(FALLBACK_SECONDS)
     assert _verdict(primary_and_replica["client"], newer.token) == "valid"
+    assert 'data-basis="exam"' in primary_and_replica["client"].get(f"/v/{newer.token}").text
     assert _verdict(primary_and_replica["client"], "not-a-token") == "invalid"

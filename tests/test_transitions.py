@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from assessment.assessors.service import ASSESSOR_TRANSITIONS
 from assessment.batches.service.reads import BATCH_TRANSITIONS, OBJECTION_TRANSITIONS
 from assessment.recognition.service import RECOGNITION_TRANSITIONS
 from certificates.models import CertificateStatus
@@ -40,6 +41,7 @@ ACTION_MODULES = (
     "regulator.models",
 )
 TABLES: dict[str, TransitionTable[Any]] = {
+    "assessor": ASSESSOR_TRANSITIONS,
     "body": BODY_TRANSITIONS,
     "filing": FILING_TRANSITIONS,
     "award": AWARD_TRANSITIONS,

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.console import assess, body, jobs, public, worker
+from api.console import assess, body, jobs, public, regulator, worker
 from api.console.session import LoginRequired, PageRefused, render
 from api.errors import HTTP_CODES, status_for
 from registry.errors import DomainError
@@ -31,6 +31,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     body.router,
     assess.router,
     worker.router,
+    regulator.router,
 )
 
 

@@ -8,9 +8,10 @@ from fastapi import APIRouter
 
 from api.deps import SessionDep
 from api.openapi import errors
-from api.security import CurrentActor
+from api.security import CurrentActor, RegulatorActor
 from assessment.assessors import service
-from assessment.assessors.models import AssessorCreate, AssessorKind, AssessorPublic
+from assessment.assessors.models import AssessorCreate, AssessorKind, AssessorPublic, AssessorStatus
+from registry.bodies.models import StatusChange
 
 router = APIRouter(prefix="/api/v1/assessors", tags=["assessors"])
 
@@ -37,3 +38,34 @@ def list_assessors(
 def get_assessor(session: SessionDep, actor: CurrentActor, assessor_id: uuid.UUID) -> AssessorPublic:
     """Show one card."""
     return service.assessor_view(session, service.get_assessor(session, assessor_id))
+
+
+def _status(
+    session: SessionDep, actor: RegulatorActor, assessor_id: uuid.UUID, status: AssessorStatus, reason: str
+) -> AssessorPublic:
+    card = service.set_assessor_status(session, actor=actor, assessor_id=assessor_id, status=status, reason=reason)
+    return service.assessor_view(session, card)
+
+
+@router.post("/{assessor_id}/suspend", response_model=AssessorPublic, responses=errors(404, 409))
+def suspend_assessor(
+    session: SessionDep, actor: RegulatorActor, assessor_id: uuid.UUID, data: StatusChange
+) -> AssessorPublic:
+    """Suspend a card (regulator): it may be named on no batch and record no score until reinstated."""
+    return _status(session, actor, assessor_id, AssessorStatus.SUSPENDED, data.reason)
+
+
+@router.post("/{assessor_id}/reinstate", response_model=AssessorPublic, responses=errors(404, 409))
+def reinstate_assessor(
+    session: SessionDep, actor: RegulatorActor, assessor_id: uuid.UUID, data: StatusChange
+) -> AssessorPublic:
+    """Reinstate a suspended card (regulator)."""
+    return _status(session, actor, assessor_id, AssessorStatus.ACTIVE, data.reason)
+
+
+@router.post("/{assessor_id}/revoke", response_model=AssessorPublic, responses=errors(404, 409))
+def revoke_assessor(
+    session: SessionDep, actor: RegulatorActor, assessor_id: uuid.UUID, data: StatusChange
+) -> AssessorPublic:
+    """Revoke a card (regulator); final — a new card is issued instead."""
+    return _status(session, actor, assessor_id, AssessorStatus.REVOKED, data.reason)

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlmodel import SQLModel
 
@@ -22,6 +23,7 @@ from api.openapi import errors
 from api.ratelimit import ClientLimits
 from certificates import signing
 from registry import schema
+from registry.db import Reads
 from registry.errors import DomainError
 from registry.settings import Settings
 
@@ -50,11 +52,18 @@ class Ready(SQLModel):
     reasons: list[str]
 
 
+def _database_answers(reads: Reads) -> str:
+    return reads.run(lambda conn: conn.execute(sa.select(1)).scalar_one() and conn.dialect.name, primary=True)
+
+
 @router.get("/healthz", response_model=Health)
-def healthz(reads: ReadsDep) -> Health:
-    """Report that the service is up and its (primary) database answers — one statement, no transaction."""
-    name = reads.run(lambda conn: conn.execute(sa.select(1)).scalar_one() and conn.dialect.name, primary=True)
-    return Health(status="ok", database=name)
+async def healthz(reads: ReadsDep) -> Health:
+    """Report that the service is up and its (primary) database answers — one statement, no transaction (on the
+    event loop through the async pool when the served app has one, else in a worker thread)."""
+    if reads.pooled is None:
+        return Health(status="ok", database=await run_in_threadpool(_database_answers, reads))
+    await reads.pooled.fetchone("SELECT 1", {}, primary=True)
+    return Health(status="ok", database=reads.primary.dialect.name)
 
 
 @router.get("/readyz", response_model=Ready, responses=errors(503))

@@ -30,6 +30,14 @@ class AssessorStatus(StrEnum):
     REVOKED = "revoked"
 
 
+ASSESSOR_STATUS_ZH = {
+    AssessorStatus.ACTIVE: "有效",
+    AssessorStatus.SUSPENDED: "已暂停",
+    AssessorStatus.REVOKED: "已注销",
+}
+KIND_ZH = {AssessorKind.ASSESSOR: "考评员", AssessorKind.SUPERVISOR: "质量督导员"}
+
+
 class Assessor(SQLModel, table=True):
     """A carded assessor or supervisor: occupations, the highest grade they may assess, validity."""
 
@@ -100,3 +108,6 @@ class AssessorAction(StrEnum):
     """Audit actions of assessors and supervisors."""
 
     CREATED = "assessor.created"
+    SUSPENDED = "assessor.suspended"
+    REINSTATED = "assessor.reinstated"
+    REVOKED = "assessor.revoked"

@@ -1,4 +1,5 @@
-"""Issue assessor and supervisor cards (regulator), list them, and check one against a batch."""
+"""Issue assessor and supervisor cards (regulator), suspend, reinstate or revoke them, list them, and check one
+against a batch."""
 
 from __future__ import annotations
 
@@ -31,7 +32,22 @@ from registry.grades import GradeCode
 from registry.people.models import Person
 from registry.people.service import get_person, link_person
 from registry.settings import Settings
+from registry.transitions import TransitionTable, apply_transition
 from registry.validators import mask_name
+
+# A suspended card serves on no batch until reinstated; a revoked card is finished (a new card is issued instead).
+ASSESSOR_TRANSITIONS = TransitionTable(
+    "考评证卡 assessor card",
+    {
+        AssessorStatus.ACTIVE: {AssessorStatus.SUSPENDED, AssessorStatus.REVOKED},
+        AssessorStatus.SUSPENDED: {AssessorStatus.ACTIVE, AssessorStatus.REVOKED},
+    },
+    actions={
+        AssessorStatus.SUSPENDED: AssessorAction.SUSPENDED,
+        AssessorStatus.ACTIVE: AssessorAction.REINSTATED,
+        AssessorStatus.REVOKED: AssessorAction.REVOKED,
+    },
+)
 
 
 class AssessorNotFound(NotFound):
@@ -190,6 +206,54 @@ def assessor_view(session: Session, assessor: Assessor) -> AssessorPublic:
         **assessor.model_dump(exclude={"created_at"}),
         name_masked=mask_name(person.name),
         occupations=occupations_of(session, assessor.id),
+    )
+
+
+def list_cards(
+    session: Session,
+    *,
+    actor: Actor,
+    body_id: uuid.UUID | None = None,
+    kind: AssessorKind | None = None,
+    status: AssessorStatus | None = None,
+    external: bool = False,
+    limit: int = 500,
+) -> Sequence[Assessor]:
+    """Every card whatever its status (regulator): one body's, or the external ones (no body: the regulator's
+    quality supervisors and independent assessors)."""
+    access.require(actor, Power.REGULATE)
+    query = select(Assessor)
+    if body_id is not None:
+        query = query.where(Assessor.body_id == body_id)
+    if external:
+        query = query.where(col(Assessor.body_id).is_(None))
+    if kind is not None:
+        query = query.where(Assessor.kind == kind)
+    if status is not None:
+        query = query.where(Assessor.status == status)
+    return session.exec(query.order_by(col(Assessor.card_number)).limit(limit)).all()
+
+
+def set_assessor_status(
+    session: Session, *, actor: Actor, assessor_id: uuid.UUID, status: AssessorStatus, reason: str
+) -> Assessor:
+    """Suspend, reinstate or revoke (final) a card, with the reason on the audit record (regulator).
+
+    A suspended or revoked card is refused by check_qualified, so it can be named on no new batch and can record
+    no score in a batch it already staffs.
+    """
+    access.require(actor, Power.REGULATE)
+    assessor = get_assessor(session, assessor_id)
+    return apply_transition(
+        session,
+        assessor,
+        table=ASSESSOR_TRANSITIONS,
+        target=status,
+        actor=actor,
+        entity_type="assessor",
+        body_id=assessor.body_id,
+        reason=reason,
+        stamp=(),
     )
 
 

@@ -5,6 +5,7 @@ Every route of the app must be classified here, so a new endpoint cannot ship wi
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -95,6 +96,39 @@ CONSOLE_OWN = {
     ("GET", "/console/jobs/{job_id}"),
     ("GET", "/console/jobs/{job_id}/progress"),
     ("GET", "/console/jobs/{job_id}/file"),
+}
+# The regulator's console pages (api/console/regulator.py): a body admin gets the 403 page on every one
+# (tests/console/test_regulator.py walks them all with a console login), a stranger is sent to log in.
+CONSOLE_REGULATOR = {
+    (method, f"/console/regulator{path}")
+    for method, path in (
+        ("GET", ""),
+        ("GET", "/filings"),
+        ("GET", "/filings/{filing_id}"),
+        ("POST", "/filings/{filing_id}/decision"),
+        ("POST", "/filings/{filing_id}/status"),
+        ("GET", "/bodies"),
+        ("GET", "/bodies/{body_id}"),
+        ("POST", "/bodies/{body_id}/site-code"),
+        ("POST", "/bodies/{body_id}/status"),
+        ("GET", "/assessors"),
+        ("POST", "/assessors/{assessor_id}/status"),
+        ("GET", "/stats"),
+        ("GET", "/export.{fmt}"),
+        ("GET", "/anomalies"),
+        ("GET", "/anomalies/flag"),
+        ("GET", "/samples"),
+        ("POST", "/samples"),
+        ("GET", "/samples/{sample_id}"),
+        ("POST", "/samples/{sample_id}/items/{item_id}/findings"),
+        ("GET", "/sanctions"),
+        ("POST", "/sanctions/preview"),
+        ("POST", "/sanctions"),
+        ("GET", "/sanctions/{sanction_id}"),
+        ("POST", "/sanctions/{sanction_id}/lift"),
+        ("GET", "/audit"),
+        ("GET", "/audit/chain"),
+    )
 }
 # The body admin's pages (api/console/body.py): a body admin's own body only; tests/console/test_body.py walks every
 # one of them with another body's ids (404, nothing changes) and as an anonymous visitor (sent to log in).
@@ -202,6 +236,9 @@ REGULATOR_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
         "valid_to": "2027-01-01",
         "occupations": ["6-18-02-04"],
     },
+    ("POST", "/api/v1/assessors/{assessor_id}/suspend"): REASON,
+    ("POST", "/api/v1/assessors/{assessor_id}/reinstate"): REASON,
+    ("POST", "/api/v1/assessors/{assessor_id}/revoke"): REASON,
     ("PUT", "/api/v1/competition-rules"): [],
     ("POST", "/api/v1/awards/{award_id}/decision"): {"approve": True, "note": "越权确认"},
     ("GET", "/api/v1/regulator/stats"): None,
@@ -482,6 +519,7 @@ def test_every_route_is_classified() -> None:
         PUBLIC
         | SELF
         | CONSOLE_OWN
+        | CONSOLE_REGULATOR
         | CONSOLE_BODY
         | SHARED
         | OWN_CREATES
@@ -588,6 +626,14 @@ def test_anonymous_visitors_are_sent_to_log_in_from_console_pages(client: TestCl
     response = client.request(method, path, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=/console")
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(CONSOLE_REGULATOR), ids=str)
+def test_anonymous_visitors_are_sent_to_log_in_from_regulator_pages(client: TestClient, method: str, path: str) -> None:
+    url = re.sub(r"\{[a-z_]+\}", str(uuid.uuid4()), path.replace(".{fmt}", ".csv"))
+    response = client.request(method, url, follow_redirects=False)
+    assert response.status_code == 303, (method, path, response.status_code)
+    assert response.headers["location"].startswith("/login?next=/console/regulator")
 
 
 def test_ids_that_do_not_exist_look_the_same_as_other_bodies(client: TestClient, world: World) -> None:

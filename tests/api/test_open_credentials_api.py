@@ -10,6 +10,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path as FilePath
+from typing import Any
 
 import jwt as pyjwt
 import pytest
@@ -18,6 +19,7 @@ from openvc.jwt_vc_issuer import resolve_jwt_vc_issuer_key
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from api.basis import WITH_BASIS_STATEMENT, basis_of_row
 from api.cli import app as cli
 from assessment.batches.models import EnrolIn
 from assessment.batches.service import enrol
@@ -26,6 +28,7 @@ from assessment.recognition.service import apply_for_recognition, decide_recogni
 from certificates.models import Certificate
 from certificates.open_models import ShareLink
 from certificates.service import get_certificate, issue_certificates
+from certificates.verification import Verdict, verify_online_row
 from registry.accounts.models import UserCreate
 from registry.accounts.service import create_user
 from registry.actor import Role
@@ -282,6 +285,7 @@ def test_a_direct_recognition_shows_its_path_clause_and_rules(
     assert basis["ruleset_version"] == recognition.ruleset_version
     assert "材料" not in str(basis) and str(person.id) not in str(basis)  # no evidence, no holder ids
     assert "DR-E" in client.get(f"/v/{token}").text
+    assert _basis_in_one_statement(session, settings, token) == basis
 
 
 def test_an_exam_batch_names_its_date_occupation_and_body(
@@ -317,3 +321,11 @@ def test_an_exam_batch_names_its_date_occupation_and_body(
     basis = client.get(f"/api/v1/verify/{token}", params={"basis": True}).json()["basis"]
     assert (basis["exam_on"], basis["occupation_code"], basis["body_name"]) == (str(today()), "6-18-02-04", body.name)
     assert batch.exam.venue not in str(basis) and str(batch.exam.id) not in str(basis)
+    assert _basis_in_one_statement(session, settings, token) == basis
+
+
+def _basis_in_one_statement(session: Session, settings: Settings, token: str) -> dict[str, Any]:
+    """The page reads the record and the basis in one statement: the same basis as the JSON answer's."""
+    result, row = verify_online_row(session, token=token, settings=settings, statement=WITH_BASIS_STATEMENT)
+    assert result.verdict == Verdict.VALID
+    return json.loads(json.dumps(basis_of_row(row)))
