@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import console
+from api.docs import install_docs
 from api.errors import install_error_handlers
 from api.guard import TextGuard
 from api.jobs import JobQueue, make_queue, resume_unfinished
@@ -38,7 +38,6 @@ from api.routers import (
     sessions,
     verify,
 )
-from api.templating import TEMPLATES
 from registry.db import PooledReads, Reads, get_engine, session_scope
 from registry.settings import Settings, get_settings
 from regulator.verification_log import VerificationLog
@@ -122,7 +121,7 @@ def create_app(
         title="新八级工 Registry",
         version="0.1.0",
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # api.docs serves /docs and /redoc with local assets (no CDN)
         redoc_url=None,
     )
     app.state.settings = settings
@@ -171,14 +170,10 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(jobs.router)
     app.include_router(regulator.router)
+    install_docs(app)  # before the console: /static/docs must be matched before /static
     console.include(app)
 
     install_openapi(app)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request) -> HTMLResponse:
-        return TEMPLATES.TemplateResponse(request, "index.html", {"public_url": settings.public_base})
-
     return app
 
 

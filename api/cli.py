@@ -507,7 +507,8 @@ def serve(
     if get_settings().public_base != base:
         typer.echo(f"  public URL  {get_settings().public_base} (links and QR codes)")
     typer.echo(f"  home        {base}/")
-    typer.echo(f"  API docs    {base}/docs")
+    typer.echo(f"  log in      {base}/login")
+    typer.echo(f"  API docs    {base}/docs  ·  {base}/redoc")
     typer.echo(f"  grades      {base}/api/v1/grades")
     typer.echo(f"  比照 look-up {base}/api/v1/equivalences?grade=technician")
     sys.stdout.flush()

@@ -997,7 +997,8 @@ def load_demo(session: Session, settings: Settings) -> list[str]:
         "  awards from closed batches, direct recognitions (DR-A, DR-C, DR-D, DR-E with a grade skip, DR-G),",
         "  pre-registry (legacy) certificates (one awaiting the regulator), an appointment,",
         "  certificates (one revoked for fraud with its award, one suspended, one reissued)",
-        f"  log in at {base}/docs (Authorize) — password for every demo account: {DEMO_PASSWORD}",
+        f"  log in at {base}/login (pages) or {base}/docs (Authorize) — password for every demo account: "
+        f"{DEMO_PASSWORD}",
         "    regulator          广东省人社厅（演示）",
         "    admin.chain        粤海智能装备集团 (chain lead, 首席技师 filing)",
         "    admin.plant        顺德精工五金 (ordinary employer)",

@@ -38,6 +38,7 @@ log = logging.getLogger("registry.ratelimit")
 WARN_EVERY_SECONDS = 60.0
 LOOKUP = "lookup"  # the public look-ups and holder checks share one budget per client
 LOGIN = "login"
+OBJECTION = "objection"  # objections filed from the public 公示 page, at the look-up rate
 
 
 class ClientLimits:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -195,14 +196,37 @@ def _footer(canvas: Canvas, font: str, face: CertificateFace, qr: QrMatrix) -> N
             text_y -= 0.45 * cm
 
 
+WATERMARK_ANGLE = 30  # degrees, rising to the right
+WATERMARK_LARGEST = 72  # points
+WATERMARK_MARGIN = 1.5 * cm  # the mark keeps this clear of every edge
+
+
+def watermark_size(font: str, text: str, *, page: tuple[float, float] = A4) -> float:
+    """The largest font size (≤ 72 pt) at which text, rotated and centred, stays inside the page's margins.
+
+    The rotated text's box is w·cos + h·sin wide and w·sin + h·cos high (w its width, h its height, both in
+    proportion to the size), so the size follows from whichever of the page's width and height binds first.
+    """
+    angle = math.radians(WATERMARK_ANGLE)
+    ascent, descent = pdfmetrics.getAscentDescent(font, 1)
+    w, h = pdfmetrics.stringWidth(text, font, 1), ascent - descent
+    room_w, room_h = page[0] - 2 * WATERMARK_MARGIN, page[1] - 2 * WATERMARK_MARGIN
+    fits_w = room_w / (w * math.cos(angle) + h * math.sin(angle))
+    fits_h = room_h / (w * math.sin(angle) + h * math.cos(angle))
+    return float(min(WATERMARK_LARGEST, fits_w, fits_h))
+
+
 def _watermark(canvas: Canvas, font: str, text: str) -> None:
+    """已撤销 / 已暂停 across the page, centred on it (the glyphs' box, not the baseline) and never cut off."""
     width, height = A4
+    size = watermark_size(font, text)
+    ascent, descent = pdfmetrics.getAscentDescent(font, size)
     canvas.saveState()
     canvas.setFillColor(Color(0.75, 0.1, 0.1, alpha=0.28))
-    canvas.setFont(font, 72)
+    canvas.setFont(font, size)
     canvas.translate(width / 2, height / 2)
-    canvas.rotate(30)
-    canvas.drawCentredString(0, 0, text)
+    canvas.rotate(WATERMARK_ANGLE)
+    canvas.drawCentredString(0, -(ascent + descent) / 2, text)
     canvas.restoreState()
 
 

@@ -246,6 +246,8 @@ class _Record:
     token: str
     award_status: AwardStatus
     award_reason: AwardRevocationReason | None
+    status_changed_at: dt.datetime | None  # when the certificate was last revoked, suspended or reinstated
+    award_changed_at: dt.datetime | None
     parts: dict[str, str]  # the certificate record's parts (certificates.record), by name
 
 
@@ -299,6 +301,8 @@ def _record_statement() -> sa.Select[Any]:
             c.c.token,
             a.c.status.label("award_status"),
             a.c.revocation_reason.label("award_reason"),
+            c.c.status_changed_at,
+            a.c.status_changed_at.label("award_changed_at"),
             *(c.c[part.name] for part in RECORD_PARTS),
         )
         .select_from(
@@ -495,6 +499,11 @@ def _judge(started: Started, record: _Record | None) -> VerificationResult:
     fields["award_status"] = record.award_status.value
     if reason is not None:
         fields["revocation_reason"] = reason.value
+    changed = record.status_changed_at if record.status != CertificateStatus.VALID else None
+    if not award_stands:
+        changed = changed or record.award_changed_at
+    if changed is not None and verdict in {Verdict.REVOKED, Verdict.SUSPENDED}:
+        fields["status_changed_at"] = as_utc(changed).isoformat()
     return VerificationResult(verdict, checks, fields, status_as_of=utcnow(), status_source="registry", claims=claims)
 
 

@@ -191,31 +191,39 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _token_for(settings: Settings, kind: str, seed: str) -> str:
-    digest = hmac.new(derive_key(settings, "console-csrf"), f"{kind}:{seed}".encode(), hashlib.sha256).digest()
+def _csrf_key(request: Request) -> bytes:
+    """The app's CSRF key (derived once per app from REGISTRY_SECRET_KEY)."""
+    key: bytes | None = getattr(request.app.state, "console_csrf_key", None)
+    if key is None:
+        key = request.app.state.console_csrf_key = derive_key(_settings(request), "console-csrf")
+    return key
+
+
+def _token_for(key: bytes, kind: str, seed: str) -> str:
+    digest = hmac.new(key, f"{kind}:{seed}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def csrf_token(request: Request) -> str:
     """This browser's form token: bound to its session, or before login to its random csrf cookie."""
-    settings = _settings(request)
+    key = _csrf_key(request)
     session_token = request.cookies.get(SESSION_COOKIE)
     if session_token:
-        return _token_for(settings, "s", session_token)
+        return _token_for(key, "s", session_token)
     seed = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf_seed", None)
     if not seed:
         seed = secrets.token_urlsafe(32)
         request.state.new_csrf_seed = seed  # render() sets the cookie
-    return _token_for(settings, "a", seed)
+    return _token_for(key, "a", seed)
 
 
 def _csrf_ok(request: Request, sent: str) -> bool:
-    settings = _settings(request)
+    key = _csrf_key(request)
     candidates = []
     if token := request.cookies.get(SESSION_COOKIE):
-        candidates.append(_token_for(settings, "s", token))
+        candidates.append(_token_for(key, "s", token))
     if seed := request.cookies.get(CSRF_COOKIE):
-        candidates.append(_token_for(settings, "a", seed))
+        candidates.append(_token_for(key, "a", seed))
     return any(hmac.compare_digest(sent.encode(), c.encode()) for c in candidates)
 
 
@@ -238,10 +246,16 @@ CsrfForm = Annotated[None, Depends(check_csrf)]
 
 
 @pass_context
-def beijing(context: Context, value: dt.datetime | dt.date | None) -> str:
-    """A time as Beijing time, "YYYY-MM-DD HH:MM 北京时间" (dates as YYYY-MM-DD; none as —)."""
-    if value is None:
+def beijing(context: Context, value: dt.datetime | dt.date | str | None) -> str:
+    """A time as Beijing time, "YYYY-MM-DD HH:MM 北京时间" (dates as YYYY-MM-DD; ISO text parsed; none as —)."""
+    if value is None or value == "":
         return "—"
+    if isinstance(value, str):
+        text_value = value
+        try:
+            value = dt.datetime.fromisoformat(text_value)
+        except ValueError:
+            return text_value
     if not isinstance(value, dt.datetime):
         return value.isoformat()
     local = as_utc(value).astimezone(CHINA_TZ)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from api.deps import SessionDep
 from api.pagination import Offset
@@ -142,6 +142,19 @@ def lookup_equivalences(
     source clause, status and its document's effective window; entries from outside the policy documents have
     status `unverified`. Entries outside their window on `as_of` are left out and counted in `notices`.
     """
+    return equivalence_list(session, grade=grade, education=education, title=title, dimension=dimension, as_of=as_of)
+
+
+def equivalence_list(
+    session: Session,
+    *,
+    grade: str | None = None,
+    education: str | None = None,
+    title: str | None = None,
+    dimension: Dimension | None = None,
+    as_of: dt.date | None = None,
+) -> EquivalenceList:
+    """The 比照 answer as the API and the public page show it: the entries, and notices of what was left out."""
     answer = service.lookup_equivalences(
         session, grade=grade, education=education, title=title, dimension=dimension, as_of=as_of
     )

@@ -10,12 +10,12 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlmodel import Field, Session, SQLModel
 
+from api.console.session import CsrfForm, render
 from api.deps import SessionDep, SettingsDep
 from api.errors import error_body, status_for
 from api.openapi import errors
-from api.routers.verify import VerificationOut, _lang, _page, with_extras
+from api.routers.verify import VerificationOut, _page, with_extras
 from api.security import CurrentActor
-from api.templating import TEMPLATES
 from certificates import credentials, files, scope, sharing
 from certificates.models import Certificate
 from certificates.service import get_certificate
@@ -148,12 +148,11 @@ def shared_page(request: Request, session: SessionDep, settings: SettingsDep, co
     try:
         result, answer = _shared_answer(session, settings, code)
     except (sharing.ShareLinkGone, sharing.ShareLinkNotFound) as refused:
-        return TEMPLATES.TemplateResponse(
+        return render(
             request,
-            "refused.html",
-            {"lang": _lang(request), "zh": refused.zh, "en": refused.en},
+            "console/public/refused.html",
+            {"zh": refused.zh, "en": refused.en},
             status_code=status_for(refused),
-            headers={"Cache-Control": "no-store"},
         )
     # The page never shows the certificate's own token: it would be a link that outlives the share's expiry.
     return _page(request, result, "", extras=answer)
@@ -236,7 +235,7 @@ def verify_pdf(
 @router.get("/verify/pdf", response_class=HTMLResponse, include_in_schema=False)
 def pdf_page(request: Request) -> HTMLResponse:
     """A form to check a certificate PDF (upload or SHA-256)."""
-    return TEMPLATES.TemplateResponse(request, "pdfcheck.html", {"lang": _lang(request), "answer": None})
+    return render(request, "console/public/pdfcheck.html", {"answer": None})
 
 
 @router.post("/verify/pdf", response_class=HTMLResponse, include_in_schema=False)
@@ -244,6 +243,7 @@ def pdf_form(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    _csrf: CsrfForm,
     file: Annotated[UploadFile | None, File()] = None,
     sha256: Annotated[str | None, Form(max_length=80)] = None,
 ) -> HTMLResponse:
@@ -256,10 +256,9 @@ def pdf_form(
     except DomainError as refused:
         answer = {"error": error_body(refused.code, refused.zh, refused.en)}
         status = status_for(refused)
-    return TEMPLATES.TemplateResponse(
+    return render(
         request,
-        "pdfcheck.html",
-        {"lang": _lang(request), "answer": answer, "answer_json": json.dumps(answer, ensure_ascii=False)},
+        "console/public/pdfcheck.html",
+        {"answer": answer, "answer_json": json.dumps(answer, ensure_ascii=False)},
         status_code=status,
-        headers={"Cache-Control": "no-store"},
     )

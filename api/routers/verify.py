@@ -13,11 +13,11 @@ from pydantic import ConfigDict
 from sqlmodel import Field, Session, SQLModel
 
 from api.basis import WITH_BASIS_STATEMENT, basis_of_row, grade_basis
+from api.console.session import CsrfForm, render
 from api.deps import ReadsDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import error_body
 from api.openapi import errors
 from api.ratelimit import LOOKUP, limit
-from api.templating import TEMPLATES
 from certificates import signing
 from certificates.history import standing_on
 from certificates.holder import HolderChecksExhausted, check_holder_online
@@ -151,10 +151,6 @@ def _log(request: Request, result: VerificationResult | None) -> None:
     request.app.state.verification_log.record(number, request.client.host if request.client else None)
 
 
-def _lang(request: Request) -> str:
-    return "en" if request.query_params.get("lang") == "en" else "zh"
-
-
 def with_extras(session: Session, result: VerificationResult, *, as_of: dt.date | None, basis: bool) -> dict[str, Any]:
     """The answer as JSON, with the standing on a past date and how the grade was obtained when asked for."""
     answer = result.as_dict()
@@ -192,26 +188,19 @@ def _page(
     status_code: int = 200,
     extras: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    headers = {"Cache-Control": "no-store"}
-    if limited is not None:
-        headers["Retry-After"] = str(limited.extra["retry_after"])
-    return TEMPLATES.TemplateResponse(
+    return render(
         request,
-        "verify.html",
+        "console/public/verify.html",
         {
             "r": result,
             "token": token,
-            "lang": _lang(request),
             "holder": holder,
             "limited_zh": limited.zh if limited else "",
             "limited_en": limited.en if limited else "",
             "extras": extras or {},
         },
         status_code=status_code,
-        headers={
-            "Cache-Control": "no-store",
-            **({"Retry-After": str(limited.extra["retry_after"])} if limited else {}),
-        },
+        headers={"Retry-After": str(limited.extra["retry_after"])} if limited else None,
     )
 
 
@@ -292,6 +281,7 @@ def verification_holder(
     session: SessionDep,
     settings: SettingsDep,
     token: str,
+    _csrf: CsrfForm,
     name: Annotated[str, Form(max_length=64)],
     id_number: Annotated[str, Form(max_length=32)],
 ) -> HTMLResponse:
@@ -369,9 +359,7 @@ def lookup(request: Request, session: ReadSessionDep, settings: SettingsDep, dat
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
 def lookup_page(request: Request) -> HTMLResponse:
     """A form to check a certificate by number and name, for those who cannot scan."""
-    return TEMPLATES.TemplateResponse(
-        request, "lookup.html", {"lang": _lang(request), "result": None, "searched": False}
-    )
+    return render(request, "console/public/lookup.html", {"result": None, "searched": False})
 
 
 @router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
@@ -379,15 +367,11 @@ def lookup_form(
     request: Request,
     session: ReadSessionDep,
     settings: SettingsDep,
+    _csrf: CsrfForm,
     number: Annotated[str, Form(max_length=64)],
     name: Annotated[str, Form(max_length=64)],
 ) -> HTMLResponse:
     """The look-up form's answer (rate-limited; the same answer for unknown numbers and wrong names)."""
     _limit(request, settings)
     result = lookup_certificate(session, number=number, name=name, settings=settings)
-    return TEMPLATES.TemplateResponse(
-        request,
-        "lookup.html",
-        {"lang": _lang(request), "result": result, "searched": True},
-        headers={"Cache-Control": "no-store"},
-    )
+    return render(request, "console/public/lookup.html", {"result": result, "searched": True})

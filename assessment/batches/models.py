@@ -349,6 +349,21 @@ class PublicityList(SQLModel):
     entries: list[PublicityEntry]
 
 
+class PublicityBatch(SQLModel):
+    """A batch under 公示, as the public list of publicity shows it (no names: those are on its own page)."""
+
+    session_id: uuid.UUID
+    body_name: str
+    occupation_code: str
+    occupation_name_zh: str
+    grade: GradeCode
+    grade_zh: str
+    exam_on: dt.date
+    published_at: dt.datetime | None
+    publicity_ends_at: dt.datetime | None
+    candidates: int
+
+
 class BatchAction(StrEnum):
     """Audit actions of exam batches (stored under the area name `session`), their candidates, scores and objections."""
 

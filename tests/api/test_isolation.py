@@ -80,6 +80,12 @@ CONSOLE_PUBLIC = {
     ("GET", "/claim"),
     ("POST", "/claim"),
     ("POST", "/claim/account"),
+    ("GET", "/publicity"),
+    ("GET", "/publicity/{batch_id}"),
+    ("POST", "/publicity/{batch_id}/objections"),  # anyone may object (masked 公示 data; tests/console)
+    ("GET", "/bodies"),
+    ("GET", "/bodies/{body_id}"),  # the public catalogue and sanction register only
+    ("GET", "/equivalences"),
 }
 CONSOLE_OWN = {
     ("GET", "/console"),

@@ -38,6 +38,7 @@ from registry.bodies.models import BodyKind
 from registry.clock import today, utcnow
 from registry.grades import GradeCode
 from registry.settings import Settings
+from tests.console.support import form_post
 from tests.factories import (
     PASSWORD,
     SYSTEM,
@@ -201,9 +202,9 @@ class TestPdfCheck:
     def test_the_page(self, client: TestClient, world: World) -> None:
         pdf = client.get(_url(world, "/pdf"), headers=world.holder).content
         assert "SHA-256" in client.get("/verify/pdf").text
-        page = client.post("/verify/pdf", files={"file": ("c.pdf", pdf, "application/pdf")})
+        page = form_post(client, "/verify/pdf", "/verify/pdf", files={"file": ("c.pdf", pdf, "application/pdf")})
         assert page.status_code == 200 and 'data-verdict="recognised"' in page.text
-        page = client.post("/verify/pdf", files={"file": ("c.pdf", pdf[:-10], "application/pdf")})
+        page = form_post(client, "/verify/pdf", "/verify/pdf", files={"file": ("c.pdf", pdf[:-10], "application/pdf")})
         assert 'data-verdict="not_recognised"' in page.text
 
 

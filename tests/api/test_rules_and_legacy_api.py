@@ -18,6 +18,7 @@ from registry.bodies.models import EvaluationBody
 from registry.grades import GradeCode as G
 from registry.settings import Settings
 from tests.conftest import ClientFactory
+from tests.console.support import form_post
 from tests.factories import (
     give_award,
     login,
@@ -203,7 +204,7 @@ class TestLegacyThroughTheApi:
 
         found = client.post("/api/v1/verify/lookup", json={"number": "15440000123456", "name": "黄晓燕"}).json()
         assert found["verdict"] == "legacy" and "非本系统签发" in found["verdict_zh"]
-        page = client.post("/verify", data={"number": "15440000123456", "name": "黄晓燕"})
+        page = form_post(client, "/verify", "/verify", {"number": "15440000123456", "name": "黄晓燕"})
         assert "历史证书登记记录" in page.text and "发证机构" in page.text and "印制流水号" not in page.text
         assert (
             client.get(f"/api/v1/awards/{award['id']}", headers=headers).json()["legacy"]["decision_note"]

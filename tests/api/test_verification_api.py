@@ -15,6 +15,7 @@ from registry.bodies.models import EvaluationBody
 from registry.people.models import Person
 from registry.settings import Settings
 from tests.conftest import ClientFactory
+from tests.console.support import form_post
 from tests.factories import SYSTEM, make_certificate, make_person, valid_id
 
 
@@ -60,8 +61,9 @@ class TestPage:
         certificate = make_certificate(
             session, settings, person=make_person(session, settings, name="李雪梅", id_number=number)
         )
-        right = client.post(f"/v/{certificate.token}/holder", data={"name": "李雪梅", "id_number": number})
-        wrong = client.post(f"/v/{certificate.token}/holder", data={"name": "李雪梅", "id_number": valid_id()})
+        page = f"/v/{certificate.token}"
+        right = form_post(client, page, f"{page}/holder", {"name": "李雪梅", "id_number": number})
+        wrong = form_post(client, page, f"{page}/holder", {"name": "李雪梅", "id_number": valid_id()})
         assert 'data-holder="match"' in right.text
         assert 'data-holder="mismatch"' in wrong.text
         assert number not in right.text
@@ -153,9 +155,9 @@ class TestLookup:
         person = session.get(Person, certificate.person_id)
         assert person is not None
         assert "证书查询" in client.get("/verify").text
-        found = client.post("/verify", data={"number": certificate.number, "name": person.name})
+        found = form_post(client, "/verify", "/verify", {"number": certificate.number, "name": person.name})
         assert 'data-verdict="valid"' in found.text
-        missing = client.post("/verify", data={"number": certificate.number, "name": "别人"})
+        missing = form_post(client, "/verify", "/verify", {"number": certificate.number, "name": "别人"})
         assert 'data-verdict="no_match"' in missing.text
 
 

@@ -116,6 +116,7 @@ class LiveServer:
 
     url: str
     database_kind: str
+    database_url: str
     demo: str
 
     def demo_link(self, label: str) -> str:
@@ -220,7 +221,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             )
             try:
                 _wait_until_up(url, process, log)
-                yield LiveServer(url=url, database_kind=kind, demo=demo.stdout)
+                yield LiveServer(url=url, database_kind=kind, database_url=database_url, demo=demo.stdout)
             finally:
                 process.terminate()
                 try:
@@ -318,18 +319,23 @@ def login() -> Callable[..., Page]:
 
 
 @pytest.fixture
-def shot(live_server: LiveServer) -> Callable[[Page, str], list[Path]]:
-    """Screenshot a page at phone and desktop size (full page): var/screenshots/<db>/<name>.<size>.png."""
+def shot(live_server: LiveServer) -> Callable[..., list[Path]]:
+    """Screenshot a page at phone and desktop size: shot(page, name, full_page=True, sizes=("phone", "desktop"))
+    → var/screenshots/<db>/<name>.<size>.png (full_page=False for very long pages: the first screen only)."""
     folder = SCREENSHOTS / live_server.database_kind
     folder.mkdir(parents=True, exist_ok=True)
 
-    def take(page: Page, name: str) -> list[Path]:
+    def take(
+        page: Page, name: str, *, full_page: bool = True, sizes: tuple[str, ...] = ("phone", "desktop")
+    ) -> list[Path]:
         original = page.viewport_size
         paths = []
         for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            if size not in sizes:
+                continue
             page.set_viewport_size(viewport)
             path = folder / f"{name}.{size}.png"
-            page.screenshot(path=str(path), full_page=True)
+            page.screenshot(path=str(path), full_page=full_page)
             paths.append(path)
         if original is not None:
             page.set_viewport_size(original)

@@ -69,6 +69,7 @@ from assessment.batches.service.views import (
     corrections,
     objections,
     publicity,
+    publicity_batches,
     score_grid,
 )
 
@@ -119,6 +120,7 @@ __all__ = [
     "objections",
     "open_batch",
     "publicity",
+    "publicity_batches",
     "publish_batch",
     "record_score_rows",
     "record_scores",

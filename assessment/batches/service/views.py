@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import Counter
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from assessment.assessors.models import Assessor
@@ -20,6 +22,7 @@ from assessment.batches.models import (
     Objection,
     ObjectionPublic,
     ObjectionStatus,
+    PublicityBatch,
     PublicityEntry,
     PublicityList,
     ScoreCorrection,
@@ -35,6 +38,7 @@ from registry import grades
 from registry.actor import Actor
 from registry.bodies.models import EvaluationBody
 from registry.catalogue.models import Occupation
+from registry.clock import utcnow
 from registry.filings.models import Filing
 from registry.filings.rules import METHOD_ZH
 from registry.people.models import Person
@@ -276,3 +280,32 @@ def publicity(session: Session, *, batch_id: uuid.UUID) -> PublicityList:
             for c, p in rows
         ],
     )
+
+
+def publicity_batches(session: Session, *, now: dt.datetime | None = None) -> list[PublicityBatch]:
+    """Every batch whose 公示 is running now, the one ending soonest first, with its body, occupation and size."""
+    moment = now or utcnow()
+    counts = select(Candidate.session_id, sa.func.count().label("n")).group_by(col(Candidate.session_id)).subquery()
+    rows = session.exec(
+        select(ExamSession, EvaluationBody.name, Occupation.name_zh, counts.c.n)
+        .join(EvaluationBody, col(EvaluationBody.id) == col(ExamSession.body_id))
+        .outerjoin(Occupation, col(Occupation.code) == col(ExamSession.occupation_code))
+        .outerjoin(counts, counts.c.session_id == col(ExamSession.id))
+        .where(ExamSession.status == SessionStatus.PUBLISHED, col(ExamSession.publicity_ends_at) > moment)
+        .order_by(col(ExamSession.publicity_ends_at), col(ExamSession.id))
+    ).all()
+    return [
+        PublicityBatch(
+            session_id=exam.id,
+            body_name=body_name,
+            occupation_code=exam.occupation_code,
+            occupation_name_zh=occupation_name or "",
+            grade=exam.grade,
+            grade_zh=grades.info(exam.grade).name_zh,
+            exam_on=exam.exam_on,
+            published_at=exam.published_at,
+            publicity_ends_at=exam.publicity_ends_at,
+            candidates=int(count or 0),
+        )
+        for exam, body_name, occupation_name, count in rows
+    ]
