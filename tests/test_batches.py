@@ -419,6 +419,7 @@ class TestScoreGrid:
         row = next(r for r in grid.rows if r.candidate_id == candidates[0].id)
         assert row.mine == {"theory_exam": "78.5", "skill_operation": None}  # the other assessor's 90 is not mine
         assert row.missing == ["skill_operation"]
+        assert row.scored_by == {"theory_exam": 1, "skill_operation": 1}  # by anyone: what a supervisor watches
         assert grid.my_missing == 3 * 2 - 1
         cards = {a.card_number: a for a in scored.assessors}
         assert grid.missing_by_assessor == {
@@ -429,7 +430,7 @@ class TestScoreGrid:
 
     def test_the_supervisor_watches_without_cells_of_their_own(self, session: Session, scored: Batch) -> None:
         grid = score_grid(session, actor=assessor_actor(scored.supervisor), exam=scored.exam)
-        assert not grid.assessing
+        assert not grid.assessing and grid.assessors == 3
         assert grid.my_missing == 0
         assert all(value is None for row in grid.rows for value in row.mine.values())
         assert grid.missing_total == 3 * 2 * 3

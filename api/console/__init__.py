@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.console import body, jobs, public, regulator
+from api.console import assess, body, jobs, public, regulator, worker
 from api.console.session import LoginRequired, PageRefused, render
 from api.errors import HTTP_CODES, status_for
 from registry.errors import DomainError
@@ -25,7 +25,14 @@ from registry.fields import error_text
 STATIC_DIR = public.STATIC_DIR
 
 # One line per area (CONSOLE.md): the public pages and login first.
-ROUTERS: tuple[APIRouter, ...] = (public.router, jobs.router, body.router, regulator.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    public.router,
+    jobs.router,
+    body.router,
+    assess.router,
+    worker.router,
+    regulator.router,
+)
 
 
 def _is_page(request: Request, page_endpoints: frozenset[object]) -> bool:

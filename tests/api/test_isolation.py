@@ -76,6 +76,10 @@ CONSOLE_PUBLIC = {
     ("POST", "/login"),
     ("GET", "/logout"),
     ("POST", "/logout"),
+    # a worker claims their own record: details only the holder has (tests/console/test_worker.py)
+    ("GET", "/claim"),
+    ("POST", "/claim"),
+    ("POST", "/claim/account"),
     ("GET", "/publicity"),
     ("GET", "/publicity/{batch_id}"),
     ("POST", "/publicity/{batch_id}/objections"),  # anyone may object (masked 公示 data; tests/console)
@@ -85,6 +89,16 @@ CONSOLE_PUBLIC = {
 }
 CONSOLE_OWN = {
     ("GET", "/console"),
+    # the batches the account staffs; any other is "not found" (tests/console/test_assess.py)
+    ("GET", "/console/assess"),
+    ("GET", "/console/assess/batches/{batch_id}"),
+    ("POST", "/console/assess/batches/{batch_id}/candidates/{candidate_id}/scores"),
+    ("POST", "/console/assess/batches/{batch_id}/attest"),
+    # the record of the account's own person; another's certificate is "not found" (tests/console/test_worker.py)
+    ("GET", "/console/me"),
+    ("GET", "/console/me/certificates/{number}/pdf"),
+    ("POST", "/console/me/certificates/{number}/share-links"),
+    ("POST", "/console/me/share-links/{link_id}/withdraw"),
     ("GET", "/console/jobs/{job_id}"),
     ("GET", "/console/jobs/{job_id}/progress"),
     ("GET", "/console/jobs/{job_id}/file"),
@@ -613,7 +627,9 @@ def test_anonymous_callers_reach_no_tenant_route(client: TestClient, world: Worl
 
 @pytest.mark.parametrize(("method", "path"), sorted(CONSOLE_OWN), ids=str)
 def test_anonymous_visitors_are_sent_to_log_in_from_console_pages(client: TestClient, method: str, path: str) -> None:
-    response = client.request(method, path.replace("{job_id}", str(uuid.uuid4())), follow_redirects=False)
+    for placeholder in ("{job_id}", "{batch_id}", "{candidate_id}", "{link_id}", "{number}"):
+        path = path.replace(placeholder, str(uuid.uuid4()))
+    response = client.request(method, path, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=/console")
 

@@ -237,7 +237,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
-    """Playwright's driver (it starts no browser of its own)."""
+    """Playwright's driver (it starts no browser of its own). Package-scoped: the sync API keeps an event loop
+    running in the main thread while it lives, so it stops when the browser tests are done — later tests that run
+    an event loop of their own (tests/test_read_path.py's async pool) would fail otherwise."""
     if SKIP_REASON is not None:
         pytest.skip(SKIP_REASON)
     from playwright.sync_api import sync_playwright

@@ -132,6 +132,7 @@ class GridRow:
     name: str
     id_masked: str
     mine: dict[str, str | None]
+    scored_by: dict[str, int]  # component → how many of the batch's assessors have scored it
 
     @property
     def missing(self) -> list[str]:
@@ -146,6 +147,7 @@ class ScoreGrid:
     components: list[ComponentPublic]
     rows: list[GridRow]
     assessing: bool  # the actor is one of the batch's assessors (their own scores are the cells)
+    assessors: int  # how many assessors score each cell
     missing_by_assessor: dict[str, int]  # card number → (candidate, component) pairs without that assessor's score
 
     @property
@@ -184,7 +186,8 @@ def score_grid(session: Session, *, actor: Actor, exam: ExamSession) -> ScoreGri
         for kind in kinds:
             value = have.get(kind, {}).get(me) if me is not None else None
             mine[kind] = None if value is None else str(scoring.from_tenths(value))
-        grid_rows.append(GridRow(candidate.id, person.name, person.id_masked, mine))
+        scored_by = {kind: len(have.get(kind, {})) for kind in kinds}
+        grid_rows.append(GridRow(candidate.id, person.name, person.id_masked, mine, scored_by))
     cards = session.exec(
         select(Assessor.card_number)
         .join(SessionStaff, col(SessionStaff.assessor_id) == col(Assessor.id))
@@ -196,6 +199,7 @@ def score_grid(session: Session, *, actor: Actor, exam: ExamSession) -> ScoreGri
         components=components,
         rows=grid_rows,
         assessing=me is not None,
+        assessors=len(cards),
         missing_by_assessor={card: missing.get(card, 0) for card in cards},
     )
 
