@@ -1,11 +1,11 @@
 """Browser tests: the real application (`registry serve` in a subprocess, demo data) driven by headless Chromium.
 
 One live server per test run (package-scoped, like the browser: Playwright's sync API keeps an event loop running
-in the main thread, which must be gone before later tests run asyncio code), on a port the OS hands out, on a database of the run's kind: a temporary SQLite
-file, or — with REGISTRY_TEST_DATABASE_URL — a fresh PostgreSQL database named after it (suffix `_browser`),
-dropped afterwards. Chromium is the system's (Debian package `chromium`, or REGISTRY_BROWSER), driven through
-Playwright for Python with its path given explicitly: nothing downloads a browser. Without one, every browser
-test is skipped with one reason, printed in the summary.
+in the main thread, which must be gone before later tests run asyncio code), on a port the OS hands out, on a
+database of the run's kind: a temporary SQLite file, or — with REGISTRY_TEST_DATABASE_URL — a fresh PostgreSQL
+database named after it (suffix `_browser`), dropped afterwards. Chromium is the system's (Debian package
+`chromium`, or REGISTRY_BROWSER), driven through Playwright for Python with its path given explicitly: nothing
+downloads a browser. Without one, every browser test is skipped with one reason, printed in the summary.
 
 Fixtures: live_server (base URL), demo (what `registry demo` printed), browser, page (desktop), phone_page,
 login(page, username, password=DEMO_PASSWORD), shot(page, name) → var/screenshots/<db>/<name>.{phone,desktop}.png.
