@@ -26,6 +26,8 @@ def test_an_assessor_fills_the_grid_and_sees_what_is_missing_go_down(
     expect(page.get_by_role("heading", name="我的考务批次")).to_be_visible()
     shot(page, "assess-batches")
     page.locator("tr[data-status=open] a").first.click()
+    page.wait_for_url("**/console/assess/batches/**")
+    page.wait_for_load_state("load")  # the grid's script listens from DOMContentLoaded: typing earlier saves nothing
     expect(page.locator("[data-score-grid]")).to_be_visible()
     before = _missing(page)
     assert before > 0
@@ -65,6 +67,8 @@ def test_an_assessor_saves_a_row_on_a_phone(phone_page: Page, login: Callable[..
     page = phone_page
     login(page, "assessor.k1")
     page.locator("tr[data-status=open] a").first.click()
+    page.wait_for_url("**/console/assess/batches/**")
+    page.wait_for_load_state("load")  # the grid's script listens from DOMContentLoaded: typing earlier saves nothing
     row = page.locator("tr[data-row-missing]:not([data-row-missing='0'])").first
     expect(row).to_be_visible()
     before = _missing(page)
