@@ -151,10 +151,11 @@ def create_app(
         # the one place it happens, whatever server runs the app.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     app.add_middleware(RequestLog)  # outermost: times and logs everything, 500s included
+    # Routes are matched in order: the public verification paths (the busiest) come first, the JSON answer and the
+    # page hoisted ahead of every router (api.hot). No route after them is shadowed: a path they match with another
+    # method still reaches the route that has it, and a literal sibling (/api/v1/verify/revocations) is left to it.
+    verify.include(app)
     app.include_router(health.router)
-    # Routes are matched in order, router by router: the public verification paths (the busiest) come first. No
-    # route after them is shadowed: a path they match with another method still reaches the route that has it.
-    app.include_router(verify.router)
     app.include_router(catalogue.router)
     app.include_router(rules.router)
     app.include_router(auth.router)

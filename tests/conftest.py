@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.app import create_app
-from api.deps import get_read_session, get_reads, get_session, get_session_factory
+from api.deps import get_read_session, get_session, get_session_factory
 from api.metadata import load_all_models
 from assessment.recognition.service import load_competition_defaults
 from registry import schema
@@ -168,7 +168,7 @@ def client_for(engine: Engine, session: Session) -> Iterator[ClientFactory]:
         app.dependency_overrides[get_session] = _session_override
         app.dependency_overrides[get_read_session] = _session_override
         app.dependency_overrides[get_session_factory] = lambda: lambda: nullcontext(session)
-        app.dependency_overrides[get_reads] = lambda: SessionReads(session)
+        app.state.reads = SessionReads(session)  # what get_reads hands out (and the hot routes read: api.hot)
         test_client = TestClient(app, raise_server_exceptions=False)
         test_client.__enter__()
         opened.append(test_client)

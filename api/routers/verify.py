@@ -6,16 +6,19 @@ import datetime as dt
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import ConfigDict
 from sqlmodel import Field, Session, SQLModel
+from starlette.types import Scope
 
 from api.basis import WITH_BASIS_STATEMENT, basis_of_row, grade_basis
 from api.console.session import CsrfForm, render
-from api.deps import ReadsDep, ReadSessionDep, SessionDep, SettingsDep
+from api.deps import ReadsDep, ReadSessionDep, SessionDep, SettingsDep, get_reads, get_settings
 from api.errors import error_body
+from api.hot import hoist
 from api.openapi import errors
 from api.ratelimit import LOOKUP, limit
 from certificates import signing
@@ -147,8 +150,12 @@ def _limit(request: Request, settings: SettingsDep) -> None:
 
 def _log(request: Request, result: VerificationResult | None) -> None:
     """Note the verification for the regulator's anomaly flags: buffered in memory, no database write here."""
+    _note(request.app, result, request.client.host if request.client else None)
+
+
+def _note(app: FastAPI, result: VerificationResult | None, client_host: str | None) -> None:
     number = result.fields.get("number") if result is not None else None
-    request.app.state.verification_log.record(number, request.client.host if request.client else None)
+    app.state.verification_log.record(number, client_host)
 
 
 def with_extras(session: Session, result: VerificationResult, *, as_of: dt.date | None, basis: bool) -> dict[str, Any]:
@@ -264,13 +271,21 @@ async def _page_extras(
     return result, {**result.as_dict(), "basis": basis_of_row(row)}
 
 
-@router.get("/v/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def verification_page(
     request: Request, reads: ReadsDep, settings: SettingsDep, token: str, as_of: dt.date | None = None
 ) -> HTMLResponse:
     """The page a scanned QR code opens: one verdict, the checks, the masked fields, how the grade was obtained,
     the standing on a chosen date, a holder check form."""
     result, extras = await _page_extras(reads, settings, token, as_of)
+    _log(request, result)
+    return _page(request, result, token, extras=extras)
+
+
+async def _page_answer(app: FastAPI, scope: Scope) -> Response:
+    """verification_page for a plain GET (api.hot): the same page, without FastAPI's request handler."""
+    token = scope["path_params"]["token"]
+    result, extras = await _page_extras(app.state.reads, app.state.settings, token, None)
+    request = Request(scope)
     _log(request, result)
     return _page(request, result, token, extras=extras)
 
@@ -321,7 +336,6 @@ def verify_holder(
     )
 
 
-@router.get("/api/v1/verify/{token}", response_class=JSONResponse, responses={200: {"model": VerificationOut}})
 async def verify_json(
     request: Request,
     reads: ReadsDep,
@@ -340,6 +354,14 @@ async def verify_json(
     result, answer = await run_in_threadpool(_verified_with_extras, reads, settings, token, as_of=as_of, basis=basis)
     _log(request, result)
     return JSONResponse(answer)
+
+
+async def _json_answer(app: FastAPI, scope: Scope) -> Response:
+    """verify_json for a plain GET (api.hot): the same answer, without FastAPI's request handler."""
+    result = await _verified(app.state.reads, app.state.settings, scope["path_params"]["token"])
+    client = scope.get("client")
+    _note(app, result, client[0] if client else None)
+    return JSONResponse(result.as_dict())
 
 
 NO_MATCH = error_body("no_match", "证书编号与姓名不匹配或证书不存在", "no certificate matches this number and name")
@@ -375,3 +397,38 @@ def lookup_form(
     _limit(request, settings)
     result = lookup_certificate(session, number=number, name=name, settings=settings)
     return render(request, "console/public/lookup.html", {"result": result, "searched": True})
+
+
+def include(app: FastAPI) -> None:
+    """The verification routes: the JSON answer and the page hoisted ahead of every router (api.hot), the rest
+    in the router. Call before including any other router, so that the hoisted routes are matched first."""
+    json_prefix = "/api/v1/verify/"
+    literal_gets = {
+        route.path.removeprefix(json_prefix)
+        for route in router.routes
+        if isinstance(route, APIRoute) and "GET" in route.methods and route.path.startswith(json_prefix)
+    }
+    reserved = {name for name in literal_gets if "/" not in name and "{" not in name}  # e.g. revocations
+    state = (get_reads, get_settings)
+    hoist(
+        app,
+        "/api/v1/verify/{token}",
+        verify_json,
+        _json_answer,
+        replaces=state,
+        reserved=reserved,
+        response_class=JSONResponse,
+        responses={200: {"model": VerificationOut}},
+        tags=["verification"],
+    )
+    hoist(
+        app,
+        "/v/{token}",
+        verification_page,
+        _page_answer,
+        replaces=state,
+        response_class=HTMLResponse,
+        include_in_schema=False,
+        tags=["verification"],
+    )
+    app.include_router(router)
