@@ -38,7 +38,7 @@ from api.routers import (
     sessions,
     verify,
 )
-from registry.db import PooledReads, Reads, get_engine, session_scope
+from registry.db import DriverReads, PooledReads, Reads, get_engine, session_scope
 from registry.settings import Settings, get_settings
 from regulator.verification_log import VerificationLog
 
@@ -85,6 +85,25 @@ async def _pooled_reads(reads: Reads, settings: Settings, *, enabled: bool) -> A
         await pooled.close()
 
 
+@asynccontextmanager
+async def _driver_reads(reads: Reads, settings: Settings, *, enabled: bool) -> AsyncIterator[None]:
+    """Verification reads straight through psycopg while the app runs (PostgreSQL only; registry.db.DriverReads)."""
+    if not enabled or reads.pooled is not None or reads.primary.dialect.name != "postgresql":
+        yield
+        return
+    reads.driver = DriverReads(
+        reads.primary.url.render_as_string(hide_password=False),
+        reads.replica.url.render_as_string(hide_password=False) if reads.replica is not None else None,
+        size=settings.threads,
+        fallback_seconds=reads.fallback_seconds,
+    )
+    try:
+        yield
+    finally:
+        driver, reads.driver = reads.driver, None
+        await anyio.to_thread.run_sync(driver.close)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -93,6 +112,7 @@ def create_app(
     resume_jobs: bool = False,
     flush_verifications: bool = False,
     pooled_reads: bool = False,
+    driver_reads: bool = True,
 ) -> FastAPI:
     """Build the application for these settings (default: the environment) and engines (default: the settings').
 
@@ -100,7 +120,9 @@ def create_app(
     flush_verifications: write the buffered verification events from a background thread while the app runs
     (the served app does; tests and embedders call app.state.verification_log.flush themselves).
     pooled_reads: on PostgreSQL, verification reads run on the event loop through psycopg's async pool, opened
-    and closed with the app (the served app does); otherwise they run in the worker threads like every sync route.
+    and closed with the app (the served app does); otherwise they run in the worker threads like every sync route,
+    and with driver_reads (the default) on PostgreSQL straight through psycopg (registry.db.DriverReads) while the
+    app runs.
     """
     settings = settings or get_settings()
 
@@ -110,8 +132,10 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if resume_jobs:
             await anyio.to_thread.run_sync(lambda: resume_unfinished(app.state.engine, job_queue(settings).submit))
+        reads = app.state.reads
         async with (
-            _pooled_reads(app.state.reads, settings, enabled=pooled_reads),
+            _pooled_reads(reads, settings, enabled=pooled_reads),
+            _driver_reads(reads, settings, enabled=driver_reads),
             _verification_flusher(app, enabled=flush_verifications),
         ):
             yield

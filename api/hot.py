@@ -15,7 +15,7 @@ routes through per-inclusion route contexts, twice per request, which cost a hot
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, ClassVar
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -29,12 +29,12 @@ Answer = Callable[[FastAPI, Scope], Awaitable[Response]]
 class HotRoute(APIRoute):
     """An APIRoute whose plain GETs are answered by `answer` (set by hoist) instead of FastAPI's handler."""
 
-    answer: ClassVar[Answer]
-    # Values of the one path parameter that name a literal sibling route (GET /api/v1/verify/revocations): the
-    # hoisted route must not take them, since it is matched before the router that holds them.
-    reserved: ClassVar[frozenset[str]] = frozenset()
+    answer: Answer
+    # Values of the path parameter that name a literal sibling route (GET /api/v1/verify/revocations): the hoisted
+    # route must not take them, since it is matched before the router that holds them.
+    reserved: frozenset[str] = frozenset()
     # The dependencies `answer` stands in for: when a test overrides one of them, FastAPI's path honours that.
-    replaces: ClassVar[tuple[Callable[..., Any], ...]] = ()
+    replaces: tuple[Callable[..., Any], ...] = ()
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
@@ -66,13 +66,9 @@ def hoist(
     **route: Any,
 ) -> HotRoute:
     """Add a GET route to the app, first in matching order, answered by `answer` when plain (see the module)."""
-    route_class = type(
-        "HotRoute",
-        (HotRoute,),
-        {"answer": staticmethod(answer), "reserved": frozenset(reserved), "replaces": tuple(replaces)},
-    )
-    app.router.add_api_route(path, endpoint, methods=["GET"], route_class_override=route_class, **route)
+    app.router.add_api_route(path, endpoint, methods=["GET"], route_class_override=HotRoute, **route)
     added = app.router.routes.pop()
     assert isinstance(added, HotRoute)
+    added.answer, added.reserved, added.replaces = answer, frozenset(reserved), tuple(replaces)
     app.router.routes.insert(0, added)
     return added

@@ -168,9 +168,9 @@ def client_for(engine: Engine, session: Session) -> Iterator[ClientFactory]:
         app.dependency_overrides[get_session] = _session_override
         app.dependency_overrides[get_read_session] = _session_override
         app.dependency_overrides[get_session_factory] = lambda: lambda: nullcontext(session)
-        app.state.reads = SessionReads(session)  # what get_reads hands out (and the hot routes read: api.hot)
         test_client = TestClient(app, raise_server_exceptions=False)
         test_client.__enter__()
+        app.state.reads = SessionReads(session)  # what get_reads hands out (and the hot routes read: api.hot)
         opened.append(test_client)
         return test_client
 

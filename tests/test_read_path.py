@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,8 @@ from sqlalchemy.engine import Engine
 
 import registry.db
 from api.app import served_app
-from certificates.verification import verify_online
-from registry.db import PooledReads, Reads, make_engine, session_scope
+from certificates.verification import RECORD_STATEMENT, Started, record_sql, start_online, verify_online
+from registry.db import DriverReads, PooledReads, Reads, make_engine, session_scope
 from registry.settings import Settings, get_settings
 from tests.factories import make_certificate
 
@@ -96,6 +97,103 @@ def test_verification_is_one_round_trip(committed_url: str, tmp_path: Path) -> N
     engine.dispose()
 
 
+@pytest.fixture
+def driver(committed_url: str, is_postgres: bool) -> Iterator[DriverReads]:
+    if not is_postgres:
+        pytest.skip("the driver reads are PostgreSQL's (SQLite reads run on SQLAlchemy connections)")
+    reads = DriverReads(committed_url, size=1)
+    try:
+        yield reads
+    finally:
+        reads.close()
+
+
+def _driver_verdict(driver: DriverReads, token: str, settings: Settings, dialect: sa.Dialect) -> str:
+    started = start_online(token, settings)
+    assert isinstance(started, Started)
+    row = driver.fetchone(record_sql(dialect, RECORD_STATEMENT), {"number": started.number})
+    return started.judge(row).verdict.value
+
+
+def _driver_pid(driver: DriverReads) -> int:
+    return int(driver.fetchone("SELECT pg_backend_pid()", {})[0])
+
+
+def test_a_driver_read_is_one_round_trip(driver: DriverReads, committed_url: str, tmp_path: Path) -> None:
+    """The served app's verification read (registry.db.DriverReads): one round trip, as through SQLAlchemy."""
+    settings = get_settings()
+    engine = make_engine(committed_url)
+    with session_scope(engine) as s:
+        token = make_certificate(s, settings).token
+    for _ in range(6):  # warm: psycopg prepares the statement on the server after five uses
+        assert _driver_verdict(driver, token, settings, engine.dialect) == "valid"
+    (conn, _cursor, _opened) = driver.primary.idle[0]
+    trace = tmp_path / "libpq.trace"
+    with trace.open("wb") as out:
+        conn.pgconn.trace(out.fileno())
+        try:
+            assert _driver_verdict(driver, token, settings, engine.dialect) == "valid"
+        finally:
+            conn.pgconn.untrace()
+    sent = [line.split("\t")[3] for line in trace.read_text().splitlines() if line.split("\t")[1] == "F"]
+    assert sent.count("Sync") + sent.count("Query") == 1, sent
+    assert len(driver.primary.idle) == 1  # the same connection, put back
+    engine.dispose()
+
+
+def test_a_driver_read_on_a_connection_the_server_dropped_is_retried_once(
+    driver: DriverReads, committed_url: str
+) -> None:
+    engine = make_engine(committed_url)
+    before = _driver_pid(driver)
+    _terminate(engine, [before])  # the idle connection is now dead
+    assert _driver_pid(driver) != before
+    engine.dispose()
+
+
+def test_a_failed_statement_is_a_sqlalchemy_error_and_the_connection_is_kept(driver: DriverReads) -> None:
+    before = _driver_pid(driver)
+    with pytest.raises(sa.exc.ProgrammingError) as raised:
+        driver.fetchone("SELECT * FROM no_such_table WHERE x = %(number)s", {"number": "S0001"})
+    assert not raised.value.connection_invalidated
+    assert "S0001" not in str(raised.value)  # parameters are never shown (personal data may be bound)
+    assert _driver_pid(driver) == before
+
+
+def test_a_database_that_went_away_is_a_sqlalchemy_operational_error(committed_url: str, is_postgres: bool) -> None:
+    if not is_postgres:
+        pytest.skip("the driver reads are PostgreSQL's")
+    url = sa.engine.make_url(committed_url).set(port=1).render_as_string(hide_password=False)  # nothing listens
+    reads = DriverReads(url)
+    with pytest.raises(sa.exc.OperationalError) as raised:
+        reads.fetchone("SELECT 1", {})
+    assert raised.value.connection_invalidated
+    reads.close()
+
+
+def test_at_most_size_idle_connections_are_kept(driver: DriverReads) -> None:
+    started = threading.Barrier(2)
+
+    def read() -> None:
+        started.wait()
+        driver.fetchone("SELECT pg_sleep(0.2)", {})
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(driver.primary.idle) == 1  # two were open at once; size=1 keeps one
+
+
+def test_a_closed_driver_keeps_no_connection(driver: DriverReads) -> None:
+    _driver_pid(driver)
+    (conn, _cursor, _opened) = driver.primary.idle[0]
+    driver.close()
+    assert driver.primary.idle == []
+    assert conn.closed
+
+
 @dataclass
 class Pool:
     """The async pool `registry serve` verifies through (one connection), on an event loop of its own."""
@@ -159,6 +257,7 @@ def test_the_served_app_verifies_through_the_async_pool_when_told_to(
     app = served_app()
     with TestClient(app) as client:
         assert (app.state.reads.pooled is not None) == (pooled and is_postgres)
+        assert (app.state.reads.driver is not None) == (not pooled and is_postgres)
         assert client.get(f"/api/v1/verify/{token}").json()["verdict"] == "valid"
         assert client.get("/healthz").json() == {"status": "ok", "database": "postgresql" if is_postgres else "sqlite"}
     gc.unfreeze()  # served_app froze the test process's heap

@@ -41,14 +41,15 @@ def _copy(source: Engine, target: Engine) -> None:
                 dst.execute(sa.insert(table), rows)
 
 
-@pytest.fixture(params=["threads", "pooled"])
+@pytest.fixture(params=["threads", "driver", "pooled"])
 def primary_and_replica(
     request: pytest.FixtureRequest, committed_url: str, scratch_url: str, tmp_path: Path, is_postgres: bool
 ) -> Iterator[dict[str, Any]]:
-    """The app reading from a replica: in worker threads, and (PostgreSQL) on the async pool as `registry serve`."""
-    pooled = request.param == "pooled"
-    if pooled and not is_postgres:
-        pytest.skip("the async pool is PostgreSQL's (SQLite reads run in worker threads)")
+    """The app reading from a replica: in worker threads on SQLAlchemy connections, and (PostgreSQL) straight
+    through psycopg as `registry serve` does, and on the async pool as with REGISTRY_ASYNC_READS."""
+    pooled, driver = request.param == "pooled", request.param == "driver"
+    if (pooled or driver) and not is_postgres:
+        pytest.skip("the driver reads and the async pool are PostgreSQL's (SQLite reads run in worker threads)")
     settings = Settings(
         env="development",
         database_url=committed_url,
@@ -67,9 +68,10 @@ def primary_and_replica(
     replica = make_engine(scratch_url)
     _copy(other_process, replica)
     app_engine = make_engine(committed_url)
-    app = create_app(settings, engine=app_engine, read_engine=replica, pooled_reads=pooled)
+    app = create_app(settings, engine=app_engine, read_engine=replica, pooled_reads=pooled, driver_reads=driver)
     with TestClient(app) as client:
         assert (app.state.reads.pooled is not None) == pooled
+        assert (app.state.reads.driver is not None) == driver
         yield {"client": client, "settings": settings, "other": other_process, "app": app_engine, "first": first}
     for engine in (other_process, replica, app_engine):
         engine.dispose()

@@ -217,29 +217,35 @@ def jwks(settings: SettingsDep) -> JSONResponse:
     return JSONResponse(signing.jwks_document(settings.key_dir), headers={"Cache-Control": "public, max-age=300"})
 
 
-def _verified_in_thread(reads: Reads, settings: Settings, token: str) -> VerificationResult:
-    return reads.run(
-        lambda conn: verify_online(conn, token=token, settings=settings),
-        again_on_primary=lambda result: result.unknown_number,
-    )
-
-
-async def _verified(reads: Reads, settings: Settings, token: str) -> VerificationResult:
-    """Verify online in one read statement (the replica's "no such certificate" is asked of the primary again).
-
-    With the async pool (the served app on PostgreSQL) everything runs on the event loop: the signature check,
-    one awaited round trip, the verdict — no worker thread per request. Otherwise the same in a worker thread.
-    """
-    if reads.pooled is None:
-        return await run_in_threadpool(_verified_in_thread, reads, settings, token)
-    return (await _pooled_row(reads, settings, token, RECORD_STATEMENT))[0]
-
-
-async def _pooled_row(
+def _row_in_thread(
     reads: Reads, settings: Settings, token: str, statement: sa.Select[Any]
 ) -> tuple[VerificationResult, Any]:
-    """verify_online_row on the async pool: the signature check, one awaited round trip, the verdict."""
-    assert reads.pooled is not None
+    """verify_online_row in a worker thread: straight through psycopg when the app has the driver reads (the served
+    app on PostgreSQL), otherwise on a SQLAlchemy read connection (SQLite, tests)."""
+    if reads.driver is None:
+        return reads.run(
+            lambda conn: verify_online_row(conn, token=token, settings=settings, statement=statement),
+            again_on_primary=lambda answer: answer[0].unknown_number,
+        )
+    started = start_online(token, settings)
+    if isinstance(started, VerificationResult):
+        return started, None
+    sql = record_sql(reads.primary.dialect, statement)
+    row = reads.driver.fetchone(sql, {"number": started.number}, again_on_primary=lambda found: found is None)
+    return started.judge(row), row
+
+
+async def _row(
+    reads: Reads, settings: Settings, token: str, statement: sa.Select[Any]
+) -> tuple[VerificationResult, Any]:
+    """Verify online in one read statement (RECORD_STATEMENT, or one adding columns after its own): the result and
+    the row read (the replica's "no such certificate" is asked of the primary again).
+
+    With the async pool (REGISTRY_ASYNC_READS) everything runs on the event loop: the signature check, one awaited
+    round trip, the verdict. Otherwise the same in a worker thread.
+    """
+    if reads.pooled is None:
+        return await run_in_threadpool(_row_in_thread, reads, settings, token, statement)
     started = start_online(token, settings)
     if isinstance(started, VerificationResult):
         return started, None
@@ -248,24 +254,19 @@ async def _pooled_row(
     return started.judge(row), row
 
 
-def _page_with_basis_in_thread(reads: Reads, settings: Settings, token: str) -> tuple[VerificationResult, Any]:
-    return reads.run(
-        lambda conn: verify_online_row(conn, token=token, settings=settings, statement=WITH_BASIS_STATEMENT),
-        again_on_primary=lambda answer: answer[0].unknown_number,
-    )
+async def _verified(reads: Reads, settings: Settings, token: str) -> VerificationResult:
+    """The verification's result (see _row)."""
+    return (await _row(reads, settings, token, RECORD_STATEMENT))[0]
 
 
 async def _page_extras(
     reads: Reads, settings: Settings, token: str, as_of: dt.date | None
 ) -> tuple[VerificationResult, dict[str, Any]]:
-    """The page's verification and how the grade was obtained, in one statement (async pool or worker thread);
+    """The page's verification and how the grade was obtained, in one statement (see _row);
     with as_of, the standing on that date as well (a few ORM reads of the audit record, in a worker thread)."""
     if as_of is not None:
         return await run_in_threadpool(_verified_with_extras, reads, settings, token, as_of=as_of, basis=True)
-    if reads.pooled is None:
-        result, row = await run_in_threadpool(_page_with_basis_in_thread, reads, settings, token)
-    else:
-        result, row = await _pooled_row(reads, settings, token, WITH_BASIS_STATEMENT)
+    result, row = await _row(reads, settings, token, WITH_BASIS_STATEMENT)
     if result.claims is None or result.verdict == Verdict.INVALID or row is None:
         return result, result.as_dict()
     return result, {**result.as_dict(), "basis": basis_of_row(row)}
@@ -406,7 +407,7 @@ def include(app: FastAPI) -> None:
     literal_gets = {
         route.path.removeprefix(json_prefix)
         for route in router.routes
-        if isinstance(route, APIRoute) and "GET" in route.methods and route.path.startswith(json_prefix)
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()) and route.path.startswith(json_prefix)
     }
     reserved = {name for name in literal_gets if "/" not in name and "{" not in name}  # e.g. revocations
     state = (get_reads, get_settings)
