@@ -168,3 +168,66 @@ class TestAttacks:
 
         token = jwt.encode({"sub": "x", "typ": "access"}, "secret", algorithm="HS256")
         assert _verdict(key_dir, token)[0] == Verdict.INVALID
+
+
+def _jose_payload(token: str, key: signing.KeyInfo) -> bytes | None:
+    """What python-jose accepts: the verification before signing.verify checked with `cryptography` directly."""
+    from jose import jwk
+    from jose.exceptions import JOSEError
+
+    public = jwk.construct({"kty": "EC", "crv": "P-256", **{c: key.public_jwk[c] for c in "xy"}}, signing.ALGORITHM)
+    try:
+        payload: bytes = jose_jws.verify(token, public, algorithms=[signing.ALGORITHM])
+    except (JOSEError, ValueError, TypeError):
+        return None
+    return payload
+
+
+def _ours_payload(token: str, key: signing.KeyInfo) -> bytes | None:
+    try:
+        return signing._es256_payload(token, signing._public_key(key.public_jwk["x"], key.public_jwk["y"]))
+    except (ValueError, TypeError):
+        return None
+
+
+def _mutations(token: str) -> list[str]:
+    header, body, signature = token.split(".")
+    raw = base64.urlsafe_b64decode(signature + "==")
+    twin = _b64(raw[:32] + (signing.P256_ORDER - int.from_bytes(raw[32:], "big")).to_bytes(32, "big"))
+    std = token.replace("-", "+").replace("_", "/")
+    not_utf8, bom, utf16 = _b64(bytes([0xFF])), _b64("\ufeff{}".encode()), _b64("{}".encode("utf-16"))
+    return [
+        token,
+        f"{header}.{body}.{twin}",  # the high-s twin: the same signature to ECDSA
+        std,  # standard base64 alphabet: jose's lenient decoder reads it the same
+        f"{header}.{body}.{signature}==",  # padding
+        f"{header}.{body}.{signature[:20]}é{signature[20:]}",  # a non-ASCII character the decoder skips
+        f"{header}.{body}.{signature[:20]}!{signature[20:]}",
+        f"{header}.{body}.{signature[:-2]}",
+        f"{header}.{body}.{signature}AA",
+        f"{header}.{body}x.{signature}",
+        f"{header}.{body[:-1]}.{signature}",
+        f"{header}.{_b64(b'[1]')}.{signature}",
+        f"{_b64(b'[]')}.{body}.{signature}",  # a header that is not an object
+        f"{bom}.{body}.{signature}",  # a UTF-8 byte-order mark
+        f"{utf16}.{body}.{signature}",  # UTF-16 JSON
+        f"{not_utf8}.{body}.{signature}",  # not UTF-8
+        f"{header}.{body}",
+        f"{header}.{body}.{signature}.{signature}",
+        f"{header}..{signature}",
+        f"{header}.{body}.{_b64(bytes(64))}",  # r = s = 0
+        f"{header}.{body}.{_b64(signing.P256_ORDER.to_bytes(32, 'big') * 2)}",  # r = s = n
+        header + "." + body + ".\ud800",  # a lone surrogate: not even UTF-8
+    ]
+
+
+def test_the_direct_check_accepts_exactly_what_jose_accepts(key_dir: Path) -> None:
+    """signing.verify checks ES256 with `cryptography` itself (hot path); on genuine, rewritten and broken tokens
+    it accepts and refuses exactly as python-jose's jws.verify, with the same payload."""
+    (key,) = signing.list_keys(key_dir)
+    token = _token(key_dir)
+    for variant in _mutations(token):
+        assert _ours_payload(variant, key) == _jose_payload(variant, key), variant
+    accepted = [v for v in _mutations(token) if _jose_payload(v, key) is not None]
+    assert len(accepted) >= 4  # the genuine token, its twin, the other alphabet, padding (and skipped junk)
+    assert all(_ours_payload(v, key) == CLAIMS.encode() for v in accepted)
