@@ -90,6 +90,7 @@ def _sqlite_file(url: str) -> Path | None:
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
 IDLE_PING_SECONDS = 10.0  # a pooled connection idle longer than this is pinged before use
 POOL_RECYCLE_SECONDS = 1800
+CONNECT_TIMEOUT_SECONDS = 10  # DriverReads, unless the URL says otherwise
 
 
 def _ping_idle_connections(engine: Engine) -> None:
@@ -415,8 +416,14 @@ class _DriverConnections:
 
     def _open(self) -> tuple[Any, Any, float]:
         import psycopg
+        from psycopg.conninfo import conninfo_to_dict
 
-        conn = psycopg.connect(self.url, autocommit=True)
+        # A reader may be the event loop itself (api.routers.verify): never wait on an unreachable server for as long
+        # as the operating system would.
+        limit: dict[str, Any] = {}
+        if "connect_timeout" not in conninfo_to_dict(self.url):
+            limit["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        conn = psycopg.connect(self.url, autocommit=True, **limit)
         return conn, conn.cursor(), time.monotonic()
 
     def fetchone(self, sql: str, params: dict[str, Any]) -> Any:

@@ -262,3 +262,32 @@ def test_the_served_app_verifies_through_the_async_pool_when_told_to(
         assert client.get("/healthz").json() == {"status": "ok", "database": "postgresql" if is_postgres else "sqlite"}
     gc.unfreeze()  # served_app froze the test process's heap
     get_settings.cache_clear()
+
+
+def test_the_served_json_answer_reads_on_the_event_loop_and_the_page_in_a_thread(
+    committed_url: str, is_postgres: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the JSON answer's one read blocks the event loop (cheaper than the thread hop); the page, with
+    its template to render, keeps its read in a worker thread. SQLite: both in worker threads."""
+    import api.routers.verify
+
+    hops: list[str] = []
+    original = api.routers.verify.run_in_threadpool
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(func.__name__)
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(api.routers.verify, "run_in_threadpool", counted)
+    get_settings.cache_clear()
+    settings = get_settings()
+    with session_scope(make_engine(committed_url)) as s:
+        token = make_certificate(s, settings).token
+    app = served_app()
+    with TestClient(app) as client:
+        assert client.get(f"/api/v1/verify/{token}").json()["verdict"] == "valid"
+        assert hops == ([] if is_postgres else ["_row_blocking"])
+        assert 'data-verdict="valid"' in client.get(f"/v/{token}").text
+        assert hops[-1] == "_row_blocking"
+    gc.unfreeze()  # served_app froze the test process's heap
+    get_settings.cache_clear()

@@ -217,11 +217,11 @@ def jwks(settings: SettingsDep) -> JSONResponse:
     return JSONResponse(signing.jwks_document(settings.key_dir), headers={"Cache-Control": "public, max-age=300"})
 
 
-def _row_in_thread(
+def _row_blocking(
     reads: Reads, settings: Settings, token: str, statement: sa.Select[Any]
 ) -> tuple[VerificationResult, Any]:
-    """verify_online_row in a worker thread: straight through psycopg when the app has the driver reads (the served
-    app on PostgreSQL), otherwise on a SQLAlchemy read connection (SQLite, tests)."""
+    """verify_online_row, blocking: straight through psycopg when the app has the driver reads (the served app on
+    PostgreSQL), otherwise on a SQLAlchemy read connection (SQLite, tests)."""
     if reads.driver is None:
         return reads.run(
             lambda conn: verify_online_row(conn, token=token, settings=settings, statement=statement),
@@ -236,16 +236,21 @@ def _row_in_thread(
 
 
 async def _row(
-    reads: Reads, settings: Settings, token: str, statement: sa.Select[Any]
+    reads: Reads, settings: Settings, token: str, statement: sa.Select[Any], *, on_loop: bool = False
 ) -> tuple[VerificationResult, Any]:
     """Verify online in one read statement (RECORD_STATEMENT, or one adding columns after its own): the result and
     the row read (the replica's "no such certificate" is asked of the primary again).
 
     With the async pool (REGISTRY_ASYNC_READS) everything runs on the event loop: the signature check, one awaited
-    round trip, the verdict. Otherwise the same in a worker thread.
+    round trip, the verdict. Otherwise the same in a worker thread — or, with on_loop and the driver reads (the
+    served app on PostgreSQL), right here on the event loop, blocking it for the one indexed read: that wait is
+    shorter than what the hop to a worker thread costs in CPU and in GIL hand-offs (README, "Verification under
+    load"), and a database that stops answering would hold every worker thread just the same.
     """
     if reads.pooled is None:
-        return await run_in_threadpool(_row_in_thread, reads, settings, token, statement)
+        if on_loop and reads.driver is not None:
+            return _row_blocking(reads, settings, token, statement)
+        return await run_in_threadpool(_row_blocking, reads, settings, token, statement)
     started = start_online(token, settings)
     if isinstance(started, VerificationResult):
         return started, None
@@ -255,8 +260,8 @@ async def _row(
 
 
 async def _verified(reads: Reads, settings: Settings, token: str) -> VerificationResult:
-    """The verification's result (see _row)."""
-    return (await _row(reads, settings, token, RECORD_STATEMENT))[0]
+    """The JSON answer's verification (see _row), its read on the event loop when the driver reads allow it."""
+    return (await _row(reads, settings, token, RECORD_STATEMENT, on_loop=True))[0]
 
 
 async def _page_extras(
@@ -266,6 +271,9 @@ async def _page_extras(
     with as_of, the standing on that date as well (a few ORM reads of the audit record, in a worker thread)."""
     if as_of is not None:
         return await run_in_threadpool(_verified_with_extras, reads, settings, token, as_of=as_of, basis=True)
+    # In a worker thread: the page renders ~0.6 ms of template after its read, and served more pages per second
+    # with the read overlapping other pages' rendering than with it on the event loop (README, "Verification under
+    # load"); the JSON answer's own work is small, and there the thread hop cost more than the wait.
     result, row = await _row(reads, settings, token, WITH_BASIS_STATEMENT)
     if result.claims is None or result.verdict == Verdict.INVALID or row is None:
         return result, result.as_dict()
