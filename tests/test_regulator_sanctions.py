@@ -320,6 +320,24 @@ class TestVerificationLog:
         (event,) = session.exec(select(VerificationEvent).where(VerificationEvent.number == certificate.number)).all()
         assert len(event.network) == 32 and "testclient" not in event.network
 
+    def test_a_flush_stores_each_event_as_recorded(self, session: Session, settings: Settings) -> None:
+        """PostgreSQL writes the batch by COPY, SQLite by a multi-row insert: the same rows either way."""
+        log = VerificationLog(settings)
+        before = dt.datetime.now(dt.UTC)
+        for number, address in (("FLUSH-0001", "192.0.2.10"), ("FLUSH-0002", "2001:db8::1"), ("FLUSH-0001", None)):
+            log.record(number, address)
+        assert log.flush(session) == 3
+        stored = session.exec(select(VerificationEvent).where(col(VerificationEvent.number).startswith("FLUSH-"))).all()
+        assert sorted((e.number, e.network) for e in stored) == sorted(
+            [
+                ("FLUSH-0001", log.network_hash("192.0.2.10")),
+                ("FLUSH-0002", log.network_hash("2001:db8::1")),
+                ("FLUSH-0001", log.network_hash(None)),
+            ]
+        )
+        assert all(before - dt.timedelta(seconds=1) <= e.occurred_at <= dt.datetime.now(dt.UTC) for e in stored)
+        assert all(e.occurred_at.tzinfo is not None for e in stored)
+
 
 class TestApi:
     def test_sanction_dry_run_and_exports_through_the_api(
