@@ -132,7 +132,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         if resume_jobs:
             await anyio.to_thread.run_sync(lambda: resume_unfinished(app.state.engine, job_queue(settings).submit))
-        reads = app.state.reads
+        # The Reads the app was built with (a test may hand app.state another one after start-up).
         async with (
             _pooled_reads(reads, settings, enabled=pooled_reads),
             _driver_reads(reads, settings, enabled=driver_reads),
@@ -155,7 +155,8 @@ def create_app(
     replica = read_engine
     if replica is None and settings.read_database_url:
         replica = get_engine(settings.read_database_url, settings.threads)
-    app.state.reads = Reads(app.state.engine, replica, fallback_seconds=settings.read_fallback_seconds)
+    reads = Reads(app.state.engine, replica, fallback_seconds=settings.read_fallback_seconds)
+    app.state.reads = reads
     app.state.limits = ClientLimits(settings)
     app.state.verification_log = VerificationLog(settings)
     configure_logging(settings.log_format)
