@@ -40,10 +40,10 @@ from api.routers.jobs import queue_job
 from api.templating import TEMPLATES
 from api.uploads import read_upload
 from assessment.assessors import service as assessors
-from assessment.assessors.models import AssessorCreate, AssessorKind
+from assessment.assessors.models import ASSESSOR_STATUS_ZH, AssessorCreate, AssessorKind, AssessorStatus
 from assessment.batches import service as batches
 from assessment.batches.imports import RESULT_COLUMNS, RESULT_OPTIONAL, import_results
-from assessment.batches.models import SessionCreate, SessionStatus
+from assessment.batches.models import SESSION_STATUS_EN, SESSION_STATUS_ZH, SessionCreate, SessionStatus
 from assessment.recognition import service as recognitions
 from assessment.recognition.models import (
     TRIGGER_ZH,
@@ -61,11 +61,12 @@ from registry.accounts import service as accounts
 from registry.accounts.models import AccountIn, UserCreate
 from registry.actor import Actor, Role
 from registry.audit.service import list_events
+from registry.bodies.models import BODY_STATUS_WORDS
 from registry.bodies.service import get_body
 from registry.clock import today, utcnow
 from registry.errors import DomainError, NotFound
 from registry.filings import service as filings
-from registry.filings.models import FilingCreate, FilingIn, FilingStatus, ScopeLineIn
+from registry.filings.models import FILING_STATUS_WORDS, FilingCreate, FilingIn, FilingStatus, ScopeLineIn
 from registry.filings.rules import METHOD_ZH, EvaluationMethod
 from registry.grades import GradeCode
 from registry.jobs import service as jobs
@@ -90,7 +91,31 @@ def grade_name(context: Context, code: Any) -> str:
     return info.name_en if context.get("lang") == "en" else info.name_zh
 
 
+# Statuses as words (Chinese; English with ?lang=en), by kind: a filing's effective status (expired included),
+# a batch's, the body's standing.
+STATUS_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "filing": FILING_STATUS_WORDS,
+    "batch": {s.value: (SESSION_STATUS_ZH[s], SESSION_STATUS_EN[s]) for s in SessionStatus},
+    "body": {s.value: words for s, words in BODY_STATUS_WORDS.items()},
+    "card": {s.value: (ASSESSOR_STATUS_ZH[s], s.value) for s in AssessorStatus},
+    "recognition": {
+        "submitted": ("待决定", "awaiting decision"),
+        "approved": ("已批准", "approved"),
+        "rejected": ("未批准", "rejected"),
+    },
+}
+
+
+@pass_context
+def status_name(context: Context, kind: str, value: Any) -> str:
+    """A status in the page's language: status_name("filing", f.effective_status) → 已过期 / expired."""
+    code = str(getattr(value, "value", value))
+    zh, en = STATUS_WORDS[kind].get(code, (code, code))
+    return en if context.get("lang") == "en" else zh
+
+
 TEMPLATES.env.filters["grade_name"] = grade_name
+TEMPLATES.env.globals["status_name"] = status_name
 
 for _href, _zh, _en in (
     ("/console/body/home", "机构概览", "Overview"),
@@ -191,7 +216,9 @@ def start(actor: BodyAdmin) -> Response:
 def home(request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin) -> Response:
     """The body's overview: its standing, filings and batches by status, what waits for the admin."""
     body = get_body(session, actor=actor, body_id=_body(actor))
-    body_filings = filings.list_filings(session, actor=actor)
+    body_filings = [
+        filings.filing_view(session, filing=f, settings=settings) for f in filings.list_filings(session, actor=actor)
+    ]
     body_batches = batches.list_batches(session, actor=actor)
     waiting = [b for b in body_batches if b.status not in {SessionStatus.CLOSED, SessionStatus.CANCELLED}]
     return _page(

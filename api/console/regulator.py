@@ -48,7 +48,7 @@ from registry import grades
 from registry.actor import Actor, Role
 from registry.audit.models import AuditEvent
 from registry.audit.service import list_events, verify_chain
-from registry.bodies.models import KIND_ZH, BodyKind, BodyStatus, BodyUpdate, StatusChange
+from registry.bodies.models import BODY_STATUS_WORDS, KIND_ZH, BodyKind, BodyStatus, BodyUpdate, StatusChange
 from registry.bodies.service import get_body, list_bodies, set_body_status, update_body
 from registry.catalogue.models import Province
 from registry.errors import DomainError, InvalidInput, NotFound
@@ -159,11 +159,7 @@ def _back(value: str, default: str) -> str:
 
 
 GRADE_ZH = {g.code.value: g.name_zh for g in grades.LADDER}
-BODY_STATUS_ZH = {
-    "active": ("正常", "active"),
-    "suspended": ("已暂停", "suspended"),
-    "revoked": ("已取消评价资质", "revoked"),
-}
+BODY_STATUS_ZH = {s.value: words for s, words in BODY_STATUS_WORDS.items()}
 BATCH_STATUS_ZH = {s.value: z for s, z in SESSION_STATUS_ZH.items()}
 
 

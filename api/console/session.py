@@ -430,7 +430,11 @@ def render(
         "errors": {},
         "refused_rules": [],
         **(context or {}),
-        **({"errors": refused.errors, "refused_rules": refused.rules} if refused is not None else {}),
+        **(
+            {"errors": refused.errors, "refused_rules": refused.rules, "refusal": refused.error}
+            if refused is not None
+            else {}
+        ),
         "actor": actor,
         "lang": lang,
         "t": t,

@@ -4,6 +4,7 @@ refused action."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from registry.accounts.models import UserAccount
 from registry.actor import Role
 from registry.audit.service import snapshot
 from registry.bodies.models import EvaluationBody
+from registry.clock import today
 from registry.filings.models import Filing, FilingStatus
 from registry.grades import GradeCode
 from registry.jobs.models import Job, JobKind
@@ -492,7 +494,17 @@ def test_the_batch_page_shows_what_blocks_the_next_step(admin: TestClient, post:
     assert "项分数未录入" in page and "scores are missing" in page
     refused = post(f"/console/body/batches/{batch.id}/step/finalize")
     assert refused.status_code == 409
-    assert "质量督导员尚未签署" in refused.text
+    assert "质量督导员尚未签署" in refused.text and "the quality supervisor has not attested" in refused.text
+    assert 'data-citation="002:23"' in refused.text  # the registry rule's clause, beside the message
+
+
+def test_a_step_the_batch_cannot_take_is_refused_in_words_not_status_codes(post: Post, world: World) -> None:
+    planned = world.own.planned.exam
+    refused = post(f"/console/body/batches/{planned.id}/step/close")
+    assert refused.status_code == 409
+    shown = " ".join(field_errors(refused.text))
+    assert "考务批次当前为“计划中”，不能变为“已结束”" in shown and "“考核中”" in shown
+    assert "the exam batch is planned and cannot become closed" in shown
 
 
 def test_results_upload_records_every_assessors_scores(
@@ -625,3 +637,23 @@ def test_the_body_issues_its_own_assessor_card_and_opens_its_login(
     assert opened.status_code == 303
     account = session.exec(select(UserAccount).where(UserAccount.role == Role.ASSESSOR)).all()
     assert len(account) == 1
+
+
+# ------------------------------------------------------------------------------------------ overview
+
+
+def test_the_overview_names_statuses_in_words_and_an_ended_filing_as_expired(
+    admin: TestClient, session: Session, world: World
+) -> None:
+    filing = session.get(Filing, world.own.filing.id)
+    assert filing is not None and filing.status == FilingStatus.APPROVED
+    filing.ends_on = today() - dt.timedelta(days=1)  # its validity has ended: approved, but no longer in force
+    session.flush()
+    zh = admin.get("/console/body/home").text
+    assert 'data-status="expired">已过期<' in zh and 'data-status="draft">草稿<' in zh
+    assert 'data-status="open">考核中<' in zh and ">正常<" in zh  # a batch under way; the body's standing
+    assert ">approved<" not in zh and ">open<" not in zh and ">active<" not in zh
+    en = admin.get("/console/body/home?lang=en").text
+    assert 'data-status="expired">expired<' in en and 'data-status="draft">draft<' in en
+    assert 'data-status="open">open for scoring<' in en and ">active<" in en
+    assert "已过期" not in en
