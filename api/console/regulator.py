@@ -37,9 +37,9 @@ from api.console.session import (
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
 from api.errors import status_for
 from api.routers import regulator as regulator_api
-from assessment.assessors.models import ASSESSOR_STATUS_ZH, AssessorStatus
+from assessment.assessors.models import ASSESSOR_STATUS_ZH, AssessorCreate, AssessorKind, AssessorStatus
 from assessment.assessors.models import KIND_ZH as CARD_KIND_ZH
-from assessment.assessors.service import assessor_view, list_cards, set_assessor_status
+from assessment.assessors.service import assessor_view, list_cards, register_assessor, set_assessor_status
 from assessment.batches.models import SESSION_STATUS_ZH, Candidate, SessionStatus
 from assessment.batches.service.reads import get_batch, list_batches
 from assessment.batches.service.views import batch_view
@@ -63,6 +63,8 @@ from registry.filings.service import (
     set_filing_status,
 )
 from registry.grades import GradeCode
+from registry.people.models import PersonCreate
+from registry.people.service import register_person
 from regulator import anomalies, exports, samples, sanctions, stats
 from regulator.filters import StatsFilter
 from regulator.models import (
@@ -99,6 +101,7 @@ DONE = {
     "finding": ("发现已记录", "Finding recorded"),
     "imposed": ("处罚已执行并记入审计日志", "Sanction imposed and audited"),
     "lifted": ("处罚已解除", "Sanction lifted"),
+    "issued": ("证卡已颁发并记入审计日志", "Card issued and audited"),
 }
 
 
@@ -464,9 +467,15 @@ def body_status(
 # ------------------------------------------------------------------------------------------------ cards
 
 
-@router.get("/assessors")
-def external_cards(request: Request, session: SessionDep, actor: RegulatorPage, done: str | None = None) -> Response:
-    """Cards that belong to no body: the regulator's external quality supervisors and independent assessors."""
+def _cards_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    refused: FormRefused | None = None,
+    form: Mapping[str, str] | None = None,
+    done: str | None = None,
+) -> Response:
     cards = [assessor_view(session, c) for c in list_cards(session, actor=actor, external=True)]
     return _page(
         request,
@@ -474,11 +483,88 @@ def external_cards(request: Request, session: SessionDep, actor: RegulatorPage, 
         {
             "cards": cards,
             "card_kind_zh": {k.value: z for k, z in CARD_KIND_ZH.items()},
+            "card_kind_en": CARD_KIND_EN,
             "card_status_zh": {k.value: z for k, z in ASSESSOR_STATUS_ZH.items()},
-            "errors": {},
+            "ladder": grades.LADDER,
+            "form": dict(form or {}),
             "done": _done(done),
         },
+        refused=refused,
     )
+
+
+@router.get("/assessors")
+def external_cards(request: Request, session: SessionDep, actor: RegulatorPage, done: str | None = None) -> Response:
+    """Cards that belong to no body — the external quality supervisors and independent assessors — and the form
+    that issues one."""
+    return _cards_page(request, session, actor, done=done)
+
+
+CARD_KIND_EN = {
+    AssessorKind.ASSESSOR.value: "independent assessor",
+    AssessorKind.SUPERVISOR.value: "quality supervisor",
+}
+CARD_FIELDS = (
+    "kind",
+    "name",
+    "id_number",
+    "card_number",
+    "occupations",
+    "max_grade",
+    "held_grade",
+    "valid_from",
+    "valid_to",
+)
+
+
+@router.post("/assessors")
+def issue_card(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: RegulatorPage,
+    _csrf: CsrfForm,
+    kind: Text = "supervisor",
+    name: Text = "",
+    id_number: Text = "",
+    card_number: Text = "",
+    occupations: Text = "",
+    max_grade: Text = "",
+    held_grade: Text = "",
+    valid_from: Text = "",
+    valid_to: Text = "",
+) -> Response:
+    """Issue a quality supervisor's card (or an independent assessor's), belonging to no body, to a person found or
+    registered by name and ID number — what POST /api/v1/assessors does, audited the same way."""
+    form = dict(
+        zip(
+            CARD_FIELDS,
+            (kind, name, id_number, card_number, occupations, max_grade, held_grade, valid_from, valid_to),
+            strict=True,
+        )
+    )
+    codes = [c.strip() for c in occupations.replace("，", ",").split(",") if c.strip()]
+    try:
+        with form_action(session, field="card_number", rename={"window": "valid_to"}):
+            holder = validated(PersonCreate, {"name": name, "id_number": id_number})
+            person, _ = register_person(session, actor=actor, data=holder, settings=settings)
+            card = AssessorCreate.model_validate(
+                {
+                    "person_id": person.id,
+                    "kind": kind,
+                    "body_id": None,
+                    "card_number": card_number,
+                    "occupations": codes,
+                    "max_grade": max_grade,
+                    "held_grade": held_grade,
+                    "valid_from": valid_from,
+                    "valid_to": valid_to,
+                }
+            )
+            issued = register_assessor(session, actor=actor, data=card)
+    except FormRefused as refused:
+        return _cards_page(request, session, actor, refused=refused, form=form)
+    return RedirectResponse(f"{PREFIX}/assessors?done=issued#card-{issued.id}", status_code=303)
 
 
 CARD_ACTIONS = {

@@ -120,10 +120,14 @@ def _named(field: str, prefix: str, rename: Mapping[str, str] | None) -> str:
 
 
 def invalid_fields(error: ValidationError, *, prefix: str = "", rename: Mapping[str, str] | None = None) -> Errors:
-    """Each invalid field's first message (Chinese, English) the way the API words it, by the page's name."""
+    """Each invalid field's first message (Chinese, English) the way the API words it, by the page's name.
+
+    rename maps a model's field names (or the kind of one of its model-level checks) to the page's."""
     shown: Errors = {}
     for problem in error.errors():
         field, zh, en = error_text(problem)
+        if not field and rename and problem["type"] in rename:
+            field = problem["type"]  # a model check names its own kind (AssessorCreate's "window")
         shown.setdefault(_named(field, prefix, rename), (zh, en))
     return shown
 
