@@ -28,11 +28,11 @@ from api.console.session import (
     FormRefused,
     Message,
     PageRefused,
-    failed_rules,
     form_action,
     register_nav,
     render,
     require_page_role,
+    rules_of,
 )
 from api.deps import SessionDep, SettingsDep
 from api.jobs import job_file
@@ -837,7 +837,7 @@ def batch_upload(
         elif error.extra.get("errors"):
             shown |= {"problems": error.extra["errors"]}
         named = {} if "rows" in shown or "problems" in shown else {f"{kind}_file": (error.zh, error.en)}
-        refused = FormRefused(named, rules=failed_rules(error), error=error)
+        refused = FormRefused(named, rules=rules_of(error), error=error)
         return _batch_page(request, session, settings, actor, batch_id, refused=refused, upload=shown)
     return _batch_page(request, session, settings, actor, batch_id, notice=notice)
 

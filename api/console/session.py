@@ -6,7 +6,7 @@ account end it at once. The bearer API never reads this cookie.
 
 Forms: a POST handler runs its action inside `form_action` (a savepoint; a refusal undoes the action's writes)
 and answers a `FormRefused` by re-rendering its page with `render(..., refused=...)`: each message (Chinese and
-English) next to the field it concerns, the failed rules with their citations, and the refusal's status.
+English) next to the field it concerns, the rule report with its citations, and the refusal's status.
 
 CSRF: every `<form method="post">` carries `{{ csrf_field() }}`, a keyed hash (HMAC) of the browser's session
 token — or, before login, of a random `registry_csrf` cookie — and every POST handler declares `CsrfForm`. A page
@@ -91,7 +91,7 @@ class PageRefused(Exception):
 
 
 class FormRefused(Exception):
-    """A form's action was refused: the messages by field, the failed rules (with citations), the status.
+    """A form's action was refused: the messages by field, the rule report (with citations), the status.
 
     Raised by `form_action` for a refusal of the service or the model, or by a handler for its own checks;
     answered by re-rendering the form's page with `render(..., refused=...)`.
@@ -132,12 +132,13 @@ def invalid_fields(error: ValidationError, *, prefix: str = "", rename: Mapping[
     return shown
 
 
-def failed_rules(error: DomainError) -> list[Mapping[str, Any]]:
-    """The failed rules of a rule refusal (id, title, provenance, citation and the quoted phrase)."""
+def rules_of(error: DomainError) -> list[Mapping[str, Any]]:
+    """Every rule outcome of a rule refusal (id, title, outcome, provenance, citation and the quoted phrase); a page
+    shows the whole report or only the failed ones."""
     rules = error.extra.get("rules")
     if not isinstance(rules, list):
         return []
-    return [r for r in rules if isinstance(r, Mapping) and r.get("outcome") == "failed"]
+    return [r for r in rules if isinstance(r, Mapping)]
 
 
 def validated(
@@ -169,7 +170,7 @@ def form_action(
     """Run a form's action in a savepoint; a refusal undoes its writes and is raised as FormRefused.
 
     A domain error's message goes next to the field it names (extra["field"]) or else next to `field`, with its
-    failed rules; the status is `status_code`, or the error's own (api.errors). A model's ValidationError is a
+    rule report; the status is `status_code`, or the error's own (api.errors). A model's ValidationError is a
     400 with a message per field. With `missing`, a NotFound is the 404 error page saying so instead (a record
     of another body is "not found", whatever the form says).
     """
@@ -186,7 +187,7 @@ def form_action(
         named = _named(str(error.extra.get("field") or field), prefix, rename)
         raise FormRefused(
             {named: (error.zh, error.en)},
-            rules=failed_rules(error),
+            rules=rules_of(error),
             status_code=status_code or status_for(error),
             error=error,
         ) from error
@@ -485,7 +486,6 @@ __all__ = [
     "PageRefused",
     "beijing",
     "csrf_token",
-    "failed_rules",
     "field_error",
     "form_action",
     "home_of",
@@ -494,6 +494,7 @@ __all__ = [
     "register_nav",
     "render",
     "require_page_role",
+    "rules_of",
     "text",
     "validated",
 ]

@@ -447,6 +447,7 @@ def test_a_refused_submission_names_each_failed_rule_with_its_basis_and_keeps_th
     assert response.status_code == 409
     text = response.text
     assert "提交被拒绝" in text and "FIL-SCOPE-CEILING" in text and "outcome-failed" in text
+    assert "outcome-passed" in text  # the whole report, not only what failed
     assert "登记系统规则" in text  # the failed rule's provenance
     session.expire_all()
     assert session.get(Filing, draft.id).status == FilingStatus.DRAFT  # type: ignore[union-attr]
