@@ -82,6 +82,12 @@ class ClientLimits:
                 f"too many login attempts; retry in {retry} seconds",
                 extra={"retry_after": retry},
             )
+        if scope == OBJECTION:
+            raise RateLimited(
+                f"提出异议过于频繁，请 {retry} 秒后再试",
+                f"too many objections from this address; retry in {retry} seconds",
+                extra={"retry_after": retry},
+            )
         raise RateLimited(
             f"查询过于频繁，请 {retry} 秒后再试",
             f"too many look-ups; retry in {retry} seconds",

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from registry.rules import Citation
 
+# The exam-administration clause the registry's batch lifecycle carries out: every score recorded, and the
+# quality supervisor's attestation before results are final (registry rules resting on this clause).
+EXAM_ADMINISTRATION = Citation("002:23", "健全完善考务、考评人员、质量督导人员管理等制度")
+
 CLAUSES: tuple[Citation, ...] = (
     Citation("000:26", "新增取得技能类职业资格证书或职业技能等级证书150万人次以上"),
     Citation("000:43", "职业技能评价机构目录"),
@@ -22,6 +26,7 @@ CLAUSES: tuple[Citation, ...] = (
     Citation("002:20", "政府抽评"),
     Citation("002:22", "大力推行“新八级工”职业技能等级制度"),
     Citation("002:23", "推进职业资格、职业技能等级与相应职称、学历的双向比照认定"),
+    EXAM_ADMINISTRATION,
     Citation("002:27", "对发生虚假培训、虚假评价、骗取套取补贴资金等违规违法行为的机构或个人"),
     Citation("003:213-219", "新增取得职业资格证书或职业技能等级证书人数"),
     Citation("003:221-229", "其中：新增取得高级工以上职业资格证书或职业技能等级证书人数"),

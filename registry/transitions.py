@@ -28,7 +28,9 @@ class TransitionTable(Generic[S]):
     """The status graph of one entity kind: which statuses may follow which, and the audit action of each step.
 
     actions maps a target status, or a (from, to) pair where one target has two meanings (approved after
-    submission, reinstated after suspension), to the action name the change is audited under.
+    submission, reinstated after suspension), to the action name the change is audited under. With names (the
+    entity in Chinese and English) and words (each status in Chinese and English), a refusal reads as words
+    rather than codes.
     """
 
     def __init__(
@@ -37,10 +39,14 @@ class TransitionTable(Generic[S]):
         edges: Mapping[S, Iterable[S]],
         *,
         actions: Mapping[S | tuple[S, S], StrEnum] | None = None,
+        names: tuple[str, str] | None = None,
+        words: Mapping[S, tuple[str, str]] | None = None,
     ) -> None:
         self.entity = entity
         self._edges: dict[S, frozenset[S]] = {src: frozenset(dsts) for src, dsts in edges.items()}
         self._actions: dict[S | tuple[S, S], StrEnum] = dict(actions or {})
+        self._names = names or (entity, entity)
+        self._words: dict[S, tuple[str, str]] = dict(words or {})
 
     def allowed_from(self, current: S) -> frozenset[S]:
         """Return the statuses reachable in one step from current."""
@@ -64,10 +70,27 @@ class TransitionTable(Generic[S]):
         if target in self.allowed_from(current):
             return
         allowed = sorted(s.value for s in self.allowed_from(current))
-        shown = ", ".join(allowed) if allowed else "—"
+        zh, en = self._names
+        if self._words:
+
+            def word(status: S, lang: int) -> str:
+                return self._words.get(status, (status.value, status.value))[lang]
+
+            later = sorted(self.allowed_from(current), key=lambda s: s.value)
+            next_zh = "、".join(f"“{word(s, 0)}”" for s in later) or "无（已是最终状态）"
+            next_en = ", ".join(word(s, 1) for s in later) or "nothing (it is final)"
+            message = (
+                f"{zh}当前为“{word(current, 0)}”，不能变为“{word(target, 0)}”（此时只能变为：{next_zh}）",
+                f"the {en} is {word(current, 1)} and cannot become {word(target, 1)} (from here: {next_en})",
+            )
+        else:
+            shown = ", ".join(allowed) if allowed else "—"
+            message = (
+                f"{zh} 当前状态为 {current.value}，不能变更为 {target.value}（可变更为：{shown}）",
+                f"{en} is {current.value} and cannot become {target.value} (allowed: {shown})",
+            )
         raise TransitionNotAllowed(
-            f"{self.entity} 当前状态为 {current.value}，不能变更为 {target.value}（可变更为：{shown}）",
-            f"{self.entity} is {current.value} and cannot become {target.value} (allowed: {shown})",
+            *message,
             extra={
                 "entity": self.entity,
                 "current": current.value,

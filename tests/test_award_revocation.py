@@ -35,6 +35,27 @@ from tests.factories import (
 FRAUD = RevocationReason.FRAUDULENT_EVALUATION
 
 
+def revoke_certificate(
+    session: Session, certificate: Certificate, *, reason: RevocationReason = FRAUD, note: str = "抽查查实虚假评价"
+) -> None:
+    """Revoke a certificate as its issuer would (for fraud, by default)."""
+    set_status(
+        session, actor=SYSTEM, number=certificate.number, target=CertificateStatus.REVOKED, reason=reason, note=note
+    )
+
+
+def revoke_grade(
+    session: Session,
+    certificate: Certificate,
+    *,
+    reason: AwardRevocationReason = AwardRevocationReason.FRAUDULENT_EVALUATION,
+    note: str = "查实虚假评价",
+    actor: Actor = SYSTEM,
+) -> GradeAward:
+    """Revoke the award a certificate documents (for fraud, by default)."""
+    return revoke_award(session, actor=actor, award_id=certificate.award_id, reason=reason, note=note)
+
+
 def _actions(session: Session, entity_id: object) -> list[str]:
     events = session.exec(select(AuditEvent).where(AuditEvent.entity_id == str(entity_id))).all()
     return [e.action for e in sorted(events, key=lambda e: e.seq)]
@@ -43,14 +64,7 @@ def _actions(session: Session, entity_id: object) -> list[str]:
 class TestCertificateRevocation:
     def test_a_fraud_revocation_revokes_the_award(self, session: Session, settings: Settings) -> None:
         certificate = make_certificate(session, settings, grade=G.SENIOR)
-        set_status(
-            session,
-            actor=SYSTEM,
-            number=certificate.number,
-            target=CertificateStatus.REVOKED,
-            reason=FRAUD,
-            note="抽查查实虚假评价",
-        )
+        revoke_certificate(session, certificate)
         award = session.get(GradeAward, certificate.award_id)
         assert award is not None
         assert (award.status, award.revocation_reason) == (
@@ -63,14 +77,7 @@ class TestCertificateRevocation:
 
     def test_an_error_revocation_leaves_the_award_standing(self, session: Session, settings: Settings) -> None:
         certificate = make_certificate(session, settings)
-        set_status(
-            session,
-            actor=SYSTEM,
-            number=certificate.number,
-            target=CertificateStatus.REVOKED,
-            reason=RevocationReason.ISSUED_IN_ERROR,
-            note="信息填写错误",
-        )
+        revoke_certificate(session, certificate, reason=RevocationReason.ISSUED_IN_ERROR, note="信息填写错误")
         award = session.get(GradeAward, certificate.award_id)
         assert award is not None and award.status == AwardStatus.ACTIVE
 
@@ -78,14 +85,7 @@ class TestCertificateRevocation:
         self, session: Session, settings: Settings
     ) -> None:
         certificate = make_certificate(session, settings)
-        set_status(
-            session,
-            actor=SYSTEM,
-            number=certificate.number,
-            target=CertificateStatus.REVOKED,
-            reason=FRAUD,
-            note="抽查查实虚假评价",
-        )
+        revoke_certificate(session, certificate)
         result = verify_online(session, token=certificate.token, settings=settings)
         checks = {c.code: c for c in result.checks}
         assert result.verdict == Verdict.REVOKED
@@ -99,14 +99,7 @@ class TestCertificateRevocation:
         give_award(session, person=person, grade=G.INTERMEDIATE, on=dt.date(2015, 1, 1))
         certificate = make_certificate(session, settings, body=body, grade=G.SENIOR, person=person)
         batch = make_batch(session, settings, body=body, grade=G.TECHNICIAN, exam_on=today() + dt.timedelta(days=30))
-        set_status(
-            session,
-            actor=SYSTEM,
-            number=certificate.number,
-            target=CertificateStatus.REVOKED,
-            reason=FRAUD,
-            note="抽查查实虚假评价",
-        )
+        revoke_certificate(session, certificate)
         with pytest.raises(NotEligible) as refused:
             enrol(session, actor=SYSTEM, batch_id=batch.exam.id, data=EnrolIn(person_id=person.id), settings=settings)
         assert "ELIG-PREREQUISITE" in {r["rule_id"] for r in refused.value.extra["rules"] if r["outcome"] == "failed"}
@@ -115,13 +108,7 @@ class TestCertificateRevocation:
 class TestAwardRevocation:
     def test_revoking_an_award_revokes_its_certificate(self, session: Session, settings: Settings) -> None:
         certificate = make_certificate(session, settings)
-        award = revoke_award(
-            session,
-            actor=SYSTEM,
-            award_id=certificate.award_id,
-            reason=AwardRevocationReason.FRAUDULENT_EVALUATION,
-            note="查实虚假评价",
-        )
+        award = revoke_grade(session, certificate)
         session.refresh(certificate)
         assert award.status == AwardStatus.REVOKED
         assert (certificate.status, certificate.revocation_reason) == (CertificateStatus.REVOKED, FRAUD)
@@ -135,49 +122,22 @@ class TestAwardRevocation:
         self, session: Session, settings: Settings
     ) -> None:
         certificate = make_certificate(session, settings)
-        revoke_award(
-            session,
-            actor=SYSTEM,
-            award_id=certificate.award_id,
-            reason=AwardRevocationReason.ISSUED_IN_ERROR,
-            note="认定错误",
-        )
+        revoke_grade(session, certificate, reason=AwardRevocationReason.ISSUED_IN_ERROR, note="认定错误")
         session.refresh(certificate)
         assert certificate.revocation_reason == RevocationReason.AWARD_WITHDRAWN
 
     def test_an_already_revoked_certificate_is_left_as_it_is(self, session: Session, settings: Settings) -> None:
         certificate = make_certificate(session, settings)
-        set_status(
-            session,
-            actor=SYSTEM,
-            number=certificate.number,
-            target=CertificateStatus.REVOKED,
-            reason=RevocationReason.DUPLICATE,
-            note="重复发证",
-        )
-        revoke_award(
-            session,
-            actor=SYSTEM,
-            award_id=certificate.award_id,
-            reason=AwardRevocationReason.DUPLICATE,
-            note="重复登记",
-        )
+        revoke_certificate(session, certificate, reason=RevocationReason.DUPLICATE, note="重复发证")
+        revoke_grade(session, certificate, reason=AwardRevocationReason.DUPLICATE, note="重复登记")
         session.refresh(certificate)
         assert certificate.revocation_reason == RevocationReason.DUPLICATE
 
     def test_a_revoked_award_cannot_be_revoked_again(self, session: Session, settings: Settings) -> None:
         certificate = make_certificate(session, settings)
-        revoke_award(
-            session, actor=SYSTEM, award_id=certificate.award_id, reason=AwardRevocationReason.OTHER, note="撤销"
-        )
+        revoke_grade(session, certificate, reason=AwardRevocationReason.OTHER, note="撤销")
         with pytest.raises(TransitionNotAllowed):
-            revoke_award(
-                session,
-                actor=SYSTEM,
-                award_id=certificate.award_id,
-                reason=AwardRevocationReason.OTHER,
-                note="再次撤销",
-            )
+            revoke_grade(session, certificate, reason=AwardRevocationReason.OTHER, note="再次撤销")
 
     def test_appointments_resting_on_the_award_end(self, session: Session, settings: Settings) -> None:
         certificate = make_certificate(session, settings, grade=G.SENIOR)
@@ -193,13 +153,7 @@ class TestAwardRevocation:
                 starts_on=today() - dt.timedelta(days=10),
             ),
         )
-        revoke_award(
-            session,
-            actor=SYSTEM,
-            award_id=certificate.award_id,
-            reason=AwardRevocationReason.FRAUDULENT_EVALUATION,
-            note="查实虚假评价",
-        )
+        revoke_grade(session, certificate)
         session.refresh(appointment)
         assert appointment.ends_on == today()
         assert _actions(session, appointment.id)[-1] == "appointment.ended"
@@ -209,19 +163,13 @@ class TestAwardRevocation:
         certificate = make_certificate(session, settings)
         intruder = Actor(label="x", role=Role.BODY_ADMIN, body_id=make_body(session).id)
         with pytest.raises(AwardNotFound):
-            revoke_award(
-                session, actor=intruder, award_id=certificate.award_id, reason=AwardRevocationReason.OTHER, note="越权"
-            )
+            revoke_grade(session, certificate, reason=AwardRevocationReason.OTHER, note="越权", actor=intruder)
 
     def test_the_awarding_body_may_revoke_its_award(self, session: Session, settings: Settings) -> None:
         certificate = make_certificate(session, settings)
         admin = Actor(label="admin", role=Role.BODY_ADMIN, body_id=certificate.body_id)
-        award = revoke_award(
-            session,
-            actor=admin,
-            award_id=certificate.award_id,
-            reason=AwardRevocationReason.ISSUED_IN_ERROR,
-            note="认定错误",
+        award = revoke_grade(
+            session, certificate, reason=AwardRevocationReason.ISSUED_IN_ERROR, note="认定错误", actor=admin
         )
         assert award.status == AwardStatus.REVOKED
 
@@ -246,6 +194,6 @@ class TestAwardRevocation:
     def test_certificates_of_other_awards_are_untouched(self, session: Session, settings: Settings) -> None:
         first = make_certificate(session, settings)
         second = make_certificate(session, settings)
-        revoke_award(session, actor=SYSTEM, award_id=first.award_id, reason=AwardRevocationReason.OTHER, note="撤销")
+        revoke_grade(session, first, reason=AwardRevocationReason.OTHER, note="撤销")
         other = session.exec(select(Certificate).where(Certificate.id == second.id)).one()
         assert other.status == CertificateStatus.VALID

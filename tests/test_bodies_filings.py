@@ -18,6 +18,7 @@ from registry.bodies.service import (
     update_body,
 )
 from registry.catalogue.service import OccupationNotFound
+from registry.clock import today
 from registry.errors import InvalidInput, PermissionDenied, TransitionNotAllowed
 from registry.filings.models import FilingStatus
 from registry.filings.service import (
@@ -26,6 +27,7 @@ from registry.filings.service import (
     OutsideFilingScope,
     create_filing,
     decide_filing,
+    filing_view,
     public_catalogue,
     require_scope,
     set_filing_status,
@@ -296,6 +298,13 @@ class TestCatalogue:
         body = make_body(session)
         make_filing(session, settings, body=body)
         assert body.id not in {e.body_id for e in public_catalogue(session, on=dt.date(2029, 1, 1))}
+
+    def test_an_approved_filing_past_its_end_reads_as_expired(self, session: Session, settings: Settings) -> None:
+        filing = make_filing(session, settings, body=make_body(session))
+        assert filing_view(session, filing=filing, settings=settings).status_zh == "已备案"
+        filing.ends_on = today() - dt.timedelta(days=1)
+        view = filing_view(session, filing=filing, settings=settings)
+        assert (view.status, view.effective_status, view.status_zh) == (FilingStatus.APPROVED, "expired", "已过期")
 
     def test_entries_show_scope_but_nothing_private(self, session: Session, settings: Settings) -> None:
         body = make_body(session, contact_phone="13800000000")

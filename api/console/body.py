@@ -1,9 +1,9 @@
 """The body admin's console (/console/body/...): filings, staff and cards, exam batches, recognitions, certificates.
 
 Every page acts for the logged-in admin's own body and calls the same services as the JSON API; a record of
-another body is "not found" (404), exactly as the API answers. A refused action re-renders its form with the
-domain error's Chinese and English next to the field it concerns, and the rules it failed with their citations.
-A failed write is rolled back before the page is shown, so nothing of it is stored.
+another body is "not found" (404), exactly as the API answers. Actions run in the console's `form_action`: a
+refused action re-renders its form with the domain error's Chinese and English next to the field it concerns,
+and the rules it failed with their citations; its writes are rolled back first, so nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -11,28 +11,39 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
 from api.console.jobs import view as job_view
-from api.console.session import CsrfForm, PageRefused, register_nav, render, require_page_role
+from api.console.session import (
+    CsrfForm,
+    Errors,
+    FormRefused,
+    Message,
+    PageRefused,
+    form_action,
+    register_nav,
+    render,
+    require_page_role,
+    rules_of,
+)
 from api.deps import SessionDep, SettingsDep
 from api.jobs import job_file
 from api.routers.jobs import queue_job
 from api.templating import TEMPLATES
 from api.uploads import read_upload
 from assessment.assessors import service as assessors
-from assessment.assessors.models import AssessorCreate, AssessorKind
+from assessment.assessors.models import ASSESSOR_STATUS_ZH, AssessorCreate, AssessorKind, AssessorStatus
 from assessment.batches import service as batches
 from assessment.batches.imports import RESULT_COLUMNS, RESULT_OPTIONAL, import_results
-from assessment.batches.models import SessionCreate, SessionStatus
+from assessment.batches.models import SESSION_STATUS_EN, SESSION_STATUS_ZH, SessionCreate, SessionStatus
 from assessment.recognition import service as recognitions
 from assessment.recognition.models import (
     TRIGGER_ZH,
@@ -50,12 +61,12 @@ from registry.accounts import service as accounts
 from registry.accounts.models import AccountIn, UserCreate
 from registry.actor import Actor, Role
 from registry.audit.service import list_events
+from registry.bodies.models import BODY_STATUS_WORDS
 from registry.bodies.service import get_body
 from registry.clock import today, utcnow
 from registry.errors import DomainError, NotFound
-from registry.fields import error_text
 from registry.filings import service as filings
-from registry.filings.models import FilingCreate, FilingIn, FilingStatus, ScopeLineIn
+from registry.filings.models import FILING_STATUS_WORDS, FilingCreate, FilingIn, FilingStatus, ScopeLineIn
 from registry.filings.rules import METHOD_ZH, EvaluationMethod
 from registry.grades import GradeCode
 from registry.jobs import service as jobs
@@ -67,8 +78,6 @@ from registry.tabular import Row, read_table
 
 router = APIRouter(prefix="/console/body", include_in_schema=False)
 BodyAdmin = Annotated[Actor, Depends(require_page_role(Role.BODY_ADMIN))]
-Message = tuple[str, str]  # (zh, en): the layout's field_error shows the page's language first
-Errors = dict[str, Message]
 GRADES = [(g.code.value, g.name_zh, g.name_en) for g in grades.LADDER]
 METHODS = [(m.value, METHOD_ZH[m]) for m in EvaluationMethod]
 BATCH_STEPS = {"open", "finalize", "publish", "close"}
@@ -82,7 +91,31 @@ def grade_name(context: Context, code: Any) -> str:
     return info.name_en if context.get("lang") == "en" else info.name_zh
 
 
+# Statuses as words (Chinese; English with ?lang=en), by kind: a filing's effective status (expired included),
+# a batch's, the body's standing.
+STATUS_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "filing": FILING_STATUS_WORDS,
+    "batch": {s.value: (SESSION_STATUS_ZH[s], SESSION_STATUS_EN[s]) for s in SessionStatus},
+    "body": {s.value: words for s, words in BODY_STATUS_WORDS.items()},
+    "card": {s.value: (ASSESSOR_STATUS_ZH[s], s.value) for s in AssessorStatus},
+    "recognition": {
+        "submitted": ("待决定", "awaiting decision"),
+        "approved": ("已批准", "approved"),
+        "rejected": ("未批准", "rejected"),
+    },
+}
+
+
+@pass_context
+def status_name(context: Context, kind: str, value: Any) -> str:
+    """A status in the page's language: status_name("filing", f.effective_status) → 已过期 / expired."""
+    code = str(getattr(value, "value", value))
+    zh, en = STATUS_WORDS[kind].get(code, (code, code))
+    return en if context.get("lang") == "en" else zh
+
+
 TEMPLATES.env.filters["grade_name"] = grade_name
+TEMPLATES.env.globals["status_name"] = status_name
 
 for _href, _zh, _en in (
     ("/console/body/home", "机构概览", "Overview"),
@@ -115,29 +148,20 @@ def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _said(error: DomainError) -> Message:
-    return error.zh, error.en
-
-
-def _refused(error: DomainError, field: str = "_form") -> Errors:
-    """Place a refusal's message next to the field it names (or the action's own field)."""
-    named = error.extra.get("field")
-    return {str(named) if named else field: _said(error)}
-
-
-def _invalid(error: ValidationError, prefix: str = "") -> Errors:
-    shown: Errors = {}
-    for problem in error.errors():
-        field, zh, en = error_text(problem)
-        key = field.split(".")[-1] if field else "_form"
-        shown.setdefault(prefix + key if key != "_form" else key, (zh, en))
-    return shown
+MISSING: Message = ("没有这条记录，或它不属于本机构", "no such record, or it is not one of this body's")
 
 
 def _missing(request: Request) -> Response:
     """Another body's record, or none: the error page, as the API's 404 (the same for both)."""
     del request
-    raise PageRefused(404, "没有这条记录，或它不属于本机构", "no such record, or it is not one of this body's")
+    raise PageRefused(404, *MISSING)
+
+
+def _action(
+    session: Session, field: str, status_code: int | None = 400, **options: Any
+) -> AbstractContextManager[None]:
+    """A form's action for the body's own records (form_action; another body's record is "not found")."""
+    return form_action(session, field=field, status_code=status_code, missing=MISSING, **options)
 
 
 def _text(form: FormData, name: str) -> str:
@@ -155,7 +179,14 @@ def _history(session: Session, actor: Actor, entity_type: str, entity_id: uuid.U
     )
 
 
-def _page(request: Request, name: str, actor: Actor, context: Mapping[str, Any], status_code: int = 200) -> Response:
+def _page(
+    request: Request,
+    name: str,
+    actor: Actor,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+    refused: FormRefused | None = None,
+) -> Response:
     return render(
         request,
         f"console/body/{name}",
@@ -167,6 +198,7 @@ def _page(request: Request, name: str, actor: Actor, context: Mapping[str, Any],
             **context,
         },
         status_code=status_code,
+        refused=refused,
     )
 
 
@@ -184,7 +216,9 @@ def start(actor: BodyAdmin) -> Response:
 def home(request: Request, session: SessionDep, settings: SettingsDep, actor: BodyAdmin) -> Response:
     """The body's overview: its standing, filings and batches by status, what waits for the admin."""
     body = get_body(session, actor=actor, body_id=_body(actor))
-    body_filings = filings.list_filings(session, actor=actor)
+    body_filings = [
+        filings.filing_view(session, filing=f, settings=settings) for f in filings.list_filings(session, actor=actor)
+    ]
     body_batches = batches.list_batches(session, actor=actor)
     waiting = [b for b in body_batches if b.status not in {SessionStatus.CLOSED, SessionStatus.CANCELLED}]
     return _page(
@@ -255,17 +289,13 @@ def filing_create(request: Request, session: SessionDep, actor: BodyAdmin, form:
     """Create a draft for the body; a bad value is shown next to its field and nothing is stored."""
     values = {**_programme_from(form), **_line_from(form)}
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, "occupation_code"):
             data = FilingCreate.model_validate(
                 {**_programme_from(form), "body_id": _body(actor), "lines": [_line_from(form)]}
             )
             filing = filings.create_filing(session, actor=actor, data=data)
-    except ValidationError as error:
-        return _page(request, "filing_new.html", actor, {"values": values, "errors": _invalid(error)}, 400)
-    except DomainError as error:
-        errors = _refused(error, "occupation_code")
-        errors = {k.split(".")[-1]: v for k, v in errors.items()}
-        return _page(request, "filing_new.html", actor, {"values": values, "errors": errors}, 400)
+    except FormRefused as refused:
+        return _page(request, "filing_new.html", actor, {"values": values}, refused=refused)
     return _see_other(f"/console/body/filings/{filing.id}")
 
 
@@ -276,11 +306,9 @@ def _filing_page(
     actor: Actor,
     filing_id: uuid.UUID,
     *,
-    errors: Errors | None = None,
+    refused: FormRefused | None = None,
     values: Mapping[str, Any] | None = None,
-    refused_rules: Sequence[Mapping[str, Any]] = (),
     editing: int | None = None,
-    status_code: int = 200,
 ) -> Response:
     try:
         filing = filings.get_filing(session, actor=actor, filing_id=filing_id)
@@ -295,12 +323,10 @@ def _filing_page(
             "filing": view,
             "editable": filing.status == FilingStatus.DRAFT,
             "history": _history(session, actor, "filing", filing.id),
-            "errors": errors or {},
             "values": values or {"methods": ["theory_exam", "skill_operation"]},
-            "refused_rules": refused_rules,
             "editing": editing,
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -326,31 +352,30 @@ def _replace_lines(
     change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
     *,
     programme: dict[str, Any] | None = None,
+    line: Mapping[str, Any] | None = None,
     values: Mapping[str, Any] | None = None,
     prefix: str = "",
     editing: int | None = None,
 ) -> Response:
-    """Apply change to the draft's lines (or its programme) through update_filing, the API's one edit."""
+    """Apply change to the draft's lines (or its programme) through update_filing, the API's one edit.
+
+    A typed line is checked on its own first, so its problems show next to its fields (prefixed)."""
     try:
         filing = filings.get_filing(session, actor=actor, filing_id=filing_id)
     except NotFound:
         return _missing(request)
     current = {"ceiling": filing.ceiling, "starts_on": filing.starts_on, "ends_on": filing.ends_on}
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, "occupation_code", prefix=prefix):
+            if line is not None:
+                ScopeLineIn.model_validate(line)  # the typed line's own problems, by its fields' names
             data = FilingIn.model_validate(
                 {**current, **(programme or {}), "lines": change(_lines_of(session, filing.id))}
             )
             filings.update_filing(session, actor=actor, filing_id=filing.id, data=data)
-    except ValidationError as error:
-        errors = _invalid(error, prefix)
+    except FormRefused as refused:
         return _filing_page(
-            request, session, settings, actor, filing_id, errors=errors, values=values, editing=editing, status_code=400
-        )
-    except DomainError as error:
-        errors = {prefix + k.split(".")[-1]: v for k, v in _refused(error, "occupation_code").items()}
-        return _filing_page(
-            request, session, settings, actor, filing_id, errors=errors, values=values, editing=editing, status_code=400
+            request, session, settings, actor, filing_id, refused=refused, values=values, editing=editing
         )
     return _see_other(f"/console/body/filings/{filing_id}#lines")
 
@@ -372,13 +397,9 @@ def filing_add_line(
 ) -> Response:
     """Add a scope line to a draft."""
     line = _line_from(form)
-    try:
-        ScopeLineIn.model_validate(line)
-    except ValidationError as error:
-        return _filing_page(
-            request, session, settings, actor, filing_id, errors=_invalid(error), values=line, status_code=400
-        )
-    return _replace_lines(request, session, settings, actor, filing_id, lambda lines: [*lines, line], values=line)
+    return _replace_lines(
+        request, session, settings, actor, filing_id, lambda lines: [*lines, line], line=line, values=line
+    )
 
 
 @router.post("/filings/{filing_id}/lines/{position}")
@@ -392,22 +413,8 @@ def filing_edit_line(
     position: int,
 ) -> Response:
     """Change one scope line of a draft."""
-    line = _line_from(form, "edit_")
     prefix = "edit_"
-    try:
-        ScopeLineIn.model_validate(line)
-    except ValidationError as error:
-        return _filing_page(
-            request,
-            session,
-            settings,
-            actor,
-            filing_id,
-            errors=_invalid(error, prefix),
-            values={prefix + k: v for k, v in line.items()},
-            editing=position,
-            status_code=400,
-        )
+    line = _line_from(form, prefix)
 
     def change(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not 0 <= position < len(lines):
@@ -421,6 +428,7 @@ def filing_edit_line(
         actor,
         filing_id,
         change,
+        line=line,
         values={prefix + k: v for k, v in line.items()},
         prefix=prefix,
         editing=position,
@@ -451,16 +459,10 @@ def filing_submit(
     """Submit a draft: the filing rules run; a refusal shows every failed rule with its citation."""
     del form
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, "submit", 409):
             filings.submit_filing(session, actor=actor, filing_id=filing_id, settings=settings)
-    except NotFound:
-        return _missing(request)
-    except DomainError as error:
-        rules = list(error.extra.get("rules", []))
-        errors = _refused(error, "submit")
-        return _filing_page(
-            request, session, settings, actor, filing_id, errors=errors, refused_rules=rules, status_code=409
-        )
+    except FormRefused as refused:
+        return _filing_page(request, session, settings, actor, filing_id, refused=refused)
     return _see_other(f"/console/body/filings/{filing_id}#report")
 
 
@@ -472,9 +474,8 @@ def _staff_page(
     session: Session,
     actor: Actor,
     *,
-    errors: Errors | None = None,
+    refused: FormRefused | None = None,
     values: Mapping[str, Any] | None = None,
-    status_code: int = 200,
 ) -> Response:
     body_id = _body(actor)
     cards = assessors.cards_of_body(session, actor=actor, body_id=body_id)
@@ -486,10 +487,9 @@ def _staff_page(
             "admins": accounts.body_admins(session, actor=actor, body_id=body_id),
             "cards": [assessors.assessor_view(session, card) for card in cards],
             "logins": assessors.card_accounts(session, actor=actor, body_id=body_id),
-            "errors": errors or {},
             "values": values or {},
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -506,16 +506,13 @@ def staff_add_admin(
     """Open another admin account of the body."""
     values = {"username": _text(form, "username"), "display_name": _text(form, "display_name")}
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, "username"):
             data = UserCreate.model_validate(
                 {**values, "password": _text(form, "password"), "role": Role.BODY_ADMIN, "body_id": _body(actor)}
             )
             accounts.create_user(session, actor=actor, data=data, settings=settings)
-    except ValidationError as error:
-        return _staff_page(request, session, actor, errors=_invalid(error), values=values, status_code=400)
-    except DomainError as error:
-        errors = _refused(error, "username")
-        return _staff_page(request, session, actor, errors=errors, values=values, status_code=400)
+    except FormRefused as refused:
+        return _staff_page(request, session, actor, refused=refused, values=values)
     return _see_other("/console/body/staff#admins")
 
 
@@ -530,7 +527,7 @@ def staff_add_card(
     }
     values["occupations"] = _text(form, "occupations")
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, "card_number", rename={"window": "valid_to"}):
             person_data = PersonCreate.model_validate({"name": values["name"], "id_number": values["id_number"]})
             person, _ = register_person(session, actor=actor, data=person_data, settings=settings)
             data = AssessorCreate.model_validate(
@@ -543,13 +540,8 @@ def staff_add_card(
                 }
             )
             assessors.register_assessor(session, actor=actor, data=data)
-    except ValidationError as error:
-        errors = _invalid(error)
-        errors = {("valid_to" if k == "window" else k): v for k, v in errors.items()}
-        return _staff_page(request, session, actor, errors=errors, values=values, status_code=400)
-    except DomainError as error:
-        errors = _refused(error, "card_number")
-        return _staff_page(request, session, actor, errors=errors, values=values, status_code=400)
+    except FormRefused as refused:
+        return _staff_page(request, session, actor, refused=refused, values=values)
     return _see_other("/console/body/staff#cards")
 
 
@@ -565,19 +557,13 @@ def staff_card_account(
     """Open the login of one of the body's own assessors."""
     values = {"username": _text(form, "username"), "display_name": _text(form, "display_name")}
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, "username", prefix=f"{assessor_id}."):
             account = AccountIn.model_validate({**values, "password": _text(form, "password")})
             assessors.open_card_account(
                 session, actor=actor, assessor_id=assessor_id, account=account, settings=settings
             )
-    except ValidationError as error:
-        errors = {f"{assessor_id}.{k}": v for k, v in _invalid(error).items()}
-        return _staff_page(request, session, actor, errors=errors, status_code=400)
-    except NotFound:
-        return _missing(request)
-    except DomainError as error:
-        errors = {f"{assessor_id}.{k}": v for k, v in _refused(error, "username").items()}
-        return _staff_page(request, session, actor, errors=errors, status_code=400)
+    except FormRefused as refused:
+        return _staff_page(request, session, actor, refused=refused)
     return _see_other("/console/body/staff#cards")
 
 
@@ -603,8 +589,7 @@ def _batch_form(
     actor: Actor,
     *,
     values: Mapping[str, Any],
-    errors: Errors | None = None,
-    status_code: int = 200,
+    refused: FormRefused | None = None,
 ) -> Response:
     return _page(
         request,
@@ -612,7 +597,6 @@ def _batch_form(
         actor,
         {
             "values": values,
-            "errors": errors or {},
             "scope": _in_scope_lines(session, actor),
             "assessors": [
                 assessors.assessor_view(session, a)
@@ -623,7 +607,7 @@ def _batch_form(
                 for a in assessors.list_assessors(session, kind=AssessorKind.SUPERVISOR)
             ],
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -657,7 +641,7 @@ def batch_create(
         "recusal_same_employer": _text(form, "recusal_same_employer") == "on",
     }
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, "scope", rename={"occupation_code": "scope", "work_type": "scope"}):
             data = SessionCreate.model_validate(
                 {
                     **{k: v for k, v in values.items() if k != "scope"},
@@ -668,15 +652,10 @@ def batch_create(
                 }
             )
             exam = batches.create_batch(session, actor=actor, data=data, settings=settings)
-    except ValidationError as error:
-        errors = _invalid(error)
-        errors = {("scope" if k in {"occupation_code", "work_type"} else k): v for k, v in errors.items()}
-        return _batch_form(request, session, actor, values=values, errors=errors, status_code=400)
-    except DomainError as error:
-        errors = _refused(error, "scope")
-        if any(k.startswith("assessor") for k in [*error.extra]) and "assessor_ids" not in errors:
-            errors = {"assessor_ids": next(iter(errors.values()))}
-        return _batch_form(request, session, actor, values=values, errors=errors, status_code=400)
+    except FormRefused as refused:
+        if refused.error is not None and any(k.startswith("assessor") for k in refused.error.extra):
+            refused.errors = {"assessor_ids": next(iter(refused.errors.values()))}  # a staffing refusal
+        return _batch_form(request, session, actor, values=values, refused=refused)
     return _see_other(f"/console/body/batches/{exam.id}")
 
 
@@ -738,11 +717,9 @@ def _batch_page(
     actor: Actor,
     batch_id: uuid.UUID,
     *,
-    errors: Errors | None = None,
+    refused: FormRefused | None = None,
     upload: Mapping[str, Any] | None = None,
-    refused_rules: Sequence[Mapping[str, Any]] = (),
     notice: Message | None = None,
-    status_code: int = 200,
 ) -> Response:
     try:
         exam = batches.get_batch(session, actor=actor, batch_id=batch_id)
@@ -760,15 +737,13 @@ def _batch_page(
             "candidates": batches.candidate_views(session, actor=actor, exam=exam),
             "cards": cards,
             "history": [e for e in _history(session, actor, "session", exam.id) if e.action.startswith("session.")],
-            "errors": errors or {},
             "upload": upload,
-            "refused_rules": refused_rules,
             "notice": notice,
             "enrol_columns": (batches.ENROL_COLUMNS, batches.ENROL_OPTIONAL),
             "result_columns": (RESULT_COLUMNS, RESULT_OPTIONAL),
             "threshold": settings.jobs_threshold,
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -810,8 +785,10 @@ def batch_upload(
         return _missing(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        errors = {f"{kind}_file": ("请选择要上传的 .csv 或 .xlsx 文件", "choose a .csv or .xlsx file to upload")}
-        return _batch_page(request, session, settings, actor, batch_id, errors=errors, status_code=400)
+        chosen = FormRefused(
+            {f"{kind}_file": ("请选择要上传的 .csv 或 .xlsx 文件", "choose a .csv or .xlsx file to upload")}
+        )
+        return _batch_page(request, session, settings, actor, batch_id, refused=chosen)
     required, optional = (
         (batches.ENROL_COLUMNS, batches.ENROL_OPTIONAL) if kind == "candidates" else (RESULT_COLUMNS, RESULT_OPTIONAL)
     )
@@ -854,24 +831,14 @@ def batch_upload(
                     f"from {summary.rows} rows",
                 )
     except DomainError as error:
-        shown: dict[str, Any] = {"kind": kind, "filename": upload.filename, "message": _said(error)}
+        shown: dict[str, Any] = {"kind": kind, "filename": upload.filename, "message": (error.zh, error.en)}
         if rows:
             shown |= {"columns": list(rows[0].values), "rows": _upload_rows(rows, error)}
         elif error.extra.get("errors"):
             shown |= {"problems": error.extra["errors"]}
-        rules = list(error.extra.get("rules", []))
-        errors = {} if "rows" in shown or "problems" in shown else _refused(error, f"{kind}_file")
-        return _batch_page(
-            request,
-            session,
-            settings,
-            actor,
-            batch_id,
-            errors=errors,
-            upload=shown,
-            refused_rules=rules,
-            status_code=400,
-        )
+        named = {} if "rows" in shown or "problems" in shown else {f"{kind}_file": (error.zh, error.en)}
+        refused = FormRefused(named, rules=rules_of(error), error=error)
+        return _batch_page(request, session, settings, actor, batch_id, refused=refused, upload=shown)
     return _batch_page(request, session, settings, actor, batch_id, notice=notice)
 
 
@@ -888,7 +855,7 @@ def batch_step(
     """Move the batch on: open, finalize, publish (公示), close; or issue the certificates of a closed batch."""
     del form
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, "step", 409):
             if step == "open":
                 batches.open_batch(session, actor=actor, batch_id=batch_id)
             elif step == "finalize":
@@ -900,14 +867,8 @@ def batch_step(
             else:
                 award_ids = batches.award_ids_of_batch(session, actor=actor, batch_id=batch_id)
                 certificates.issue_certificates(session, actor=actor, award_ids=award_ids, settings=settings)
-    except NotFound:
-        return _missing(request)
-    except DomainError as error:
-        rules = list(error.extra.get("rules", []))
-        errors = _refused(error, "step")
-        return _batch_page(
-            request, session, settings, actor, batch_id, errors=errors, refused_rules=rules, status_code=409
-        )
+    except FormRefused as refused:
+        return _batch_page(request, session, settings, actor, batch_id, refused=refused)
     return _see_other(f"/console/body/batches/{batch_id}")
 
 
@@ -917,17 +878,13 @@ def batch_cancel(
 ) -> Response:
     """Cancel a batch before attestation; the reason is required."""
     reason = _text(form, "reason")
-    if len(reason) < 2:
-        errors = {"reason": ("请填写取消原因", "give the reason")}
-        return _batch_page(request, session, settings, actor, batch_id, errors=errors, status_code=400)
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, "reason", 409):
+            if len(reason) < 2:
+                raise FormRefused({"reason": ("请填写取消原因", "give the reason")})
             batches.cancel_batch(session, actor=actor, batch_id=batch_id, reason=reason)
-    except NotFound:
-        return _missing(request)
-    except DomainError as error:
-        errors = _refused(error, "reason")
-        return _batch_page(request, session, settings, actor, batch_id, errors=errors, status_code=409)
+    except FormRefused as refused:
+        return _batch_page(request, session, settings, actor, batch_id, refused=refused)
     return _see_other(f"/console/body/batches/{batch_id}")
 
 
@@ -946,9 +903,7 @@ def _recognition_form(
     actor: Actor,
     *,
     values: Mapping[str, Any],
-    errors: Errors | None = None,
-    refused_rules: Sequence[Mapping[str, Any]] = (),
-    status_code: int = 200,
+    refused: FormRefused | None = None,
 ) -> Response:
     return _page(
         request,
@@ -956,13 +911,11 @@ def _recognition_form(
         actor,
         {
             "values": values,
-            "errors": errors or {},
-            "refused_rules": refused_rules,
             "paths": [p.value for p in Path],
             "triggers": [(t.value, TRIGGER_ZH[t]) for t in Trigger],
             "waivers": [w.value for w in Waiver],
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -995,7 +948,8 @@ def recognition_apply(
     values["triggers"] = _many(form, "triggers")
     values["waived"] = _many(form, "waived")
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        # A rule refusal is a 409 with every rule; other refusals answer with their own status (api.errors).
+        with _action(session, "path", None):
             person_data = PersonCreate.model_validate({"name": values["name"], "id_number": values["id_number"]})
             person, _ = register_person(session, actor=actor, data=person_data, settings=settings)
             evidence = []
@@ -1025,14 +979,8 @@ def recognition_apply(
                 }
             )
             recognition = recognitions.apply_for_recognition(session, actor=actor, data=data, settings=settings)
-    except ValidationError as error:
-        return _recognition_form(request, actor, values=values, errors=_invalid(error), status_code=400)
-    except DomainError as error:
-        rules = list(error.extra.get("rules", []))
-        errors = _refused(error, "path")
-        return _recognition_form(
-            request, actor, values=values, errors=errors, refused_rules=rules, status_code=409 if rules else 400
-        )
+    except FormRefused as refused:
+        return _recognition_form(request, actor, values=values, refused=refused)
     return _see_other(f"/console/body/recognitions/{recognition.id}")
 
 
@@ -1042,8 +990,7 @@ def _recognition_page(
     actor: Actor,
     recognition_id: uuid.UUID,
     *,
-    errors: Errors | None = None,
-    status_code: int = 200,
+    refused: FormRefused | None = None,
 ) -> Response:
     try:
         recognition = recognitions.get_recognition(session, actor=actor, recognition_id=recognition_id)
@@ -1056,10 +1003,9 @@ def _recognition_page(
         {
             "recognition": recognitions.recognition_view(recognition),
             "history": _history(session, actor, "recognition", recognition.id),
-            "errors": errors or {},
             "trigger_zh": {t.value: TRIGGER_ZH[t] for t in Trigger},
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -1080,11 +1026,10 @@ def recognition_decide(
 ) -> Response:
     """Approve (the grade award is created) or reject an application, with the note required."""
     note = _text(form, "note")
-    if len(note) < 2:
-        errors = {"note": ("请填写决定说明", "give the note of the decision")}
-        return _recognition_page(request, session, actor, recognition_id, errors=errors, status_code=400)
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, "note", 409):
+            if len(note) < 2:
+                raise FormRefused({"note": ("请填写决定说明", "give the note of the decision")})
             recognitions.decide_recognition(
                 session,
                 actor=actor,
@@ -1093,11 +1038,8 @@ def recognition_decide(
                 note=note,
                 settings=settings,
             )
-    except NotFound:
-        return _missing(request)
-    except DomainError as error:
-        errors = _refused(error, "note")
-        return _recognition_page(request, session, actor, recognition_id, errors=errors, status_code=409)
+    except FormRefused as refused:
+        return _recognition_page(request, session, actor, recognition_id, refused=refused)
     return _see_other(f"/console/body/recognitions/{recognition_id}")
 
 
@@ -1243,9 +1185,8 @@ def _certificate_page(
     actor: Actor,
     number: str,
     *,
-    errors: Errors | None = None,
+    refused: FormRefused | None = None,
     values: Mapping[str, Any] | None = None,
-    status_code: int = 200,
 ) -> Response:
     try:
         certificate = certificates.get_certificate(session, actor=actor, number=number)
@@ -1260,12 +1201,11 @@ def _certificate_page(
                 session, actor=actor, certificate=certificate, settings=settings
             ),
             "history": _history(session, actor, "certificate", certificate.id),
-            "errors": errors or {},
             "values": values or {},
             "reasons": [(r.value, REASON_ZH[r]) for r in RevocationReason],
             "reason_zh": {r.value: REASON_ZH[r] for r in RevocationReason},
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -1314,12 +1254,10 @@ def certificate_action(
         errors[f"{action}_note"] = ("请填写原因（至少 2 个字）", "give the reason (at least 2 characters)")
     if action == "revoke" and reason not in {r.value for r in RevocationReason}:
         errors["reason"] = ("请选择撤销原因", "choose the reason for revoking")
-    if errors:
-        return _certificate_page(
-            request, session, settings, actor, number, errors=errors, values=values, status_code=400
-        )
     try:
-        with session.begin_nested():  # a refusal undoes only this action's writes
+        with _action(session, f"{action}_note", 409):
+            if errors:
+                raise FormRefused(errors)
             if action == "reissue":
                 certificates.reissue(session, actor=actor, number=number, note=note, settings=settings)
             else:
@@ -1336,11 +1274,6 @@ def certificate_action(
                     note=note,
                     reason=RevocationReason(reason) if action == "revoke" else None,
                 )
-    except NotFound:
-        return _missing(request)
-    except DomainError as error:
-        errors = _refused(error, f"{action}_note")
-        return _certificate_page(
-            request, session, settings, actor, number, errors=errors, values=values, status_code=409
-        )
+    except FormRefused as refused:
+        return _certificate_page(request, session, settings, actor, number, refused=refused, values=values)
     return _see_other(f"/console/body/certificates/{number.strip().upper()}")

@@ -2,9 +2,10 @@
 charts, anomaly flags with drill-down, spot checks and findings, sanctions with a dry run, and the audit log.
 
 Every page calls the same services as the JSON API (registry.*, regulator.*), so a page can refuse nothing the
-API would allow and allow nothing it would refuse. Forms post back here; a refusal re-renders the form with the
-message (Chinese and English) next to the field it concerns, and a rule refusal lists each failed rule with its
-citation. After a change the browser is redirected (303) to the page that shows it.
+API would allow and allow nothing it would refuse. Forms post back here and act through the console's
+`form_action`: a refusal re-renders the form with the message (Chinese and English) next to the field it
+concerns, and a rule refusal lists each failed rule with its citation. After a change the browser is redirected
+(303) to the page that shows it.
 """
 
 from __future__ import annotations
@@ -15,20 +16,30 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydantic import ValidationError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
-from api.console.session import CsrfForm, PageRefused, register_nav, render, require_page_role, text
+from api.console.session import (
+    CsrfForm,
+    FormRefused,
+    Message,
+    PageRefused,
+    form_action,
+    register_nav,
+    render,
+    require_page_role,
+    text,
+    validated,
+)
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
 from api.errors import status_for
 from api.routers import regulator as regulator_api
-from assessment.assessors.models import ASSESSOR_STATUS_ZH, AssessorStatus
+from assessment.assessors.models import ASSESSOR_STATUS_ZH, AssessorCreate, AssessorKind, AssessorStatus
 from assessment.assessors.models import KIND_ZH as CARD_KIND_ZH
-from assessment.assessors.service import assessor_view, list_cards, set_assessor_status
+from assessment.assessors.service import assessor_view, list_cards, register_assessor, set_assessor_status
 from assessment.batches.models import SESSION_STATUS_ZH, Candidate, SessionStatus
 from assessment.batches.service.reads import get_batch, list_batches
 from assessment.batches.service.views import batch_view
@@ -37,11 +48,10 @@ from registry import grades
 from registry.actor import Actor, Role
 from registry.audit.models import AuditEvent
 from registry.audit.service import list_events, verify_chain
-from registry.bodies.models import KIND_ZH, BodyKind, BodyStatus, BodyUpdate, StatusChange
+from registry.bodies.models import BODY_STATUS_WORDS, KIND_ZH, BodyKind, BodyStatus, BodyUpdate, StatusChange
 from registry.bodies.service import get_body, list_bodies, set_body_status, update_body
 from registry.catalogue.models import Province
 from registry.errors import DomainError, InvalidInput, NotFound
-from registry.fields import error_text
 from registry.filings.models import FILING_STATUS_ZH, FilingDecision, FilingStatus
 from registry.filings.rules import METHOD_ZH
 from registry.filings.service import (
@@ -53,6 +63,8 @@ from registry.filings.service import (
     set_filing_status,
 )
 from registry.grades import GradeCode
+from registry.people.models import PersonCreate
+from registry.people.service import register_person
 from regulator import anomalies, exports, samples, sanctions, stats
 from regulator.filters import StatsFilter
 from regulator.models import (
@@ -76,7 +88,6 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 RegulatorPage = Annotated[Actor, Depends(require_page_role(Role.REGULATOR))]
 register_nav(Role.REGULATOR, PREFIX, "监管工作台", "Regulator")
 Text = Annotated[str, Form()]
-M = TypeVar("M", bound=SQLModel)
 
 # What a redirect's ?done= says on the page it lands on.
 DONE = {
@@ -90,13 +101,11 @@ DONE = {
     "finding": ("发现已记录", "Finding recorded"),
     "imposed": ("处罚已执行并记入审计日志", "Sanction imposed and audited"),
     "lifted": ("处罚已解除", "Sanction lifted"),
+    "issued": ("证卡已颁发并记入审计日志", "Card issued and audited"),
 }
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-Message = tuple[str, str]  # (Chinese, English): field_error shows the page's language first, then the other
 
 
 def _both(zh: str, en: str) -> Message:
@@ -104,34 +113,9 @@ def _both(zh: str, en: str) -> Message:
 
 
 def _errors_of(exc: DomainError, default_field: str = "_form") -> dict[str, Message]:
+    """A filter's refusal (a page's query, not a form) next to the field it names."""
     field = str(exc.extra.get("field") or default_field)
     return {field: (exc.zh, exc.en)}
-
-
-def _rules_of(exc: DomainError) -> list[dict[str, Any]]:
-    """The failed rules of a rule refusal (id, title, provenance, citation and the quoted phrase)."""
-    rules = exc.extra.get("rules")
-    if not isinstance(rules, list):
-        return []
-    return [r for r in rules if isinstance(r, dict) and r.get("outcome") == "failed"]
-
-
-def _validated(model: type[M], data: Mapping[str, Any]) -> tuple[M | None, dict[str, Message]]:
-    """The model, or the errors per field (Chinese / English) the way the API words them."""
-    try:
-        return model.model_validate(dict(data)), {}
-    except ValidationError as exc:
-        errors: dict[str, Message] = {}
-        for err in exc.errors():
-            field, zh, en = error_text(err)
-            errors.setdefault(field.split(".")[0] or "_form", (zh, en))
-        return None, errors
-
-
-def _refused(session: Session, exc: DomainError) -> int:
-    """Undo whatever the refused call began (the page is still answered, in this transaction) → its status."""
-    session.rollback()
-    return status_for(exc)
 
 
 def _see(path: str, done: str, anchor: str = "") -> RedirectResponse:
@@ -155,6 +139,11 @@ def _done(done: str | None) -> tuple[str, str] | None:
     return DONE.get(done or "")
 
 
+def _chosen(action: str, actions: Mapping[str, Any]) -> dict[str, Message]:
+    """The error of a status form whose action is not one of its buttons."""
+    return {} if action in actions else {"action": _both("请选择操作", "choose an action")}
+
+
 def _uuid(value: str | None, field: str, errors: dict[str, Message]) -> uuid.UUID | None:
     if not value:
         return None
@@ -173,16 +162,18 @@ def _back(value: str, default: str) -> str:
 
 
 GRADE_ZH = {g.code.value: g.name_zh for g in grades.LADDER}
-BODY_STATUS_ZH = {
-    "active": ("正常", "active"),
-    "suspended": ("已暂停", "suspended"),
-    "revoked": ("已取消评价资质", "revoked"),
-}
+BODY_STATUS_ZH = {s.value: words for s, words in BODY_STATUS_WORDS.items()}
 BATCH_STATUS_ZH = {s.value: z for s, z in SESSION_STATUS_ZH.items()}
 
 
-def _page(request: Request, name: str, context: Mapping[str, Any], status_code: int = 200) -> Response:
-    """Render one of this area's templates with what every one of them reads."""
+def _page(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+    refused: FormRefused | None = None,
+) -> Response:
+    """Render one of this area's templates with what every one of them reads (a refused form's page again)."""
     return render(
         request,
         f"console/regulator/{name}",
@@ -196,6 +187,7 @@ def _page(request: Request, name: str, context: Mapping[str, Any], status_code: 
             **context,
         },
         status_code=status_code,
+        refused=refused,
     )
 
 
@@ -249,11 +241,9 @@ def _filing_page(
     actor: Actor,
     filing_id: uuid.UUID,
     *,
-    errors: Mapping[str, Message] | None = None,
-    refused_rules: Sequence[Mapping[str, Any]] = (),
+    refused: FormRefused | None = None,
     form: Mapping[str, str] | None = None,
     done: str | None = None,
-    status_code: int = 200,
 ) -> Response:
     filing = get_filing(session, actor=actor, filing_id=filing_id)
     view = filing_view(session, filing=filing, settings=settings)
@@ -270,12 +260,10 @@ def _filing_page(
             "results": results,
             "failed": [r for r in results if r.get("outcome") == "failed"],
             "method_zh": {str(getattr(k, "value", k)): v for k, v in METHOD_ZH.items()},
-            "errors": dict(errors or {}),
-            "refused_rules": list(refused_rules),
             "form": dict(form or {}),
             "done": _done(done),
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -305,30 +293,19 @@ def filing_decision(
 ) -> Response:
     """Approve (the rules run again on today's facts) or reject, with a note."""
     form = {"decision": decision, "note": note}
-    errors: dict[str, Message] = {}
-    if decision not in ("approve", "reject"):
-        errors["decision"] = _both("请选择批准或不予批准", "choose approve or reject")
-    data, invalid = _validated(FilingDecision, {"approve": decision == "approve", "note": note})
-    errors.update(invalid)
-    if data is None or errors:
-        return _filing_page(request, session, settings, actor, filing_id, errors=errors, form=form, status_code=400)
+    unchosen = (
+        {}
+        if decision in ("approve", "reject")
+        else {"decision": _both("请选择批准或不予批准", "choose approve or reject")}
+    )
     try:
-        decide_filing(
-            session, actor=actor, filing_id=filing_id, approve=data.approve, note=data.note, settings=settings
-        )
-    except DomainError as exc:
-        code = _refused(session, exc)
-        return _filing_page(
-            request,
-            session,
-            settings,
-            actor,
-            filing_id,
-            errors=_errors_of(exc, "decision"),
-            refused_rules=_rules_of(exc),
-            form=form,
-            status_code=code,
-        )
+        with form_action(session, field="decision"):
+            data = validated(FilingDecision, {"approve": decision == "approve", "note": note}, errors=unchosen)
+            decide_filing(
+                session, actor=actor, filing_id=filing_id, approve=data.approve, note=data.note, settings=settings
+            )
+    except FormRefused as refused:
+        return _filing_page(request, session, settings, actor, filing_id, refused=refused, form=form)
     return _see(f"/filings/{filing_id}", "approved" if data.approve else "rejected")
 
 
@@ -352,21 +329,13 @@ def filing_status(
 ) -> Response:
     """Suspend, reinstate or revoke an approved filing, with the reason."""
     form = {"action": action, "status_reason": reason}
-    errors: dict[str, Message] = {}
-    if action not in FILING_ACTIONS:
-        errors["action"] = _both("请选择操作", "choose an action")
-    data, invalid = _validated(StatusChange, {"reason": reason})
-    errors.update({f"status_{k}": v for k, v in invalid.items()})
-    if data is None or errors:
-        return _filing_page(request, session, settings, actor, filing_id, errors=errors, form=form, status_code=400)
-    target, done = FILING_ACTIONS[action]
     try:
-        set_filing_status(session, actor=actor, filing_id=filing_id, status=target, reason=data.reason)
-    except DomainError as exc:
-        code = _refused(session, exc)
-        return _filing_page(
-            request, session, settings, actor, filing_id, errors=_errors_of(exc, "action"), form=form, status_code=code
-        )
+        with form_action(session, field="action"):
+            data = validated(StatusChange, {"reason": reason}, errors=_chosen(action, FILING_ACTIONS), prefix="status_")
+            target, done = FILING_ACTIONS[action]
+            set_filing_status(session, actor=actor, filing_id=filing_id, status=target, reason=data.reason)
+    except FormRefused as refused:
+        return _filing_page(request, session, settings, actor, filing_id, refused=refused, form=form)
     return _see(f"/filings/{filing_id}", done)
 
 
@@ -403,10 +372,9 @@ def _body_page(
     actor: Actor,
     body_id: uuid.UUID,
     *,
-    errors: Mapping[str, Message] | None = None,
+    refused: FormRefused | None = None,
     form: Mapping[str, str] | None = None,
     done: str | None = None,
-    status_code: int = 200,
 ) -> Response:
     body = get_body(session, actor=actor, body_id=body_id)
     listed = {entry.body_id for entry in public_catalogue(session)}
@@ -428,11 +396,10 @@ def _body_page(
             "batches": batches[:20],
             "batch_count": len(batches),
             "sanctions": sanctions.list_sanctions(session, actor=actor, body_id=body.id),
-            "errors": dict(errors or {}),
             "form": dict(form or {}),
             "done": _done(done),
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -464,18 +431,11 @@ def body_site_code(
             "give a reason (the site code shapes future certificate numbers; the reason is audited)",
         )
     raw = {"site_code": site_code.strip(), **({"reason": reason.strip()} if reason.strip() else {})}
-    data, invalid = _validated(BodyUpdate, raw)
-    for field, message in invalid.items():
-        errors.setdefault(field, message)
-    if data is None or errors:
-        return _body_page(request, session, actor, body_id, errors=errors, form=form, status_code=400)
     try:
-        update_body(session, actor=actor, body_id=body_id, data=data)
-    except DomainError as exc:
-        code = _refused(session, exc)
-        return _body_page(
-            request, session, actor, body_id, errors=_errors_of(exc, "site_code"), form=form, status_code=code
-        )
+        with form_action(session, field="site_code"):
+            update_body(session, actor=actor, body_id=body_id, data=validated(BodyUpdate, raw, errors=errors))
+    except FormRefused as refused:
+        return _body_page(request, session, actor, body_id, refused=refused, form=form)
     return _see(f"/bodies/{body_id}", "site_code")
 
 
@@ -494,30 +454,28 @@ def body_status(
 ) -> Response:
     """Suspend or reinstate a body (revoking its qualification is a sanction: it has effects to review first)."""
     form = {"action": action, "status_reason": reason}
-    errors: dict[str, Message] = {}
-    if action not in BODY_ACTIONS:
-        errors["action"] = _both("请选择操作", "choose an action")
-    data, invalid = _validated(StatusChange, {"reason": reason})
-    errors.update({f"status_{k}": v for k, v in invalid.items()})
-    if data is None or errors:
-        return _body_page(request, session, actor, body_id, errors=errors, form=form, status_code=400)
-    target, done = BODY_ACTIONS[action]
     try:
-        set_body_status(session, actor=actor, body_id=body_id, status=target, reason=data.reason)
-    except DomainError as exc:
-        code = _refused(session, exc)
-        return _body_page(
-            request, session, actor, body_id, errors=_errors_of(exc, "action"), form=form, status_code=code
-        )
+        with form_action(session, field="action"):
+            data = validated(StatusChange, {"reason": reason}, errors=_chosen(action, BODY_ACTIONS), prefix="status_")
+            target, done = BODY_ACTIONS[action]
+            set_body_status(session, actor=actor, body_id=body_id, status=target, reason=data.reason)
+    except FormRefused as refused:
+        return _body_page(request, session, actor, body_id, refused=refused, form=form)
     return _see(f"/bodies/{body_id}", done)
 
 
 # ------------------------------------------------------------------------------------------------ cards
 
 
-@router.get("/assessors")
-def external_cards(request: Request, session: SessionDep, actor: RegulatorPage, done: str | None = None) -> Response:
-    """Cards that belong to no body: the regulator's external quality supervisors and independent assessors."""
+def _cards_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    refused: FormRefused | None = None,
+    form: Mapping[str, str] | None = None,
+    done: str | None = None,
+) -> Response:
     cards = [assessor_view(session, c) for c in list_cards(session, actor=actor, external=True)]
     return _page(
         request,
@@ -525,11 +483,88 @@ def external_cards(request: Request, session: SessionDep, actor: RegulatorPage, 
         {
             "cards": cards,
             "card_kind_zh": {k.value: z for k, z in CARD_KIND_ZH.items()},
+            "card_kind_en": CARD_KIND_EN,
             "card_status_zh": {k.value: z for k, z in ASSESSOR_STATUS_ZH.items()},
-            "errors": {},
+            "ladder": grades.LADDER,
+            "form": dict(form or {}),
             "done": _done(done),
         },
+        refused=refused,
     )
+
+
+@router.get("/assessors")
+def external_cards(request: Request, session: SessionDep, actor: RegulatorPage, done: str | None = None) -> Response:
+    """Cards that belong to no body — the external quality supervisors and independent assessors — and the form
+    that issues one."""
+    return _cards_page(request, session, actor, done=done)
+
+
+CARD_KIND_EN = {
+    AssessorKind.ASSESSOR.value: "independent assessor",
+    AssessorKind.SUPERVISOR.value: "quality supervisor",
+}
+CARD_FIELDS = (
+    "kind",
+    "name",
+    "id_number",
+    "card_number",
+    "occupations",
+    "max_grade",
+    "held_grade",
+    "valid_from",
+    "valid_to",
+)
+
+
+@router.post("/assessors")
+def issue_card(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: RegulatorPage,
+    _csrf: CsrfForm,
+    kind: Text = "supervisor",
+    name: Text = "",
+    id_number: Text = "",
+    card_number: Text = "",
+    occupations: Text = "",
+    max_grade: Text = "",
+    held_grade: Text = "",
+    valid_from: Text = "",
+    valid_to: Text = "",
+) -> Response:
+    """Issue a quality supervisor's card (or an independent assessor's), belonging to no body, to a person found or
+    registered by name and ID number — what POST /api/v1/assessors does, audited the same way."""
+    form = dict(
+        zip(
+            CARD_FIELDS,
+            (kind, name, id_number, card_number, occupations, max_grade, held_grade, valid_from, valid_to),
+            strict=True,
+        )
+    )
+    codes = [c.strip() for c in occupations.replace("，", ",").split(",") if c.strip()]
+    try:
+        with form_action(session, field="card_number", rename={"window": "valid_to"}):
+            holder = validated(PersonCreate, {"name": name, "id_number": id_number})
+            person, _ = register_person(session, actor=actor, data=holder, settings=settings)
+            card = AssessorCreate.model_validate(
+                {
+                    "person_id": person.id,
+                    "kind": kind,
+                    "body_id": None,
+                    "card_number": card_number,
+                    "occupations": codes,
+                    "max_grade": max_grade,
+                    "held_grade": held_grade,
+                    "valid_from": valid_from,
+                    "valid_to": valid_to,
+                }
+            )
+            issued = register_assessor(session, actor=actor, data=card)
+    except FormRefused as refused:
+        return _cards_page(request, session, actor, refused=refused, form=form)
+    return RedirectResponse(f"{PREFIX}/assessors?done=issued#card-{issued.id}", status_code=303)
 
 
 CARD_ACTIONS = {
@@ -552,13 +587,10 @@ def card_status(
 ) -> Response:
     """Suspend, reinstate or revoke an assessor's or supervisor's card, with the reason; back to where it was."""
     target = _back(back, f"{PREFIX}/assessors")
-    errors: dict[str, Message] = {}
-    if action not in CARD_ACTIONS:
-        errors["action"] = _both("请选择操作", "choose an action")
-    data, invalid = _validated(StatusChange, {"reason": reason})
-    errors.update(invalid)
-    if data is None or errors:
-        _refuse_page(errors)
+    try:
+        data = validated(StatusChange, {"reason": reason}, errors=_chosen(action, CARD_ACTIONS))
+    except FormRefused as refused:
+        _refuse_page(refused.errors)
     status, done = CARD_ACTIONS[action]
     # A refusal (not allowed from this status, no such card) is answered by the console's error page.
     set_assessor_status(session, actor=actor, assessor_id=assessor_id, status=status, reason=data.reason)
@@ -876,20 +908,18 @@ def _samples_page(
     session: Session,
     actor: Actor,
     *,
-    errors: Mapping[str, Message] | None = None,
+    refused: FormRefused | None = None,
     form: Mapping[str, str] | None = None,
-    status_code: int = 200,
 ) -> Response:
     return _page(
         request,
         "samples.html",
         {
             "recent": samples.list_samples(session, actor=actor, limit=50),
-            "errors": dict(errors or {}),
             "form": dict(form or {}),
             "populations": {p.value: z for p, z in POPULATION_ZH.items()},
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -945,14 +975,11 @@ def draw_sample(
         "province_code": province_code or None,
         "reason": reason,
     }
-    data, errors = _validated(SampleIn, raw)
-    if data is None:
-        return _samples_page(request, session, actor, errors=errors, form=form, status_code=400)
     try:
-        sample = samples.create_sample(session, actor=actor, settings=settings, data=data)
-    except DomainError as exc:
-        code = _refused(session, exc)
-        return _samples_page(request, session, actor, errors=_errors_of(exc), form=form, status_code=code)
+        with form_action(session):
+            sample = samples.create_sample(session, actor=actor, settings=settings, data=validated(SampleIn, raw))
+    except FormRefused as refused:
+        return _samples_page(request, session, actor, refused=refused, form=form)
     return _see(f"/samples/{sample.id}", "sample")
 
 
@@ -962,11 +989,10 @@ def _sample_page(
     actor: Actor,
     sample_id: uuid.UUID,
     *,
-    errors: Mapping[str, Message] | None = None,
+    refused: FormRefused | None = None,
     item_id: uuid.UUID | None = None,
     form: Mapping[str, str] | None = None,
     done: str | None = None,
-    status_code: int = 200,
 ) -> Response:
     sample = samples.sample_view(session, samples.get_sample(session, actor=actor, sample_id=sample_id))
     return _page(
@@ -976,13 +1002,12 @@ def _sample_page(
             "sample": sample,
             "populations": {p.value: z for p, z in POPULATION_ZH.items()},
             "outcomes": {o.value: z for o, z in FINDING_ZH.items()},
-            "errors": dict(errors or {}),
             "error_item": item_id,
             "form": dict(form or {}),
             "done": _done(done),
             "names": _body_names(session, actor),
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -1007,18 +1032,12 @@ def record_finding(
 ) -> Response:
     """Record what checking one sampled item found (audited); a finding can then ground a sanction."""
     form = {"outcome": outcome, "note": note}
-    data, errors = _validated(FindingIn, {"outcome": outcome, "note": note})
-    if data is None:
-        return _sample_page(
-            request, session, actor, sample_id, errors=errors, item_id=item_id, form=form, status_code=400
-        )
     try:
-        samples.record_finding(session, actor=actor, sample_id=sample_id, item_id=item_id, data=data)
-    except DomainError as exc:
-        code = _refused(session, exc)
-        return _sample_page(
-            request, session, actor, sample_id, errors=_errors_of(exc), item_id=item_id, form=form, status_code=code
-        )
+        with form_action(session):
+            data = validated(FindingIn, form)
+            samples.record_finding(session, actor=actor, sample_id=sample_id, item_id=item_id, data=data)
+    except FormRefused as refused:
+        return _sample_page(request, session, actor, sample_id, refused=refused, item_id=item_id, form=form)
     return _see(f"/samples/{sample_id}", "finding", f"#item-{item_id}")
 
 
@@ -1027,7 +1046,8 @@ def record_finding(
 SANCTION_FIELDS = ("kind", "body_id", "filing_id", "batch_id", "finding_id", "deadline", "reason")
 
 
-def _sanction_input(form: Mapping[str, str]) -> tuple[SanctionIn | None, dict[str, Message]]:
+def _sanction_input(form: Mapping[str, str]) -> SanctionIn:
+    """The sanction the form describes (a dry run); FormRefused with every problem of the form."""
     errors: dict[str, Message] = {}
     raw: dict[str, Any] = {"kind": form.get("kind") or None, "reason": form.get("reason", ""), "dry_run": True}
     for field in ("body_id", "filing_id", "batch_id", "finding_id"):
@@ -1035,10 +1055,7 @@ def _sanction_input(form: Mapping[str, str]) -> tuple[SanctionIn | None, dict[st
     if not form.get("body_id"):
         errors["body_id"] = _both("请选择评价机构", "choose a body")
     raw["deadline"] = form.get("deadline") or None
-    data, invalid = _validated(SanctionIn, raw)
-    for field, message in invalid.items():
-        errors.setdefault(field, message)
-    return (data if not errors else None), errors
+    return validated(SanctionIn, raw, errors=errors)
 
 
 def _sanctions_page(
@@ -1047,10 +1064,8 @@ def _sanctions_page(
     actor: Actor,
     *,
     form: Mapping[str, str],
-    errors: Mapping[str, Message] | None = None,
-    refused_rules: Sequence[Mapping[str, Any]] = (),
+    refused: FormRefused | None = None,
     done: str | None = None,
-    status_code: int = 200,
 ) -> Response:
     body_id = None
     try:
@@ -1073,12 +1088,10 @@ def _sanctions_page(
             "kinds": {k.value: (SANCTION_ZH[k], SANCTION_EN[k], SANCTION_BASIS[k]) for k in SanctionKind},
             "liftable": {k.value for k in LIFTABLE},
             "form": dict(form),
-            "errors": dict(errors or {}),
-            "refused_rules": list(refused_rules),
             "done": _done(done),
             "highlight": request.query_params.get("sanction"),
         },
-        status_code=status_code,
+        refused=refused,
     )
 
 
@@ -1106,14 +1119,11 @@ def _preview(
     *,
     notice: tuple[str, str] | None = None,
 ) -> Response:
-    data, errors = _sanction_input(form)
-    if data is None:
-        return _sanctions_page(request, session, actor, form=form, errors=errors, status_code=400)
     try:
-        plan = sanctions.impose(session, actor=actor, data=data)
-    except DomainError as exc:
-        code = _refused(session, exc)
-        return _sanctions_page(request, session, actor, form=form, errors=_errors_of(exc), status_code=code)
+        with form_action(session):
+            plan = sanctions.impose(session, actor=actor, data=_sanction_input(form))
+    except FormRefused as refused:
+        return _sanctions_page(request, session, actor, form=form, refused=refused)
     return _page(
         request,
         "sanction_plan.html",
@@ -1157,26 +1167,18 @@ def sanction_apply(
 ) -> Response:
     """Carry out the sanction that was previewed; if what it would change moved since, show the new plan again."""
     form = dict(zip(SANCTION_FIELDS, (kind, body_id, filing_id, batch_id, finding_id, deadline, reason), strict=True))
-    data, errors = _sanction_input(form)
-    if data is None:
-        return _sanctions_page(request, session, actor, form=form, errors=errors, status_code=400)
     try:
-        current = sanctions.impose(session, actor=actor, data=data)
-        if fingerprint(current) != plan_digest:
-            return _preview(
-                request,
-                session,
-                actor,
-                form,
-                notice=(
+        with form_action(session):
+            data = _sanction_input(form)
+            if fingerprint(sanctions.impose(session, actor=actor, data=data)) != plan_digest:
+                moved = (
                     "预演后数据已变化，请核对新的影响范围后再确认",
                     "what it changes moved since the dry run: review it",
-                ),
-            )
-        done = sanctions.impose(session, actor=actor, data=data.model_copy(update={"dry_run": False}))
-    except DomainError as exc:
-        code = _refused(session, exc)
-        return _sanctions_page(request, session, actor, form=form, errors=_errors_of(exc), status_code=code)
+                )
+                return _preview(request, session, actor, form, notice=moved)
+            done = sanctions.impose(session, actor=actor, data=data.model_copy(update={"dry_run": False}))
+    except FormRefused as refused:
+        return _sanctions_page(request, session, actor, form=form, refused=refused)
     assert done.sanction is not None
     return RedirectResponse(f"{PREFIX}/sanctions/{done.sanction.id}?done=imposed", status_code=303)
 
@@ -1232,9 +1234,10 @@ def sanction_lift(
     reason: Text = "",
 ) -> Response:
     """Lift a warning (rectified) or a suspension (its filings approved again), with the reason."""
-    data, errors = _validated(LiftIn, {"reason": reason})
-    if data is None:
-        _refuse_page(errors)
+    try:
+        data = validated(LiftIn, {"reason": reason})
+    except FormRefused as refused:
+        _refuse_page(refused.errors)
     sanctions.lift(session, actor=actor, sanction_id=sanction_id, data=data)
     return _see(f"/sanctions/{sanction_id}", "lifted")
 

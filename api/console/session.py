@@ -4,6 +4,10 @@ Sessions are server-side rows (registry.accounts.web_sessions): the cookie `regi
 token (HttpOnly, SameSite=Lax, Secure when the public URL is https or in production); logout and a disabled
 account end it at once. The bearer API never reads this cookie.
 
+Forms: a POST handler runs its action inside `form_action` (a savepoint; a refusal undoes the action's writes)
+and answers a `FormRefused` by re-rendering its page with `render(..., refused=...)`: each message (Chinese and
+English) next to the field it concerns, the rule report with its citations, and the refusal's status.
+
 CSRF: every `<form method="post">` carries `{{ csrf_field() }}`, a keyed hash (HMAC) of the browser's session
 token — or, before login, of a random `registry_csrf` cookie — and every POST handler declares `CsrfForm`. A page
 elsewhere can make a browser send the cookies but can neither read them nor the token derived from them.
@@ -16,9 +20,10 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -26,14 +31,18 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
 
 from api.deps import SessionDep
+from api.errors import status_for
 from api.security import actor_for
 from api.templating import TEMPLATES
 from registry.accounts import web_sessions
 from registry.actor import Actor, Role
 from registry.clock import CHINA_TZ, as_utc
-from registry.errors import DomainError
+from registry.errors import DomainError, NotFound
+from registry.fields import error_text
 from registry.keys import derive_key
 from registry.settings import Settings
 
@@ -42,6 +51,9 @@ CSRF_COOKIE = "registry_csrf"  # before login: the random value the form token i
 LANG_COOKIE = "registry_lang"
 CSRF_FIELD = "csrf_token"
 Lang = Literal["zh", "en"]
+Message = tuple[str, str]  # (Chinese, English): field_error shows the page's language first, then the other
+Errors = dict[str, Message]
+M = TypeVar("M", bound=BaseModel)
 
 # Pages may use inline style attributes; scripts only from /static (no inline script); no framing (clickjacking).
 PAGE_HEADERS = {
@@ -73,6 +85,112 @@ class PageRefused(Exception):
         self.zh = zh
         self.en = en
         self.error = error
+
+
+# --- forms ----------------------------------------------------------------------------------------------------
+
+
+class FormRefused(Exception):
+    """A form's action was refused: the messages by field, the rule report (with citations), the status.
+
+    Raised by `form_action` for a refusal of the service or the model, or by a handler for its own checks;
+    answered by re-rendering the form's page with `render(..., refused=...)`.
+    """
+
+    def __init__(
+        self,
+        errors: Mapping[str, Message],
+        *,
+        rules: Sequence[Mapping[str, Any]] = (),
+        status_code: int = 400,
+        error: DomainError | None = None,
+    ) -> None:
+        super().__init__("; ".join(en for _, en in errors.values()))
+        self.errors: Errors = dict(errors)
+        self.rules = list(rules)
+        self.status_code = status_code
+        self.error = error
+
+
+def _named(field: str, prefix: str, rename: Mapping[str, str] | None) -> str:
+    """The page's name of a field the model or the service names (its last part, renamed, prefixed)."""
+    name = field.rsplit(".", 1)[-1] if field else "_form"
+    name = (rename or {}).get(name, name)
+    return name if name == "_form" else prefix + name
+
+
+def invalid_fields(error: ValidationError, *, prefix: str = "", rename: Mapping[str, str] | None = None) -> Errors:
+    """Each invalid field's first message (Chinese, English) the way the API words it, by the page's name.
+
+    rename maps a model's field names (or the kind of one of its model-level checks) to the page's."""
+    shown: Errors = {}
+    for problem in error.errors():
+        field, zh, en = error_text(problem)
+        if not field and rename and problem["type"] in rename:
+            field = problem["type"]  # a model check names its own kind (AssessorCreate's "window")
+        shown.setdefault(_named(field, prefix, rename), (zh, en))
+    return shown
+
+
+def rules_of(error: DomainError) -> list[Mapping[str, Any]]:
+    """Every rule outcome of a rule refusal (id, title, outcome, provenance, citation and the quoted phrase); a page
+    shows the whole report or only the failed ones."""
+    rules = error.extra.get("rules")
+    if not isinstance(rules, list):
+        return []
+    return [r for r in rules if isinstance(r, Mapping)]
+
+
+def validated(
+    model: type[M], data: Mapping[str, Any], *, errors: Mapping[str, Message] | None = None, prefix: str = ""
+) -> M:
+    """The model made from a form's values; FormRefused (400) with its problems and the handler's own errors."""
+    found: Errors = dict(errors or {})
+    try:
+        value = model.model_validate(dict(data))
+    except ValidationError as invalid:
+        for field, message in invalid_fields(invalid, prefix=prefix).items():
+            found.setdefault(field, message)
+        raise FormRefused(found) from invalid
+    if found:
+        raise FormRefused(found)
+    return value
+
+
+@contextmanager
+def form_action(
+    session: Session,
+    *,
+    field: str = "_form",
+    status_code: int | None = None,
+    prefix: str = "",
+    rename: Mapping[str, str] | None = None,
+    missing: Message | None = None,
+) -> Iterator[None]:
+    """Run a form's action in a savepoint; a refusal undoes its writes and is raised as FormRefused.
+
+    A domain error's message goes next to the field it names (extra["field"]) or else next to `field`, with its
+    rule report; the status is `status_code`, or the error's own (api.errors). A model's ValidationError is a
+    400 with a message per field. With `missing`, a NotFound is the 404 error page saying so instead (a record
+    of another body is "not found", whatever the form says).
+    """
+    try:
+        with session.begin_nested():
+            yield
+    except FormRefused:
+        raise
+    except ValidationError as invalid:
+        raise FormRefused(invalid_fields(invalid, prefix=prefix, rename=rename)) from invalid
+    except DomainError as error:
+        if missing is not None and isinstance(error, NotFound):
+            raise PageRefused(404, *missing) from error
+        named = _named(str(error.extra.get("field") or field), prefix, rename)
+        raise FormRefused(
+            {named: (error.zh, error.en)},
+            rules=rules_of(error),
+            status_code=status_code or status_for(error),
+            error=error,
+        ) from error
 
 
 # --- language -------------------------------------------------------------------------------------------------
@@ -297,8 +415,12 @@ def render(
     *,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
+    refused: FormRefused | None = None,
 ) -> HTMLResponse:
-    """Render a console template in the layout: actor, lang, t, csrf_field, errors, nav are always there."""
+    """Render a console template in the layout: actor, lang, t, csrf_field, errors, nav are always there.
+
+    With `refused`, the form's page again: its errors by field, `refused_rules`, and the refusal's status.
+    """
     lang = lang_of(request)
     actor = (context or {}).get("actor", getattr(request.state, "page_actor", None))
     token = csrf_token(request)
@@ -311,7 +433,13 @@ def render(
 
     values: dict[str, Any] = {
         "errors": {},
+        "refused_rules": [],
         **(context or {}),
+        **(
+            {"errors": refused.errors, "refused_rules": refused.rules, "refusal": refused.error}
+            if refused is not None
+            else {}
+        ),
         "actor": actor,
         "lang": lang,
         "t": t,
@@ -321,6 +449,8 @@ def render(
         "path": request.url.path,
         "lang_href": _lang_href(request, "zh" if lang == "en" else "en"),
     }
+    if refused is not None:
+        status_code = refused.status_code
     response = TEMPLATES.TemplateResponse(
         request, template, values, status_code=status_code, headers={**PAGE_HEADERS, **(headers or {})}
     )
@@ -347,17 +477,24 @@ def _lang_href(request: Request, lang: Lang) -> str:
 
 __all__ = [
     "CsrfForm",
+    "Errors",
+    "FormRefused",
     "LoginRequired",
+    "Message",
     "OptionalPageActor",
     "PageActor",
     "PageRefused",
     "beijing",
     "csrf_token",
     "field_error",
+    "form_action",
     "home_of",
+    "invalid_fields",
     "lang_of",
     "register_nav",
     "render",
     "require_page_role",
+    "rules_of",
     "text",
+    "validated",
 ]

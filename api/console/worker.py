@@ -23,12 +23,14 @@ from sqlmodel import Field, Session, SQLModel
 from api.console.session import (
     SESSION_COOKIE,
     CsrfForm,
+    FormRefused,
     OptionalPageActor,
     PageActor,
     PageRefused,
     register_nav,
     render,
     set_session_cookie,
+    validated,
 )
 from api.deps import SessionDep, SettingsDep
 from api.ratelimit import LOOKUP, limit
@@ -53,7 +55,7 @@ from registry.actor import Actor, Role
 from registry.awards.models import AwardPublic
 from registry.awards.service import award_views, list_appointments, list_awards
 from registry.errors import InvalidInput
-from registry.fields import Username, error_text
+from registry.fields import Username
 from registry.people.service import get_person
 from registry.settings import Settings
 
@@ -239,7 +241,7 @@ def _record_page(
     settings: Settings,
     *,
     new_link: ShareLinkPublic | None = None,
-    errors: dict[str, Any] | None = None,
+    refused: FormRefused | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     person, lines, appointments = _record(session, actor, settings)
@@ -251,13 +253,13 @@ def _record_page(
             "lines": lines,
             "appointments": appointments,
             "new_link": new_link,
-            "errors": errors or {},
             "welcome": request.query_params.get("welcome") == "1",
             "withdrawn": request.query_params.get("withdrawn") == "1",
             "reason_zh": {r.value: zh for r, zh in REASON_ZH.items()},
             "valid": CertificateStatus.VALID,
         },
         status_code=status_code,
+        refused=refused,
     )
 
 
@@ -306,14 +308,9 @@ def my_share_link(
     """Make a verification link with a purpose and an expiry (加注); its address is shown this once, to copy."""
     certificate = _my_certificate(session, actor, number)
     try:
-        data = ShareLinkIn(purpose=purpose, days=days)  # type: ignore[arg-type]
-    except ValidationError as invalid:
-        errors: dict[str, Any] = {}
-        for error in invalid.errors():
-            field = str(error["loc"][0]) if error["loc"] else "purpose"
-            _, zh, en = error_text(error)
-            errors.setdefault(f"{certificate.number}:{field}", (zh, en))
-        return _record_page(request, session, actor, settings, errors=errors, status_code=400)
+        data = validated(ShareLinkIn, {"purpose": purpose, "days": days}, prefix=f"{certificate.number}:")
+    except FormRefused as refused:
+        return _record_page(request, session, actor, settings, refused=refused)
     link, code, _ = sharing.create_link(session, actor=actor, number=certificate.number, data=data, settings=settings)
     view = sharing.link_view(link, certificate.number, sharing.share_url(settings, code))
     return _record_page(request, session, actor, settings, new_link=view, status_code=201)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from sqlmodel import Field, SQLModel
 
 from api.deps import SessionDep, SettingsDep
 from api.openapi import errors
+from api.ratelimit import OBJECTION, limit
 from api.security import CurrentActor, OptionalActor
 from api.uploads import read_upload
 from assessment.batches import service
@@ -193,12 +194,22 @@ def publish(session: SessionDep, settings: SettingsDep, actor: CurrentActor, ses
 
 
 @router.post(
-    "/sessions/{session_id}/objections", response_model=ObjectionPublic, status_code=201, responses=errors(409)
+    "/sessions/{session_id}/objections", response_model=ObjectionPublic, status_code=201, responses=errors(409, 429)
 )
 def file_objection(
-    session: SessionDep, actor: OptionalActor, session_id: uuid.UUID, data: ObjectionIn
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: OptionalActor,
+    session_id: uuid.UUID,
+    data: ObjectionIn,
 ) -> ObjectionPublic:
-    """File an objection (异议) to a result during 公示; anyone may, leaving a contact."""
+    """File an objection (异议) to a result during 公示; anyone may, leaving a contact.
+
+    Counted per client at REGISTRY_LOOKUP_RATE_PER_MINUTE (429 with Retry-After beyond it), one budget with the
+    objection form of the public 公示 page (shared through Redis when REGISTRY_REDIS_URL is set).
+    """
+    limit(request, OBJECTION, settings.lookup_rate_per_minute)
     objection = service.file_objection(session, actor=actor, batch_id=session_id, data=data)
     return ObjectionPublic.model_validate(objection, from_attributes=True)
 

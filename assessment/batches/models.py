@@ -43,6 +43,15 @@ SESSION_STATUS_ZH = {
     SessionStatus.CLOSED: "已结束",
     SessionStatus.CANCELLED: "已取消",
 }
+SESSION_STATUS_EN = {
+    SessionStatus.PLANNED: "planned",
+    SessionStatus.OPEN: "open for scoring",
+    SessionStatus.SCORED: "scored, to be finalized",
+    SessionStatus.FINALIZED: "finalized",
+    SessionStatus.PUBLISHED: "under publicity (公示)",
+    SessionStatus.CLOSED: "closed",
+    SessionStatus.CANCELLED: "cancelled",
+}
 
 
 class StaffRole(StrEnum):

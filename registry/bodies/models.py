@@ -40,6 +40,13 @@ class BodyStatus(StrEnum):
     REVOKED = "revoked"  # 评价资质 cancelled (002:27); final
 
 
+BODY_STATUS_WORDS = {
+    BodyStatus.ACTIVE: ("正常", "active"),
+    BodyStatus.SUSPENDED: ("已暂停", "suspended"),
+    BodyStatus.REVOKED: ("已取消评价资质", "evaluation qualification revoked"),
+}
+
+
 def default_category(kind: BodyKind) -> str:
     """Certificate-number category letter: Y for employers, S for the others (DESIGN.md §3)."""
     return "Y" if kind in {BodyKind.EMPLOYER, BodyKind.CHAIN_BODY} else "S"

@@ -37,6 +37,16 @@ FILING_STATUS_ZH = {
     FilingStatus.SUSPENDED: "已暂停",
     FilingStatus.REVOKED: "已撤销",
 }
+# The status as users read it (Filing.effective_status: an approved or suspended filing past ends_on is expired).
+FILING_STATUS_WORDS: dict[str, tuple[str, str]] = {
+    FilingStatus.DRAFT.value: ("草稿", "draft"),
+    FilingStatus.SUBMITTED.value: ("已提交待审", "submitted for review"),
+    FilingStatus.APPROVED.value: ("已备案", "approved"),
+    FilingStatus.REJECTED.value: ("未通过", "not approved"),
+    FilingStatus.SUSPENDED.value: ("已暂停", "suspended"),
+    FilingStatus.REVOKED.value: ("已撤销", "revoked"),
+    "expired": ("已过期", "expired"),
+}
 
 
 class PostGrade(SQLModel):

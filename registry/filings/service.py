@@ -22,7 +22,7 @@ from registry.clock import today, utcnow
 from registry.db import get_for_update
 from registry.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from registry.filings.models import (
-    FILING_STATUS_ZH,
+    FILING_STATUS_WORDS,
     CatalogueEntry,
     CatalogueLine,
     Filing,
@@ -505,7 +505,7 @@ def filing_view(session: Session, *, filing: Filing, settings: Settings) -> Fili
         ends_on=filing.ends_on,
         status=filing.status,
         effective_status=filing.effective_status(today()),
-        status_zh=FILING_STATUS_ZH[filing.status],
+        status_zh=FILING_STATUS_WORDS[filing.effective_status(today())][0],
         jurisdiction=filing.jurisdiction,
         lines=[
             ScopeLinePublic(

@@ -118,6 +118,7 @@ CONSOLE_REGULATOR = {
         ("POST", "/bodies/{body_id}/site-code"),
         ("POST", "/bodies/{body_id}/status"),
         ("GET", "/assessors"),
+        ("POST", "/assessors"),
         ("POST", "/assessors/{assessor_id}/status"),
         ("GET", "/stats"),
         ("GET", "/export.{fmt}"),

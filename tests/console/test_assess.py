@@ -247,6 +247,8 @@ class TestAttestation:
         )
         assert response.status_code == 409
         assert "尚有12项分数未录入" in response.text and 'data-error-code="batch_incomplete"' in response.text
+        assert "every assessor scores every candidate" in response.text  # what to do, in both languages
+        assert 'data-citation="002:23"' in response.text  # the clause the rule carries out
         session.expire_all()
         assert session.get(ExamSession, batch.exam.id).status == SessionStatus.OPEN  # type: ignore[union-attr]
 

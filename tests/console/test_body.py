@@ -4,10 +4,11 @@ refused action."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 from fastapi.routing import APIRoute
@@ -24,6 +25,7 @@ from registry.accounts.models import UserAccount
 from registry.actor import Role
 from registry.audit.service import snapshot
 from registry.bodies.models import EvaluationBody
+from registry.clock import today
 from registry.filings.models import Filing, FilingStatus
 from registry.grades import GradeCode
 from registry.jobs.models import Job, JobKind
@@ -128,6 +130,21 @@ def web(client: TestClient) -> TestClient:
 def admin(web: TestClient, world: World) -> TestClient:
     page_login(web, world.own.admin.username)
     return web
+
+
+class Post(Protocol):
+    def __call__(self, action: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any: ...
+
+
+@pytest.fixture
+def post(admin: TestClient) -> Post:
+    """Submit a form as the logged-in admin's browser does: with its session's CSRF token."""
+    token = csrf_of(admin, "/console/body/staff")
+
+    def send(action: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return admin.post(action, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+    return send
 
 
 def _state(session: Session, side: Side) -> dict[str, Any]:
@@ -292,24 +309,19 @@ def test_another_bodys_records_are_not_found(admin: TestClient, world: World, pa
 
 @pytest.mark.parametrize(("action", "form"), RECORD_POSTS, ids=[a for a, _ in RECORD_POSTS])
 def test_actions_on_another_bodys_records_are_not_found_and_change_nothing(
-    admin: TestClient, session: Session, world: World, action: str, form: dict[str, Any]
+    post: Post, session: Session, world: World, action: str, form: dict[str, Any]
 ) -> None:
     before = _state(session, world.other)
-    token = csrf_of(admin, "/console/body/staff")
-    response = admin.post(action.format(**_ids(world.other)), data={**form, "csrf_token": token})
+    response = post(action.format(**_ids(world.other)), form)
     assert response.status_code == 404, (action, response.status_code, response.text[:300])
     assert _state(session, world.other) == before
 
 
 @pytest.mark.parametrize("kind", ["candidates", "results"])
-def test_uploads_to_another_bodys_batch_are_not_found(
-    admin: TestClient, session: Session, world: World, kind: str
-) -> None:
+def test_uploads_to_another_bodys_batch_are_not_found(post: Post, session: Session, world: World, kind: str) -> None:
     before = _state(session, world.other)
-    token = csrf_of(admin, "/console/body/staff")
-    response = admin.post(
+    response = post(
         f"/console/body/batches/{world.other.batch.exam.id}/upload/{kind}",
-        data={"csrf_token": token},
         files={"file": ("x.csv", UPLOAD.format(id=valid_id()).encode(), "text/csv")},
     )
     assert response.status_code == 404
@@ -365,13 +377,11 @@ def test_other_roles_may_not_use_the_body_pages(
 
 
 def test_a_draft_is_created_edited_and_submitted_with_its_rule_report(
-    admin: TestClient, session: Session, world: World
+    admin: TestClient, post: Post, session: Session, world: World
 ) -> None:
-    token = csrf_of(admin, "/console/body/filings/new")
-    created = admin.post(
+    created = post(
         "/console/body/filings",
         data={
-            "csrf_token": token,
             "ceiling": "technician",
             "starts_on": "2026-12-01",
             "ends_on": "2029-11-30",
@@ -384,15 +394,15 @@ def test_a_draft_is_created_edited_and_submitted_with_its_rule_report(
     assert created.status_code == 303, created.text
     url = created.headers["location"]
     filing_id = uuid.UUID(url.rsplit("/", 1)[1])
-    added = admin.post(
+    added = post(
         f"{url}/lines",
-        data={"csrf_token": token, "occupation_code": "6-18-01-01", "max_grade": "senior", "methods": ["theory_exam"]},
+        data={"occupation_code": "6-18-01-01", "max_grade": "senior", "methods": ["theory_exam"]},
         follow_redirects=False,
     )
     assert added.status_code == 303
     page = admin.get(url).text
     assert "6-18-01-01" in page and "FIL-" in page  # the line, and the draft's live rule report
-    submitted = admin.post(f"{url}/submit", data={"csrf_token": token}, follow_redirects=False)
+    submitted = post(f"{url}/submit", follow_redirects=False)
     assert submitted.status_code == 303, submitted.text
     session.expire_all()
     filing = session.get(Filing, filing_id)
@@ -403,14 +413,12 @@ def test_a_draft_is_created_edited_and_submitted_with_its_rule_report(
 
 
 def test_bad_values_are_shown_next_to_their_fields_and_nothing_is_stored(
-    admin: TestClient, session: Session, world: World
+    post: Post, session: Session, world: World
 ) -> None:
     before = _state(session, world.own)
-    token = csrf_of(admin, "/console/body/filings/new")
-    response = admin.post(
+    response = post(
         "/console/body/filings",
         data={
-            "csrf_token": token,
             "ceiling": "senior",
             "starts_on": "2026-12-01",
             "ends_on": "2029-11-30",
@@ -427,19 +435,19 @@ def test_bad_values_are_shown_next_to_their_fields_and_nothing_is_stored(
 
 
 def test_a_refused_submission_names_each_failed_rule_with_its_basis_and_keeps_the_draft(
-    admin: TestClient, session: Session, world: World
+    post: Post, session: Session, world: World
 ) -> None:
     draft = world.own.draft
-    token = csrf_of(admin, f"/console/body/filings/{draft.id}")
     # a line above the ceiling makes FIL-SCOPE-CEILING fail
-    admin.post(
+    post(
         f"/console/body/filings/{draft.id}/programme",
-        data={"csrf_token": token, "ceiling": "senior", "starts_on": "2026-01-01", "ends_on": "2028-12-31"},
+        data={"ceiling": "senior", "starts_on": "2026-01-01", "ends_on": "2028-12-31"},
     )
-    response = admin.post(f"/console/body/filings/{draft.id}/submit", data={"csrf_token": token})
+    response = post(f"/console/body/filings/{draft.id}/submit")
     assert response.status_code == 409
     text = response.text
     assert "提交被拒绝" in text and "FIL-SCOPE-CEILING" in text and "outcome-failed" in text
+    assert "outcome-passed" in text  # the whole report, not only what failed
     assert "登记系统规则" in text  # the failed rule's provenance
     session.expire_all()
     assert session.get(Filing, draft.id).status == FilingStatus.DRAFT  # type: ignore[union-attr]
@@ -449,7 +457,7 @@ def test_a_refused_submission_names_each_failed_rule_with_its_basis_and_keeps_th
 
 
 def test_an_upload_with_a_bad_row_shows_the_row_and_stores_nothing_then_the_fixed_file_enrols(
-    admin: TestClient, session: Session, world: World
+    post: Post, session: Session, world: World
 ) -> None:
     batch = world.own.planned.exam
     uscc = world.own.body.uscc
@@ -461,10 +469,8 @@ def test_an_upload_with_a_bad_row_shows_the_row_and_stores_nothing_then_the_fixe
             f"王小{n},{i},{uscc}\n" for n, i in zip("一二三", ids, strict=True)
         )
 
-    token = csrf_of(admin, f"/console/body/batches/{batch.id}")
-    refused = admin.post(
+    refused = post(
         f"/console/body/batches/{batch.id}/upload/candidates",
-        data={"csrf_token": token},
         files={"file": ("candidates.csv", rows([good[0], broken, good[2]]).encode(), "text/csv")},
     )
     assert refused.status_code == 400
@@ -474,9 +480,8 @@ def test_an_upload_with_a_bad_row_shows_the_row_and_stores_nothing_then_the_fixe
     assert bad_row is not None and broken in bad_row.group(1) and "校验位" in bad_row.group(1)
     count = select(func.count()).select_from(Candidate).where(Candidate.session_id == batch.id)
     assert session.exec(count).one() == 0
-    accepted = admin.post(
+    accepted = post(
         f"/console/body/batches/{batch.id}/upload/candidates",
-        data={"csrf_token": token},
         files={"file": ("candidates.csv", rows(good).encode(), "text/csv")},
     )
     assert accepted.status_code == 200, accepted.text
@@ -484,18 +489,27 @@ def test_an_upload_with_a_bad_row_shows_the_row_and_stores_nothing_then_the_fixe
     assert session.exec(count).one() == 3
 
 
-def test_the_batch_page_shows_what_blocks_the_next_step(admin: TestClient, world: World) -> None:
+def test_the_batch_page_shows_what_blocks_the_next_step(admin: TestClient, post: Post, world: World) -> None:
     batch = world.own.batch.exam  # open, one candidate, no scores
     page = admin.get(f"/console/body/batches/{batch.id}").text
     assert "项分数未录入" in page and "scores are missing" in page
-    token = csrf_of(admin, f"/console/body/batches/{batch.id}")
-    refused = admin.post(f"/console/body/batches/{batch.id}/step/finalize", data={"csrf_token": token})
+    refused = post(f"/console/body/batches/{batch.id}/step/finalize")
     assert refused.status_code == 409
-    assert "质量督导员尚未签署" in refused.text
+    assert "质量督导员尚未签署" in refused.text and "the quality supervisor has not attested" in refused.text
+    assert 'data-citation="002:23"' in refused.text  # the registry rule's clause, beside the message
+
+
+def test_a_step_the_batch_cannot_take_is_refused_in_words_not_status_codes(post: Post, world: World) -> None:
+    planned = world.own.planned.exam
+    refused = post(f"/console/body/batches/{planned.id}/step/close")
+    assert refused.status_code == 409
+    shown = " ".join(field_errors(refused.text))
+    assert "考务批次当前为“计划中”，不能变为“已结束”" in shown and "“考核中”" in shown
+    assert "the exam batch is planned and cannot become closed" in shown
 
 
 def test_results_upload_records_every_assessors_scores(
-    admin: TestClient, session: Session, settings: Settings, world: World
+    post: Post, session: Session, settings: Settings, world: World
 ) -> None:
     batch = world.own.batch
     from assessment.batches.service import missing_scores
@@ -511,10 +525,8 @@ def test_results_upload_records_every_assessors_scores(
         for kind in sorted(set(kinds))
         for card in batch.assessors
     )
-    token = csrf_of(admin, f"/console/body/batches/{batch.exam.id}")
-    response = admin.post(
+    response = post(
         f"/console/body/batches/{batch.exam.id}/upload/results",
-        data={"csrf_token": token},
         files={"file": ("results.csv", table.encode(), "text/csv")},
     )
     assert response.status_code == 200, response.text
@@ -522,12 +534,11 @@ def test_results_upload_records_every_assessors_scores(
     assert missing_scores(session, batch.exam) == []
 
 
-def test_cancelling_a_batch_needs_a_reason(admin: TestClient, session: Session, world: World) -> None:
+def test_cancelling_a_batch_needs_a_reason(post: Post, session: Session, world: World) -> None:
     batch = world.own.planned.exam
-    token = csrf_of(admin, f"/console/body/batches/{batch.id}")
-    refused = admin.post(f"/console/body/batches/{batch.id}/cancel", data={"csrf_token": token, "reason": " "})
+    refused = post(f"/console/body/batches/{batch.id}/cancel", data={"reason": " "})
     assert refused.status_code == 400 and "请填写取消原因" in refused.text
-    done = admin.post(f"/console/body/batches/{batch.id}/cancel", data={"csrf_token": token, "reason": "考点停电改期"})
+    done = post(f"/console/body/batches/{batch.id}/cancel", data={"reason": "考点停电改期"})
     assert done.status_code in {200, 303}
     session.expire_all()
     assert session.get(ExamSession, batch.id).status == SessionStatus.CANCELLED  # type: ignore[union-attr]
@@ -537,21 +548,18 @@ def test_cancelling_a_batch_needs_a_reason(admin: TestClient, session: Session, 
 
 
 def test_revoking_needs_a_reason_and_then_shows_the_certificate_revoked(
-    admin: TestClient, session: Session, world: World
+    post: Post, session: Session, world: World
 ) -> None:
     number = world.own.certificate.number
-    token = csrf_of(admin, f"/console/body/certificates/{number}")
-    refused = admin.post(
-        f"/console/body/certificates/{number}/revoke", data={"csrf_token": token, "reason": "", "revoke_note": ""}
-    )
+    refused = post(f"/console/body/certificates/{number}/revoke", data={"reason": "", "revoke_note": ""})
     assert refused.status_code == 400
     errors = field_errors(refused.text)
     assert len(errors) == 2 and "请选择撤销原因" in errors[0]
     session.expire_all()
     assert session.get(Certificate, world.own.certificate.id).status == CertificateStatus.VALID  # type: ignore[union-attr]
-    done = admin.post(
+    done = post(
         f"/console/body/certificates/{number}/revoke",
-        data={"csrf_token": token, "reason": "issued_in_error", "revoke_note": "姓名录入错误，作废"},
+        data={"reason": "issued_in_error", "revoke_note": "姓名录入错误，作废"},
     )
     assert done.status_code == 200
     assert re.search(r'id="certificate-status">已撤销<', done.text)
@@ -572,14 +580,12 @@ def test_a_certificate_is_found_by_number_and_its_pdf_downloaded(admin: TestClie
 
 
 def test_a_refused_recognition_shows_its_rules_with_citations_and_stores_nothing(
-    admin: TestClient, session: Session, world: World
+    post: Post, session: Session, world: World
 ) -> None:
     before = _state(session, world.own)
-    token = csrf_of(admin, "/console/body/recognitions/new")
-    response = admin.post(
+    response = post(
         "/console/body/recognitions",
         data={
-            "csrf_token": token,
             "name": "郑国栋",
             "id_number": valid_id(),
             "occupation_code": "6-18-02-04",
@@ -600,13 +606,11 @@ def test_a_refused_recognition_shows_its_rules_with_citations_and_stores_nothing
 
 
 def test_the_body_issues_its_own_assessor_card_and_opens_its_login(
-    admin: TestClient, session: Session, world: World
+    admin: TestClient, post: Post, session: Session, world: World
 ) -> None:
-    token = csrf_of(admin, "/console/body/staff")
-    card = admin.post(
+    card = post(
         "/console/body/staff/cards",
         data={
-            "csrf_token": token,
             "name": "郑国栋",
             "id_number": valid_id(),
             "card_number": f"KB{uuid.uuid4().hex[:6].upper()}",
@@ -621,16 +625,36 @@ def test_the_body_issues_its_own_assessor_card_and_opens_its_login(
     assert card.status_code == 303, card.text
     page = admin.get("/console/body/staff").text
     (card_id,) = re.findall(r"/console/body/staff/cards/([0-9a-f-]{36})/account", page)
-    short = admin.post(
+    short = post(
         f"/console/body/staff/cards/{card_id}/account",
-        data={"csrf_token": token, "username": "kb.one", "password": "short"},
+        data={"username": "kb.one", "password": "short"},
     )
     assert short.status_code == 400 and "长度不足" in short.text
-    opened = admin.post(
+    opened = post(
         f"/console/body/staff/cards/{card_id}/account",
-        data={"csrf_token": token, "username": f"kb.{uuid.uuid4().hex[:6]}", "password": "a-long-password-3"},
+        data={"username": f"kb.{uuid.uuid4().hex[:6]}", "password": "a-long-password-3"},
         follow_redirects=False,
     )
     assert opened.status_code == 303
     account = session.exec(select(UserAccount).where(UserAccount.role == Role.ASSESSOR)).all()
     assert len(account) == 1
+
+
+# ------------------------------------------------------------------------------------------ overview
+
+
+def test_the_overview_names_statuses_in_words_and_an_ended_filing_as_expired(
+    admin: TestClient, session: Session, world: World
+) -> None:
+    filing = session.get(Filing, world.own.filing.id)
+    assert filing is not None and filing.status == FilingStatus.APPROVED
+    filing.ends_on = today() - dt.timedelta(days=1)  # its validity has ended: approved, but no longer in force
+    session.flush()
+    zh = admin.get("/console/body/home").text
+    assert 'data-status="expired">已过期<' in zh and 'data-status="draft">草稿<' in zh
+    assert 'data-status="open">考核中<' in zh and ">正常<" in zh  # a batch under way; the body's standing
+    assert ">approved<" not in zh and ">open<" not in zh and ">active<" not in zh
+    en = admin.get("/console/body/home?lang=en").text
+    assert 'data-status="expired">expired<' in en and 'data-status="draft">draft<' in en
+    assert 'data-status="open">open for scoring<' in en and ">active<" in en
+    assert "已过期" not in en

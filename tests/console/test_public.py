@@ -173,6 +173,34 @@ def test_objections_are_limited_per_client(client_for: ClientFactory, session: S
     assert len(session.exec(select(Objection)).all()) == 1
 
 
+def test_the_objection_api_is_limited_per_client_in_both_languages(
+    client_for: ClientFactory, session: Session, settings: Settings
+) -> None:
+    api = client_for(settings.model_copy(update={"lookup_rate_per_minute": 1}))
+    exam, candidates = _published(session, settings)
+    data = {"candidate_id": str(candidates[0].id), "text": "接口提出的异议", "contact": "138000"}
+    assert api.post(f"/api/v1/sessions/{exam.id}/objections", json=data).status_code == 201
+    again = api.post(f"/api/v1/sessions/{exam.id}/objections", json=data)
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) >= 1
+    body = again.json()
+    assert body["error"] == "rate_limited"
+    assert "提出异议过于频繁" in body["detail_zh"] and "too many objections" in body["detail_en"]
+    assert len(session.exec(select(Objection)).all()) == 1
+
+
+def test_the_objection_page_and_api_spend_one_budget(
+    client_for: ClientFactory, session: Session, settings: Settings
+) -> None:
+    limited = https(client_for(settings.model_copy(update={"lookup_rate_per_minute": 1})))
+    exam, candidates = _published(session, settings)
+    token = csrf_from(limited.get(f"/publicity/{exam.id}").text)
+    form = {"csrf_token": token, "candidate_id": str(candidates[0].id), "text": "页面提出的异议", "contact": "138000"}
+    assert limited.post(f"/publicity/{exam.id}/objections", data=form).status_code == 200
+    data = {"candidate_id": str(candidates[1].id), "text": "接着从接口提出", "contact": "138000"}
+    assert limited.post(f"/api/v1/sessions/{exam.id}/objections", json=data).status_code == 429
+    assert len(session.exec(select(Objection)).all()) == 1
+
+
 def test_a_batch_not_under_publicity_is_not_found(client: TestClient, session: Session, settings: Settings) -> None:
     body = make_body(session)
     make_filing(session, settings, body=body, starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2028, 12, 31))

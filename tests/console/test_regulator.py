@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
 from api.console import regulator as pages
-from assessment.assessors.models import AssessorKind, AssessorStatus
+from assessment.assessors.models import Assessor, AssessorKind, AssessorStatus
 from certificates.models import Certificate, CertificateStatus
 from registry.actor import Role
 from registry.audit.models import AuditEvent
@@ -22,7 +22,7 @@ from registry.filings.models import Filing, FilingStatus
 from registry.settings import Settings
 from regulator.models import Sanction, SpotSample
 from tests.console.support import csrf_from, page_login
-from tests.factories import SYSTEM, make_assessor, make_body, make_certificate, make_filing, make_user
+from tests.factories import SYSTEM, make_assessor, make_body, make_certificate, make_filing, make_user, valid_id
 from tests.test_regulator_sanctions import Fraud, fraud  # noqa: F401 - the fixture, reused
 
 PREFIX = "/console/regulator"
@@ -248,6 +248,40 @@ def test_a_card_form_never_redirects_off_the_console(
         {"action": "suspend", "reason": "督导缺位", "back": "https://evil.example/"},
     )
     assert done.status_code == 303 and done.headers["location"].startswith(f"{PREFIX}/assessors?")
+
+
+def test_the_regulator_issues_a_supervisor_card_from_the_cards_page(
+    regulator: TestClient, session: Session, settings: Settings
+) -> None:
+    page = regulator.get(f"{PREFIX}/assessors")
+    assert 'action="/console/regulator/assessors"' in page.text and 'name="kind"' in page.text
+    number = f"DD{uuid.uuid4().hex[:6].upper()}"
+    card = {
+        "kind": "supervisor",
+        "name": "督导员甲",
+        "id_number": valid_id(),
+        "card_number": number,
+        "occupations": "6-18-02-04，6-18-01-01",
+        "max_grade": "technician",
+        "held_grade": "senior_technician",
+        "valid_from": "2026-01-01",
+        "valid_to": "2028-12-31",
+    }
+    backwards = _post(regulator, f"{PREFIX}/assessors", {**card, "valid_to": "2025-12-31"})
+    assert backwards.status_code == 400
+    assert 'id="valid_to-error"' in backwards.text and "有效期截止日须晚于起始日" in backwards.text
+    assert f'value="{number}"' in backwards.text  # what was typed comes back
+    assert session.exec(select(Assessor).where(Assessor.card_number == number)).first() is None
+    issued = _post(regulator, f"{PREFIX}/assessors", card)
+    assert issued.status_code == 303 and issued.headers["location"].startswith(f"{PREFIX}/assessors?done=issued")
+    stored = session.exec(select(Assessor).where(Assessor.card_number == number)).one()
+    assert (stored.kind, stored.body_id, stored.status) == (AssessorKind.SUPERVISOR, None, AssessorStatus.ACTIVE)
+    events = session.exec(select(AuditEvent).where(AuditEvent.entity_id == str(stored.id))).all()
+    assert [e.action for e in events] == ["assessor.created"]
+    shown = regulator.get(issued.headers["location"]).text
+    assert number in shown and "证卡已颁发" in shown
+    taken = _post(regulator, f"{PREFIX}/assessors", {**card, "id_number": valid_id()})
+    assert taken.status_code == 409 and 'id="card_number-error"' in taken.text and "已被使用" in taken.text
 
 
 # ------------------------------------------------------------------------------------------------ statistics

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from registry.citations import EXAM_ADMINISTRATION
 from registry.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from registry.rules import Citation, Provenance
+
+
+def carrying_out(citation: Citation = EXAM_ADMINISTRATION) -> dict[str, Any]:
+    """A refusal's `policy` extra: the registry's own rule, carrying out the cited clause (shown beside it)."""
+    return {"policy": {"provenance": Provenance.REGISTRY.value, "citation": citation.ref, "phrase": citation.phrase}}
 
 
 class BatchNotFound(NotFound):

@@ -19,7 +19,7 @@ from assessment.batches.models import (
     SessionStatus,
     StaffRole,
 )
-from assessment.batches.service.errors import BatchIncomplete, ComponentsOutsidePolicy, NotAttested
+from assessment.batches.service.errors import BatchIncomplete, ComponentsOutsidePolicy, NotAttested, carrying_out
 from assessment.batches.service.reads import BATCH_TRANSITIONS, get_batch, missing_scores, require_admin
 from assessment.batches.service.scores import compute_result
 from assessment.batches.service.staffing import add_staff, check_staff, is_staff
@@ -157,11 +157,18 @@ def cancel_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID, reason:
 def require_complete(session: Session, exam: ExamSession) -> None:
     count = session.exec(select(func.count()).select_from(Candidate).where(Candidate.session_id == exam.id)).one()
     if count == 0:
-        raise BatchIncomplete("批次没有考生", "the batch has no candidates", extra={"missing": []})
+        raise BatchIncomplete(
+            "批次没有考生：先上传考生名单（报名），考评员录入分数后才能签署和定稿",
+            "the batch has no candidates: upload the candidate list first; it is attested and finalized once scored",
+            extra={"missing": [], **carrying_out()},
+        )
     missing = missing_scores(session, exam)
     if missing:
         raise BatchIncomplete(
-            f"尚有{len(missing)}项分数未录入", f"{len(missing)} scores are missing", extra={"missing": missing[:200]}
+            f"尚有{len(missing)}项分数未录入：每位考评员须为每名考生的每个考核项目录入分数，之后才能签署和定稿",
+            f"{len(missing)} scores are missing: every assessor scores every candidate on every component before "
+            "the batch is attested and finalized",
+            extra={"missing": missing[:200], **carrying_out()},
         )
 
 
@@ -193,7 +200,10 @@ def finalize_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> Ex
     def check(exam: ExamSession) -> None:
         if exam.status == SessionStatus.OPEN or exam.attested_at is None:
             raise NotAttested(
-                "质量督导员尚未签署，不能定稿", "the supervisor has not attested the batch: cannot finalize"
+                "质量督导员尚未签署，不能定稿：分数齐全后，由本批次的质量督导员确认考务和评分并签署",
+                "the quality supervisor has not attested the batch, so it cannot be finalized: once every score is "
+                "in, the batch's supervisor confirms the exam and its scoring and attests it",
+                extra=carrying_out(),
             )
 
     def prepare(exam: ExamSession) -> dict[str, Any]:

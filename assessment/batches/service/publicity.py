@@ -31,7 +31,7 @@ from registry.actor import Actor
 from registry.audit.service import record
 from registry.awards.models import AwardBasis
 from registry.awards.service import create_award, held_grades
-from registry.clock import utcnow
+from registry.clock import CHINA_TZ, as_utc, utcnow
 from registry.settings import Settings
 from registry.transitions import apply_transition
 
@@ -118,14 +118,21 @@ def close_batch(session: Session, *, actor: Actor, batch_id: uuid.UUID) -> ExamS
     def prepare(exam: ExamSession) -> dict[str, Any]:
         assert exam.publicity_ends_at is not None
         if utcnow() < exam.publicity_ends_at:
+            ends = as_utc(exam.publicity_ends_at).astimezone(CHINA_TZ)
             raise PublicityNotOver(
-                f"公示期至 {exam.publicity_ends_at:%Y-%m-%d %H:%M} UTC 结束，之前不能结束批次",
-                f"the publicity period runs until {exam.publicity_ends_at.isoformat()}",
+                f"公示期至 {ends:%Y-%m-%d %H:%M}（北京时间）结束：公示期满、异议全部处理后才能结束批次",
+                f"the publicity period runs until {ends:%Y-%m-%d %H:%M} Beijing time: the batch is closed once it "
+                "is over and every objection is decided",
                 extra={"publicity_ends_at": exam.publicity_ends_at.isoformat()},
             )
         objections = session.exec(select(Objection).where(Objection.session_id == exam.id)).all()
-        if any(o.status == ObjectionStatus.OPEN for o in objections):
-            raise ObjectionsOpen("尚有异议未处理", "objections are still undecided")
+        undecided = sum(1 for o in objections if o.status == ObjectionStatus.OPEN)
+        if undecided:
+            raise ObjectionsOpen(
+                f"尚有 {undecided} 项异议未处理：逐项决定（支持或驳回）后才能结束批次",
+                f"{undecided} objections are undecided: decide each (uphold or dismiss) before closing the batch",
+                extra={"undecided": undecided},
+            )
         upheld = {o.candidate_id for o in objections if o.status == ObjectionStatus.UPHELD}
         awarded = withheld = already = 0
         for candidate in session.exec(select(Candidate).where(Candidate.session_id == exam.id)).all():

@@ -9,6 +9,8 @@ from sqlmodel import Session, col, select
 
 from assessment.assessors.service import get_assessor
 from assessment.batches.models import (
+    SESSION_STATUS_EN,
+    SESSION_STATUS_ZH,
     BatchAction,
     Candidate,
     ExamSession,
@@ -46,6 +48,8 @@ BATCH_TRANSITIONS = TransitionTable(
         SessionStatus.PUBLISHED: BatchAction.PUBLISHED,
         SessionStatus.CLOSED: BatchAction.CLOSED,
     },
+    names=("考务批次", "exam batch"),
+    words={s: (SESSION_STATUS_ZH[s], SESSION_STATUS_EN[s]) for s in SessionStatus},
 )
 OBJECTION_TRANSITIONS = TransitionTable(
     "异议 objection",
