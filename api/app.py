@@ -91,16 +91,18 @@ async def _driver_reads(reads: Reads, settings: Settings, *, enabled: bool) -> A
     if not enabled or reads.pooled is not None or reads.primary.dialect.name != "postgresql":
         yield
         return
-    reads.driver = DriverReads(
+    driver = DriverReads(
         reads.primary.url.render_as_string(hide_password=False),
         reads.replica.url.render_as_string(hide_password=False) if reads.replica is not None else None,
         size=settings.threads,
         fallback_seconds=reads.fallback_seconds,
     )
+    outer, reads.driver = reads.driver, driver
     try:
         yield
     finally:
-        driver, reads.driver = reads.driver, None
+        if reads.driver is driver:  # lifespans may nest (a test client inside another): hand back the outer one's
+            reads.driver = outer
         await anyio.to_thread.run_sync(driver.close)
 
 

@@ -291,3 +291,21 @@ def test_the_served_json_answer_reads_on_the_event_loop_and_the_page_in_a_thread
         assert hops[-1] == "_row_blocking"
     gc.unfreeze()  # served_app froze the test process's heap
     get_settings.cache_clear()
+
+
+def test_a_lifespan_inside_another_hands_back_the_outer_driver(committed_url: str, is_postgres: bool) -> None:
+    """The fuzz run starts the app's lifespan again inside the test client's: each closes its own connections."""
+    if not is_postgres:
+        pytest.skip("the driver reads are PostgreSQL's")
+    from api.app import create_app
+
+    get_settings.cache_clear()
+    app = create_app(get_settings())
+    with TestClient(app):
+        outer = app.state.reads.driver
+        assert outer is not None
+        with TestClient(app):
+            assert app.state.reads.driver not in (None, outer)
+        assert app.state.reads.driver is outer
+    assert app.state.reads.driver is None
+    get_settings.cache_clear()
