@@ -147,9 +147,9 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 # --- records shared by a module's tests ------------------------------------------------------------------------
-# A module whose tests all read the same expensive records builds them once: it defines
-#   settings = module-scoped (module_settings), session = shared_session, and world (module-scoped) =
-#   built_once(shared_connection, lambda s: <build>(s, settings)).
+# A module whose tests all read the same expensive records builds them once: it declares
+#   _settings, _session = sharing_records()   (its `settings` and `session` fixtures), and a module-scoped
+#   `world` fixture returning built_once(shared_connection, lambda s: <build>(s, settings)).
 # The records live in the module's transaction (rolled back after its last test); each test runs in a savepoint
 # of it, rolled back after the test, so no test sees another's changes.
 
@@ -178,6 +178,20 @@ def built_once(connection: Connection, build: Callable[[Session], T]) -> T:
         built = build(builder)
         builder.commit()
     return built
+
+
+def sharing_records() -> tuple[Any, Any]:
+    """A module's `settings` (module-scoped) and `session` (on its shared records) fixtures, to assign at its top."""
+
+    @pytest.fixture(scope="module", name="settings")
+    def module_settings_fixture(module_settings: Settings) -> Settings:
+        return module_settings
+
+    @pytest.fixture(name="session")
+    def shared_session_fixture(shared_session: Session) -> Session:
+        return shared_session
+
+    return module_settings_fixture, shared_session_fixture
 
 
 @pytest.fixture

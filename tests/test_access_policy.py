@@ -29,7 +29,7 @@ from registry.errors import DomainError
 from registry.filings.service import get_filing, list_filings
 from registry.people.service import get_person, sees_identity
 from registry.settings import Settings
-from tests.conftest import built_once
+from tests.conftest import built_once, sharing_records
 from tests.factories import assessor_actor, make_assessor, make_batch, make_body, make_certificate, make_filing
 
 ACTORS = ("regulator", "system", "admin_a", "admin_b", "assessor", "supervisor", "outsider", "holder", "anonymous")
@@ -47,14 +47,7 @@ class World:
 # The records every table reads are built once for the module, in a transaction each test sees and none keeps.
 
 
-@pytest.fixture(scope="module")
-def settings(module_settings: Settings) -> Settings:
-    return module_settings
-
-
-@pytest.fixture
-def session(shared_session: Session) -> Session:
-    return shared_session
+_settings, _session = sharing_records()  # this module's settings and session fixtures
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ from regulator import stats
 from regulator.filters import StatsFilter
 from regulator.models import StatTally
 from regulator.tally_sql import rebuild_statements
-from tests.conftest import built_once
+from tests.conftest import built_once, sharing_records
 from tests.factories import (
     SYSTEM,
     give_award,
@@ -78,14 +78,7 @@ def _issue(session: Session, settings: Settings, body: EvaluationBody, grade: G,
 # keeps (each test runs in a savepoint rolled back after it).
 
 
-@pytest.fixture(scope="module")
-def settings(module_settings: Settings) -> Settings:
-    return module_settings
-
-
-@pytest.fixture
-def session(shared_session: Session) -> Session:
-    return shared_session
+_settings, _session = sharing_records()  # this module's settings and session fixtures
 
 
 @pytest.fixture(scope="module")

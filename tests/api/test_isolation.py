@@ -37,7 +37,7 @@ from registry.jobs.models import Job, JobKind
 from registry.jobs.service import create_job
 from registry.people.models import Employment, Person
 from registry.settings import Settings
-from tests.conftest import built_once
+from tests.conftest import built_once, sharing_records
 from tests.factories import (
     PASSWORD,
     SYSTEM,
@@ -431,14 +431,7 @@ class World:
 # in a savepoint rolled back after it): the walk below has a hundred cases over the same records.
 
 
-@pytest.fixture(scope="module")
-def settings(module_settings: Settings) -> Settings:
-    return module_settings
-
-
-@pytest.fixture
-def session(shared_session: Session) -> Session:
-    return shared_session
+_settings, _session = sharing_records()  # this module's settings and session fixtures
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from registry.grades import GradeCode
 from registry.jobs.models import Job, JobKind
 from registry.jobs.service import create_job
 from registry.settings import Settings
-from tests.conftest import built_once
+from tests.conftest import built_once, sharing_records
 from tests.console.support import csrf_from, page_login
 from tests.factories import (
     SYSTEM,
@@ -120,14 +120,7 @@ class World:
 # transaction every test sees and none keeps: each test runs in a savepoint rolled back after it.
 
 
-@pytest.fixture(scope="module")
-def settings(module_settings: Settings) -> Settings:
-    return module_settings
-
-
-@pytest.fixture
-def session(shared_session: Session) -> Session:
-    return shared_session
+_settings, _session = sharing_records()  # this module's settings and session fixtures
 
 
 @pytest.fixture(scope="module")
