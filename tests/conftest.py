@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from api.app import create_app
@@ -108,14 +108,13 @@ def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Settings for one test: development, the test database, a private key directory."""
+def settings_for(database_url: str, key_dir: Path) -> Settings:
+    """Settings for tests: development, the test database, a private key directory."""
     return Settings(
         env="development",
         database_url=database_url,
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
-        key_dir=tmp_path / "keys",
+        key_dir=key_dir,
         public_url="https://registry.test",
         argon2_time_cost=1,  # fast hashing in tests; production refuses costs this low
         argon2_memory_kib=64,
@@ -123,17 +122,91 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings for one test: development, the test database, a private key directory."""
+    return settings_for(database_url, tmp_path / "keys")
+
+
+def session_in(connection: Connection) -> Session:
+    """A session joining the connection's transaction: its commits become savepoints."""
+    return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session inside an outer transaction that is rolled back after the test; commits become savepoints."""
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = session_in(connection)
     try:
         yield session
     finally:
         session.close()
         outer.rollback()
         connection.close()
+
+
+# --- records shared by a module's tests ------------------------------------------------------------------------
+# A module whose tests all read the same expensive records builds them once: it declares
+#   _settings, _session = sharing_records()   (its `settings` and `session` fixtures), and a module-scoped
+#   `world` fixture returning built_once(shared_connection, lambda s: <build>(s, settings)).
+# The records live in the module's transaction (rolled back after its last test); each test runs in a savepoint
+# of it, rolled back after the test, so no test sees another's changes.
+
+
+@pytest.fixture(scope="module")
+def module_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings shared by a module's tests: one key directory, so records built once stay verifiable."""
+    return settings_for(database_url, tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="module")
+def shared_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection whose transaction holds a module's shared records; rolled back after the module."""
+    connection = engine.connect()
+    outer = connection.begin()
+    try:
+        yield connection
+    finally:
+        outer.rollback()
+        connection.close()
+
+
+def built_once(connection: Connection, build: Callable[[Session], T]) -> T:
+    """Build a module's shared records in its transaction (committed into it, outside every test's savepoint)."""
+    with session_in(connection) as builder:
+        built = build(builder)
+        builder.commit()
+    return built
+
+
+def sharing_records() -> tuple[Any, Any]:
+    """A module's `settings` (module-scoped) and `session` (on its shared records) fixtures, to assign at its top."""
+
+    @pytest.fixture(scope="module", name="settings")
+    def module_settings_fixture(module_settings: Settings) -> Settings:
+        return module_settings
+
+    @pytest.fixture(name="session")
+    def shared_session_fixture(shared_session: Session) -> Session:
+        return shared_session
+
+    return module_settings_fixture, shared_session_fixture
+
+
+@pytest.fixture
+def shared_session(shared_connection: Connection, request: pytest.FixtureRequest) -> Iterator[Session]:
+    """A test's session on the module's shared records, in a savepoint rolled back after the test."""
+    if "world" in request.fixturenames:
+        request.getfixturevalue("world")  # the shared records are built before this test's savepoint opens
+    savepoint = shared_connection.begin_nested()
+    session = session_in(shared_connection)
+    try:
+        yield session
+    finally:
+        session.close()
+        if savepoint.is_active:
+            savepoint.rollback()
 
 
 ClientFactory = Callable[[Settings], TestClient]

@@ -9,9 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from assessment.batches import service as batches
@@ -27,6 +29,7 @@ from registry.errors import DomainError
 from registry.filings.service import get_filing, list_filings
 from registry.people.service import get_person, sees_identity
 from registry.settings import Settings
+from tests.conftest import built_once, sharing_records
 from tests.factories import assessor_actor, make_assessor, make_batch, make_body, make_certificate, make_filing
 
 ACTORS = ("regulator", "system", "admin_a", "admin_b", "assessor", "supervisor", "outsider", "holder", "anonymous")
@@ -41,8 +44,18 @@ class World:
     actors: dict[str, Actor]
 
 
-@pytest.fixture
-def world(session: Session, settings: Settings) -> World:
+# The records every table reads are built once for the module, in a transaction each test sees and none keeps.
+
+
+_settings, _session = sharing_records()  # this module's settings and session fixtures
+
+
+@pytest.fixture(scope="module")
+def world(shared_connection: Connection, settings: Settings) -> World:
+    return built_once(shared_connection, lambda s: _world(s, settings))
+
+
+def _world(session: Session, settings: Settings) -> World:
     certificate = make_certificate(session, settings)
     body_a = session.get(EvaluationBody, certificate.body_id)
     assert body_a is not None
@@ -76,7 +89,7 @@ def outcome(call: Callable[[], Any], wanted: Any = None) -> str:
 
 
 def table(world: World, call: Callable[[Actor], Any], wanted: Any = None) -> dict[str, str]:
-    return {name: outcome(lambda a=world.actors[name]: call(a), wanted) for name in ACTORS}
+    return {name: outcome(partial(call, world.actors[name]), wanted) for name in ACTORS}
 
 
 def expect(**answers: str) -> dict[str, str]:

@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from assessment.recognition.models import Evidence, Path, RecognitionIn, Trigger
@@ -42,6 +43,7 @@ from regulator import stats
 from regulator.filters import StatsFilter
 from regulator.models import StatTally
 from regulator.tally_sql import rebuild_statements
+from tests.conftest import built_once, sharing_records
 from tests.factories import (
     SYSTEM,
     give_award,
@@ -72,8 +74,19 @@ def _issue(session: Session, settings: Settings, body: EvaluationBody, grade: G,
     return str(certificate.number)
 
 
-@pytest.fixture
-def world(session: Session, settings: Settings) -> World:
+# The three bodies and their certificates are built once for the module, in a transaction each test sees and none
+# keeps (each test runs in a savepoint rolled back after it).
+
+
+_settings, _session = sharing_records()  # this module's settings and session fixtures
+
+
+@pytest.fixture(scope="module")
+def world(shared_connection: Connection, settings: Settings) -> World:
+    return built_once(shared_connection, lambda s: _world(s, settings))
+
+
+def _world(session: Session, settings: Settings) -> World:
     lines = [scope_line(), scope_line("6-31-01-03")]
     a = make_body(session, name="甲制造有限公司")
     make_filing(session, settings, body=a, starts_on=dt.date(2025, 1, 1), lines=lines)

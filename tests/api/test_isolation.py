@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, func, select
 
 from api import console
 from api.app import create_app
+from api.security import create_access_token
 from assessment.assessors.models import Assessor
 from assessment.batches.models import Candidate, EnrolIn, ExamSession, Score
 from assessment.batches.service import enrol
@@ -35,11 +37,11 @@ from registry.jobs.models import Job, JobKind
 from registry.jobs.service import create_job
 from registry.people.models import Employment, Person
 from registry.settings import Settings
+from tests.conftest import built_once, sharing_records
 from tests.factories import (
     PASSWORD,
     SYSTEM,
     Batch,
-    login,
     make_batch,
     make_body,
     make_certificate,
@@ -425,8 +427,19 @@ class World:
         return value
 
 
-@pytest.fixture
-def world(client: TestClient, session: Session, settings: Settings) -> World:
+# The victim's records are built once for the module, in a transaction each test sees and none keeps (each test runs
+# in a savepoint rolled back after it): the walk below has a hundred cases over the same records.
+
+
+_settings, _session = sharing_records()  # this module's settings and session fixtures
+
+
+@pytest.fixture(scope="module")
+def world(shared_connection: Connection, settings: Settings) -> World:
+    return built_once(shared_connection, lambda s: _world(s, settings))
+
+
+def _world(session: Session, settings: Settings) -> World:
     victim = make_body(session, kind=BodyKind.CHAIN_BODY, is_large=True)
     make_user(session, settings, role=Role.BODY_ADMIN, body=victim)
     make_filing(session, settings, body=victim, lines=[scope_line(direct_recognition=True)])
@@ -471,7 +484,7 @@ def world(client: TestClient, session: Session, settings: Settings) -> World:
         recognition,
         certificate,
         job,
-        login(client, intruder.username),
+        {"Authorization": f"Bearer {create_access_token(intruder, settings)[0]}"},
         link.id,
     )
 

@@ -82,8 +82,12 @@ def test_home_then_check_a_demo_certificate_on_a_phone(phone_page: Page, live_se
     expect(page.get_by_text(number)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
     shot(page, "lookup-valid")
-    page.goto(live_server.demo_link("verify (valid)"))
+    page.goto(live_server.demo_link("verify (valid)"))  # the QR code's page, as a phone opens it
     expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "valid")
+    expect(page.locator(".verdict")).to_contain_text("真实有效")
+    id_number = re.compile(r"(?<![0-9A-Z])[0-9]{17}[0-9X](?![0-9A-Z])")  # 18 characters, not inside a longer code
+    assert not id_number.search(page.content()), "an ID number is never shown in full"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
     shot(page, "verify-valid")
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, func, select
 
 from api.console import body as body_pages
@@ -31,6 +32,7 @@ from registry.grades import GradeCode
 from registry.jobs.models import Job, JobKind
 from registry.jobs.service import create_job
 from registry.settings import Settings
+from tests.conftest import built_once, sharing_records
 from tests.console.support import csrf_from, page_login
 from tests.factories import (
     SYSTEM,
@@ -114,9 +116,16 @@ class World:
     other: Side
 
 
-@pytest.fixture
-def world(session: Session, settings: Settings) -> World:
-    return World(_side(session, settings), _side(session, settings))
+# The two bodies' records are built once for this module (they are the bulk of each test's set-up) inside a
+# transaction every test sees and none keeps: each test runs in a savepoint rolled back after it.
+
+
+_settings, _session = sharing_records()  # this module's settings and session fixtures
+
+
+@pytest.fixture(scope="module")
+def world(shared_connection: Connection, settings: Settings) -> World:
+    return built_once(shared_connection, lambda s: World(_side(s, settings), _side(s, settings)))
 
 
 @pytest.fixture
